@@ -1,0 +1,152 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Infrastructure;
+
+namespace Zhiyuan.Web.Accounts;
+
+public sealed record SignInRequest(string? UserName, string? Password);
+
+public sealed record CreateAccountRequest(string? UserName, string? DisplayName, string? Password, string? Role, string? UnitCode);
+
+public sealed record AccountView(string Id, string UserName, string DisplayName, string[] Roles, string? UnitCode, string? UnitName, bool IsLockedOut);
+
+public enum SignInResultKind
+{
+    SignedIn,
+    Failed,
+    LockedOut,
+}
+
+public sealed partial class AccountUseCases(
+    AppDbContext db,
+    UserManager<AppUser> users,
+    SignInManager<AppUser> signIn,
+    IStringLocalizer<SharedResource> text,
+    TimeProvider time)
+{
+    /// <summary>
+    /// Signs in with a user name or a mobile number. Every failure counts towards the lock-out,
+    /// and the message never says whether the account exists.
+    /// </summary>
+    public async Task<(SignInResultKind Kind, string? Message)> SignInAsync(SignInRequest request, bool bearer, bool persistent)
+    {
+        var name = request.UserName?.Trim() ?? "";
+        var user = await users.FindByNameAsync(name)
+                   ?? (name.Length > 0 ? await users.Users.FirstOrDefaultAsync(u => u.PhoneNumber == name) : null);
+        if (user is null || string.IsNullOrEmpty(request.Password))
+        {
+            return (SignInResultKind.Failed, text["SignIn.Error.Wrong"]);
+        }
+        if (bearer)
+        {
+            signIn.AuthenticationScheme = IdentityConstants.BearerScheme;
+        }
+        var result = await signIn.PasswordSignInAsync(user, request.Password, persistent, lockoutOnFailure: true);
+        if (result.Succeeded)
+        {
+            return (SignInResultKind.SignedIn, null);
+        }
+        if (result.IsLockedOut)
+        {
+            var until = await users.GetLockoutEndDateAsync(user);
+            var minutes = until is null ? (int)AccountsSetup.LockoutDuration.TotalMinutes
+                : Math.Max(1, (int)Math.Ceiling((until.Value - time.GetUtcNow()).TotalMinutes));
+            return (SignInResultKind.LockedOut, text["SignIn.Error.LockedOut", minutes]);
+        }
+        return (SignInResultKind.Failed, text["SignIn.Error.Wrong"]);
+    }
+
+    public async Task<List<AccountView>> ListAsync(UnitScope scope, CancellationToken cancellationToken = default)
+    {
+        var rows = await db.Users.AsNoTracking()
+            .Where(u => u.Unit != null && u.Unit.Path.StartsWith(scope.RootPath))
+            .OrderBy(u => u.UserName)
+            .Select(u => new { u.Id, u.UserName, u.DisplayName, UnitCode = u.Unit!.Code, UnitName = u.Unit.Name, u.LockoutEnd })
+            .ToListAsync(cancellationToken);
+        var ids = rows.Select(r => r.Id).ToList();
+        var roleNames = await (from ur in db.UserRoles
+                               join r in db.Roles on ur.RoleId equals r.Id
+                               where ids.Contains(ur.UserId)
+                               select new { ur.UserId, r.Name }).ToListAsync(cancellationToken);
+        var rolesByUser = roleNames.ToLookup(r => r.UserId, r => r.Name!);
+        var now = time.GetUtcNow();
+        return rows.Select(r => new AccountView(r.Id, r.UserName!, r.DisplayName, rolesByUser[r.Id].ToArray(), r.UnitCode, r.UnitName,
+            r.LockoutEnd is { } end && end > now)).ToList();
+    }
+
+    /// <summary>
+    /// An administrator creates an administrator account for a unit in their own subtree.
+    /// Only the city administrator may create another city administrator.
+    /// </summary>
+    public async Task<Outcome<AccountView>> CreateAsync(UnitScope scope, bool callerIsCityAdmin, CreateAccountRequest request, CancellationToken cancellationToken = default)
+    {
+        var errors = new FieldErrors();
+        var userName = request.UserName?.Trim();
+        if (string.IsNullOrEmpty(userName))
+        {
+            errors.Add("userName", text["Validation.Required", text["Accounts.Field.UserName"]]);
+        }
+        else if (userName.Length > AppUser.DisplayNameMaxLength || !UserNamePattern().IsMatch(userName))
+        {
+            errors.Add("userName", text["Accounts.Error.UserNameFormat", AppUser.DisplayNameMaxLength]);
+        }
+        else if (await users.FindByNameAsync(userName) is not null)
+        {
+            errors.Add("userName", text["Accounts.Error.UserNameTaken", userName]);
+        }
+
+        var displayName = request.DisplayName?.Trim() ?? "";
+        if (displayName.Length > AppUser.DisplayNameMaxLength)
+        {
+            errors.Add("displayName", text["Validation.TooLong", text["Accounts.Field.DisplayName"], AppUser.DisplayNameMaxLength]);
+        }
+
+        string[] creatable = callerIsCityAdmin ? [Roles.CityAdmin, .. AdministeredRoles] : AdministeredRoles;
+        var role = creatable.FirstOrDefault(r => string.Equals(r, request.Role?.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (role is null)
+        {
+            errors.Add("role", text["Accounts.Error.UnknownRole", request.Role ?? "", string.Join(", ", creatable)]);
+        }
+
+        var unitCode = request.UnitCode?.Trim();
+        var unit = string.IsNullOrEmpty(unitCode) ? null : await scope.Filter(db.Units).SingleOrDefaultAsync(u => u.Code == unitCode, cancellationToken);
+        if (unit is null)
+        {
+            errors.Add("unitCode", string.IsNullOrEmpty(unitCode)
+                ? text["Validation.Required", text["Units.Field.Unit"]]
+                : text["Units.Error.UnknownCode", unitCode]);
+        }
+        if (string.IsNullOrEmpty(request.Password))
+        {
+            errors.Add("password", text["Validation.Required", text["Accounts.Field.Password"]]);
+        }
+        if (errors.Any)
+        {
+            return Outcome<AccountView>.Invalid(errors);
+        }
+
+        var user = new AppUser { UserName = userName, DisplayName = displayName, UnitId = unit!.Id };
+        var created = await users.CreateAsync(user, request.Password!);
+        if (!created.Succeeded)
+        {
+            // Identity's own password rules; its codes map to messages in our resource file.
+            foreach (var error in created.Errors)
+            {
+                var key = "Identity." + error.Code;
+                var message = text[key];
+                errors.Add("password", message.ResourceNotFound ? error.Description : message.Value);
+            }
+            return Outcome<AccountView>.Invalid(errors);
+        }
+        await users.AddToRoleAsync(user, role!);
+        return Outcome<AccountView>.Ok(new AccountView(user.Id, user.UserName!, user.DisplayName, [role!], unit.Code, unit.Name, false));
+    }
+
+    static readonly string[] AdministeredRoles = [Roles.UnitAdmin, Roles.OrganizationAdmin, Roles.DepartmentLiaison];
+
+    [GeneratedRegex("^[A-Za-z0-9._@-]+$")]
+    private static partial Regex UserNamePattern();
+}

@@ -1,0 +1,61 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Localization;
+using Zhiyuan.Web.Infrastructure;
+
+namespace Zhiyuan.Web.Accounts;
+
+public sealed record CurrentUserView(string UserName, string DisplayName, string[] Roles, string? UnitCode);
+
+public static class AccountsApi
+{
+    public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("/api/auth").WithTags("Sign-in");
+        auth.MapPost("/token", IssueToken).AllowAnonymous();
+        auth.MapGet("/me", CurrentUser).RequireAuthorization();
+
+        var accounts = app.MapGroup("/api/accounts").WithTags("Accounts").RequireAuthorization(Policies.UnitAdministration);
+        accounts.MapGet("/", ListAccounts);
+        accounts.MapPost("/", CreateAccount);
+
+        // The page's sign-out button posts here (with the form's antiforgery token).
+        app.MapPost("/account/sign-out", async (SignInManager<AppUser> signIn) =>
+        {
+            await signIn.SignOutAsync();
+            return TypedResults.LocalRedirect("/");
+        }).ExcludeFromDescription();
+        return app;
+    }
+
+    /// <summary>
+    /// Exchanges a user name (or mobile number) and password for a bearer token:
+    /// <c>{ tokenType, accessToken, expiresIn, refreshToken }</c>. Send it as "Authorization: Bearer …".
+    /// Five wrong passwords lock the account for 15 minutes.
+    /// </summary>
+    static async Task<Results<EmptyHttpResult, ProblemHttpResult>> IssueToken(SignInRequest request, AccountUseCases accounts)
+    {
+        var (kind, message) = await accounts.SignInAsync(request, bearer: true, persistent: false);
+        // On success the bearer handler has already written the token to the response.
+        return kind == SignInResultKind.SignedIn
+            ? TypedResults.Empty
+            : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: message);
+    }
+
+    static async Task<Ok<CurrentUserView>> CurrentUser(ClaimsPrincipal user, UserManager<AppUser> users, Data.AppDbContext db)
+    {
+        var me = await users.GetUserAsync(user);
+        var unitCode = me?.UnitId is { } unitId ? (await db.Units.FindAsync(unitId))?.Code : null;
+        var roles = me is null ? [] : (await users.GetRolesAsync(me)).ToArray();
+        return TypedResults.Ok(new CurrentUserView(me?.UserName ?? "", me?.DisplayName ?? "", roles, unitCode));
+    }
+
+    static async Task<Ok<List<AccountView>>> ListAccounts(UnitScope scope, AccountUseCases accounts, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await accounts.ListAsync(scope, cancellationToken));
+
+    /// <summary>Creates an administrator for a unit in the caller's subtree.</summary>
+    static async Task<Results<Ok<AccountView>, ProblemHttpResult, ValidationProblem>> CreateAccount(
+        CreateAccountRequest request, UnitScope scope, ClaimsPrincipal user, AccountUseCases accounts, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await accounts.CreateAsync(scope, user.IsInRole(Roles.CityAdmin), request, cancellationToken)).ToHttpResult(text);
+}

@@ -1,0 +1,52 @@
+namespace Zhiyuan.Web.Infrastructure;
+
+/// <summary>
+/// What a use case returns: a value, field errors a person can fix, or "not found" (which is also
+/// the answer for anything outside the caller's subtree, so its existence is not revealed).
+/// Pages show it; the API turns it into a response or an RFC 9457 problem.
+/// </summary>
+public sealed class Outcome<T>
+{
+    Outcome(T? value, IReadOnlyDictionary<string, string[]>? errors, bool notFound)
+    {
+        Value = value;
+        Errors = errors;
+        IsNotFound = notFound;
+    }
+
+    public T? Value { get; }
+
+    public IReadOnlyDictionary<string, string[]>? Errors { get; }
+
+    public bool IsNotFound { get; }
+
+    public bool Succeeded => Errors is null && !IsNotFound;
+
+    public static Outcome<T> Ok(T value) => new(value, null, false);
+
+    public static Outcome<T> NotFound() => new(default, null, true);
+
+    public static Outcome<T> Invalid(FieldErrors errors) => new(default, errors.ToDictionary(), false);
+
+    public static Outcome<T> Invalid(string field, string message) => Invalid(new FieldErrors().Add(field, message));
+}
+
+/// <summary>Collects validation messages per field, in the caller's language.</summary>
+public sealed class FieldErrors
+{
+    readonly Dictionary<string, List<string>> errors = new(StringComparer.OrdinalIgnoreCase);
+
+    public bool Any => errors.Count > 0;
+
+    public FieldErrors Add(string field, string message)
+    {
+        if (!errors.TryGetValue(field, out var list))
+        {
+            errors[field] = list = [];
+        }
+        list.Add(message);
+        return this;
+    }
+
+    public IReadOnlyDictionary<string, string[]> ToDictionary() => errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+}

@@ -1,0 +1,61 @@
+using System.Text.Encodings.Web;
+using System.Text.Json.Serialization;
+using System.Text.Unicode;
+using Scalar.AspNetCore;
+using Zhiyuan.Web;
+using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Components;
+using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Units;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddAppDatabase();
+builder.Services.AddAppLocalization();
+builder.Services.AddAppProblemDetails();
+builder.Services.AddAccounts(builder.Configuration);
+builder.Services.AddUnits();
+builder.Services.AddOpenApi();
+builder.Services.AddRazorComponents();
+builder.Services.AddCascadingAuthenticationState();
+// Chinese text goes out as UTF-8 characters, not as &#x…; entities.
+builder.Services.AddWebEncoders(o => o.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+
+var app = builder.Build();
+
+// A bad database setting ends start-up with one sentence a person can act on, not a stack trace.
+var startupError = DatabaseOptions.Read(app.Configuration, app.Environment.ContentRootPath).Error
+                   ?? await DatabaseSetup.MigrateAsync(app.Services);
+if (startupError is not null)
+{
+    Console.Error.WriteLine(startupError);
+    return 1;
+}
+await ZhaoqingUnits.SeedAsync(app.Services);
+await AdminSeed.EnsureAsync(app.Services, Console.Out);
+
+// Localization first, so that error responses are written in the caller's language too.
+app.UseRequestLocalization();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapStaticAssets();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapOpenApi();
+app.MapScalarApiReference("/api/reference");
+app.MapHealthChecks("/health");
+app.MapCultureSwitch();
+app.MapAccountsApi();
+app.MapUnitsApi();
+app.MapRazorComponents<App>();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>Visible to the test host.</summary>
+public partial class Program;
