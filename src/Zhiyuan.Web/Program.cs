@@ -40,10 +40,14 @@ await AdminSeed.EnsureAsync(app.Services, Console.Out);
 // Localization first, so that error responses are written in the caller's language too.
 app.UseRequestLocalization();
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+// A status without a body becomes the "not found" page, or problem details in the API (the inner
+// handler writes first, so the outer one leaves API responses alone).
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
 app.MapStaticAssets();
 app.UseAuthentication();
 app.UseAuthorization();
+RequiresUnitInScopeAttribute.UseUnitScopeCheck(app);
 app.UseAntiforgery();
 
 app.MapOpenApi();

@@ -1,0 +1,193 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AngleSharp.Html.Dom;
+using AngleSharp.Html.Parser;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Zhiyuan.Web.Data;
+
+namespace Zhiyuan.Tests;
+
+/// <summary>
+/// The database the suite runs on, chosen by ZHIYUAN_TEST_PROVIDER (Sqlite, the default, or
+/// Postgres with ZHIYUAN_TEST_POSTGRES as the server's connection string). Every test app gets
+/// a database of its own, dropped when the app is disposed.
+/// </summary>
+public sealed class TestDatabase : IDisposable
+{
+    public static DatabaseProvider Provider =>
+        Environment.GetEnvironmentVariable("ZHIYUAN_TEST_PROVIDER") is { } p && p.Equals("Postgres", StringComparison.OrdinalIgnoreCase)
+            ? DatabaseProvider.Postgres
+            : DatabaseProvider.Sqlite;
+
+    static string PostgresServer =>
+        Environment.GetEnvironmentVariable("ZHIYUAN_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=55432;Username=postgres";
+
+    public string ConnectionString { get; }
+
+    readonly string name = "zt_" + Guid.NewGuid().ToString("N");
+
+    public TestDatabase()
+    {
+        if (Provider == DatabaseProvider.Postgres)
+        {
+            ConnectionString = new NpgsqlConnectionStringBuilder(PostgresServer) { Database = name }.ToString();
+        }
+        else
+        {
+            var folder = Path.Combine(Path.GetTempPath(), "zhiyuan-tests");
+            Directory.CreateDirectory(folder);
+            ConnectionString = $"Data Source={Path.Combine(folder, name + ".db")}";
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Provider == DatabaseProvider.Postgres)
+        {
+            NpgsqlConnection.ClearAllPools();
+            using var connection = new NpgsqlConnection(PostgresServer);
+            connection.Open();
+            using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+            drop.ExecuteNonQuery();
+        }
+        else
+        {
+            SqliteConnection.ClearAllPools();
+            var file = new SqliteConnectionStringBuilder(ConnectionString).DataSource;
+            foreach (var path in new[] { file, file + "-wal", file + "-shm" })
+            {
+                File.Delete(path);
+            }
+        }
+    }
+}
+
+/// <summary>The whole platform in memory on its own database, as a test sees it through HTTP.</summary>
+public class TestApp : WebApplicationFactory<Program>
+{
+    public const string AdminPassword = "Admin-pass-2019";
+
+    readonly TestDatabase? ownDatabase;
+
+    public TestApp() : this(new TestDatabase(), ownsDatabase: true)
+    {
+    }
+
+    /// <summary>A second node on the same database as another app.</summary>
+    public TestApp(TestDatabase database, bool ownsDatabase = false)
+    {
+        Database = database;
+        ownDatabase = ownsDatabase ? database : null;
+    }
+
+    public TestDatabase Database { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Database:Provider", TestDatabase.Provider.ToString());
+        builder.UseSetting("Database:ConnectionString", Database.ConnectionString);
+        builder.UseSetting("Admin:Password", AdminPassword);
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<AppDbContext, Task<T>> query)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<AppDbContext>());
+    }
+
+    /// <summary>An API client holding a bearer token for the given account.</summary>
+    public async Task<HttpClient> ApiClientAsync(string userName = "admin", string password = AdminPassword, string language = "zh-CN")
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.AcceptLanguage.Add(new StringWithQualityHeaderValue(language));
+        var response = await client.PostAsJsonAsync("/api/auth/token", new { userName, password });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>Creates a unit administrator through the API, as the city administrator would.</summary>
+    public async Task CreateUnitAdminAsync(string userName, string unitCode, string password = "Unit-admin-2019")
+    {
+        using var city = await ApiClientAsync();
+        var response = await city.PostAsJsonAsync("/api/accounts", new { userName, displayName = userName, password, role = "UnitAdmin", unitCode });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>A client that behaves like a browser: keeps cookies in the given jar, follows no redirects.</summary>
+    public HttpClient PageClient(CookieContainer? jar = null, string language = "zh-CN")
+    {
+        var client = CreateDefaultClient(new CookieJar(jar ?? new CookieContainer()));
+        if (language.Length > 0)
+        {
+            client.DefaultRequestHeaders.AcceptLanguage.Add(new StringWithQualityHeaderValue(language));
+        }
+        return client;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            ownDatabase?.Dispose();
+        }
+    }
+
+    sealed class CookieJar(CookieContainer cookies) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var header = cookies.GetCookieHeader(request.RequestUri!);
+            if (header.Length > 0)
+            {
+                request.Headers.Add("Cookie", header);
+            }
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.Headers.TryGetValues("Set-Cookie", out var values))
+            {
+                foreach (var value in values)
+                {
+                    cookies.SetCookies(request.RequestUri!, value);
+                }
+            }
+            return response;
+        }
+    }
+}
+
+/// <summary>Reads pages and submits their forms the way a browser would.</summary>
+public static class Pages
+{
+    public static async Task<IHtmlDocument> GetPageAsync(this HttpClient client, string url, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        var response = await client.GetAsync(url);
+        Assert.Equal(expected, response.StatusCode);
+        return new HtmlParser().ParseDocument(await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Posts a Blazor form: its handler name, the antiforgery token taken from a page, and the fields.</summary>
+    public static Task<HttpResponseMessage> PostFormAsync(this HttpClient client, string url, IHtmlDocument pageWithToken, string handler, params (string Name, string Value)[] fields)
+    {
+        var token = pageWithToken.QuerySelector("input[name=__RequestVerificationToken]")?.GetAttribute("value");
+        Assert.False(string.IsNullOrEmpty(token), "the page has no antiforgery token");
+        var values = new List<KeyValuePair<string, string>> { new("_handler", handler), new("__RequestVerificationToken", token!) };
+        values.AddRange(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
+        return client.PostAsync(url, new FormUrlEncodedContent(values));
+    }
+
+    public static async Task SignInAsync(this HttpClient client, string userName, string password)
+    {
+        var page = await client.GetPageAsync("/account/sign-in");
+        var response = await client.PostFormAsync("/account/sign-in", page, "sign-in", ("Input.UserName", userName), ("Input.Password", password));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+    }
+}
