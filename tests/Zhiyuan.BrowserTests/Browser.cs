@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Playwright;
+
+namespace Zhiyuan.BrowserTests;
+
+/// <summary>
+/// A journey test in Debian's Chromium. Without /usr/bin/chromium it is skipped, except under
+/// CI=true, where a missing browser must fail the run rather than hide it.
+/// </summary>
+public sealed class BrowserFactAttribute : FactAttribute
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    public BrowserFactAttribute()
+    {
+        if (!File.Exists(ChromiumPath) && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            Skip = "Chromium is not installed (apt-get install chromium fonts-wqy-zenhei).";
+        }
+    }
+}
+
+/// <summary>
+/// The platform on a real port with its own database, and a fresh Chromium to drive it
+/// (Playwright gives every launch a new, empty profile folder of its own).
+/// </summary>
+public sealed class Browser : IAsyncDisposable
+{
+    public static readonly string ScreenshotFolder =
+        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "TestResults", "screenshots"));
+
+    IPlaywright? playwright;
+    IBrowser? chromium;
+
+    Browser(Zhiyuan.Tests.TestApp app) => App = app;
+
+    public Zhiyuan.Tests.TestApp App { get; }
+
+    public string BaseAddress => App.ClientOptions.BaseAddress.ToString().TrimEnd('/');
+
+    public static async Task<Browser> StartAsync()
+    {
+        var app = new Zhiyuan.Tests.TestApp();
+        app.UseKestrel(0);
+        app.StartServer();
+        var browser = new Browser(app);
+        browser.playwright = await Playwright.CreateAsync();
+        browser.chromium = await browser.playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = BrowserFactAttribute.ChromiumPath,
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+            ],
+        });
+        return browser;
+    }
+
+    /// <summary>A new page as a Chinese user's browser would open it, at the given screen size.</summary>
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 800, string locale = "zh-CN")
+    {
+        var context = await chromium!.NewContextAsync(new() { Locale = locale, ViewportSize = new() { Width = width, Height = height }, BaseURL = BaseAddress });
+        return await context.NewPageAsync();
+    }
+
+    public static async Task<string> ScreenshotAsync(IPage page, string name)
+    {
+        Directory.CreateDirectory(ScreenshotFolder);
+        var path = Path.Combine(ScreenshotFolder, name + ".png");
+        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        return path;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (chromium is not null)
+        {
+            await chromium.DisposeAsync();
+        }
+        playwright?.Dispose();
+        await App.DisposeAsync();
+    }
+}
