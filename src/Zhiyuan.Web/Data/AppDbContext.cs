@@ -24,6 +24,15 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     }
 }
 
-public sealed class SqliteAppDbContext(DbContextOptions<SqliteAppDbContext> options) : AppDbContext(options);
+public sealed class SqliteAppDbContext(DbContextOptions<SqliteAppDbContext> options) : AppDbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        // SQLite's LIKE ignores case, so it can use an index only if the index ignores case too;
+        // paths are lower-case hex, so NOCASE loses nothing and makes subtree reads index range scans.
+        builder.Entity<Unit>().Property(u => u.Path).UseCollation("NOCASE");
+    }
+}
 
 public sealed class PostgresAppDbContext(DbContextOptions<PostgresAppDbContext> options) : AppDbContext(options);

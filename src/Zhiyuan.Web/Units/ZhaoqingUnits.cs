@@ -39,7 +39,11 @@ public static class ZhaoqingUnits
     public static async Task<int> SeedAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
         await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        return await SeedAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), cancellationToken);
+    }
+
+    public static async Task<int> SeedAsync(AppDbContext db, CancellationToken cancellationToken = default)
+    {
         if (await db.Units.AnyAsync(cancellationToken))
         {
             return 0;
@@ -58,8 +62,8 @@ public static class ZhaoqingUnits
         catch (DbUpdateException)
         {
             // Another node started at the same moment and seeded first.
-            await using var check = services.CreateAsyncScope();
-            if (await check.ServiceProvider.GetRequiredService<AppDbContext>().Units.AnyAsync(u => u.Code == CityCode, cancellationToken))
+            db.ChangeTracker.Clear();
+            if (await db.Units.AnyAsync(u => u.Code == CityCode, cancellationToken))
             {
                 return 0;
             }

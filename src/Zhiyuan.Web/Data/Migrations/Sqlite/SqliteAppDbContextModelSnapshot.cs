@@ -264,7 +264,8 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<string>("Path")
                         .IsRequired()
                         .HasMaxLength(1024)
-                        .HasColumnType("TEXT");
+                        .HasColumnType("TEXT")
+                        .UseCollation("NOCASE");
 
                     b.Property<int>("SortOrder")
                         .HasColumnType("INTEGER");

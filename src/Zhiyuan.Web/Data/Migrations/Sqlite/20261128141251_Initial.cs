@@ -48,7 +48,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
                     Type = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
                     ParentId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    Path = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: false),
+                    Path = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: false, collation: "NOCASE"),
                     Depth = table.Column<int>(type: "INTEGER", nullable: false),
                     IsActive = table.Column<bool>(type: "INTEGER", nullable: false),
                     SortOrder = table.Column<int>(type: "INTEGER", nullable: false)

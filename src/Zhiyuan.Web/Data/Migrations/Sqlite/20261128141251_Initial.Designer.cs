@@ -11,7 +11,7 @@ using Zhiyuan.Web.Data;
 namespace Zhiyuan.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261128140039_Initial")]
+    [Migration("20261128141251_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -267,7 +267,8 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<string>("Path")
                         .IsRequired()
                         .HasMaxLength(1024)
-                        .HasColumnType("TEXT");
+                        .HasColumnType("TEXT")
+                        .UseCollation("NOCASE");
 
                     b.Property<int>("SortOrder")
                         .HasColumnType("INTEGER");
