@@ -88,7 +88,8 @@ run_tests() { # name, project, environment…
   local name=$1 project=$2; shift 2
   local log; log=$(mktemp)
   say ""; say "=== $name ==="
-  env "$@" dotnet test "$project" --no-build -nologo --logger "console;verbosity=normal" --results-directory "$root/TestResults" 2>&1 | tee "$log" | grep -E '^\s+(Failed|Skipped) |Passed!|Failed!|error' >&2
+  env "$@" dotnet test "$project" --no-build -nologo --results-directory "$root/TestResults" 2>&1 | tee "$log" |
+    grep -E '^\s+(Failed|Skipped) |Error Message|Passed!|Failed!|error (CS|MSB)' >&2
   local code=${PIPESTATUS[0]}
   local line; line=$(grep -E '(Passed|Failed)! +- ' "$log" | tail -1)
   if [ -n "$line" ]; then
@@ -118,4 +119,5 @@ if [ "$skipped" -gt 0 ]; then
 else
   echo "$passed passed, $failed failed"
 fi
-[ "$failed" -eq 0 ] && exit $status || exit 1
+# A run in which nothing passed proves nothing.
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && exit $status || exit 1

@@ -38,6 +38,11 @@ public sealed class TestDatabase : IDisposable
         if (Provider == DatabaseProvider.Postgres)
         {
             ConnectionString = new NpgsqlConnectionStringBuilder(PostgresServer) { Database = name }.ToString();
+            // Created here rather than by the app's migration, which would first log a failed connection.
+            using var connection = new NpgsqlConnection(PostgresServer);
+            connection.Open();
+            using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            create.ExecuteNonQuery();
         }
         else
         {

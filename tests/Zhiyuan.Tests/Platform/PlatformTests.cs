@@ -11,6 +11,14 @@ public sealed class PlatformTests : IDisposable
     public void Dispose() => app.Dispose();
 
     [Fact]
+    public async Task TheSuiteRunsOnTheDatabaseItWasAskedFor()
+    {
+        var provider = await app.WithDbAsync(db => Task.FromResult(db.Database.ProviderName));
+
+        Assert.Contains(TestDatabase.Provider == Zhiyuan.Web.Data.DatabaseProvider.Postgres ? "Npgsql" : "Sqlite", provider);
+    }
+
+    [Fact]
     public async Task HealthSaysHealthyWhenTheDatabaseAnswers()
     {
         using var client = app.CreateClient();
