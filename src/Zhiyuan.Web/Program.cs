@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json.Serialization;
 using System.Text.Unicode;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using Zhiyuan.Web;
 using Zhiyuan.Web.Accounts;
@@ -29,13 +30,23 @@ var app = builder.Build();
 // A bad database setting ends start-up with one sentence a person can act on, not a stack trace.
 var startupError = DatabaseOptions.Read(app.Configuration, app.Environment.ContentRootPath).Error
                    ?? await DatabaseSetup.MigrateAsync(app.Services);
+try
+{
+    if (startupError is null)
+    {
+        await ZhaoqingUnits.SeedAsync(app.Services);
+        await AdminSeed.EnsureAsync(app.Services, Console.Out);
+    }
+}
+catch (OptionsValidationException invalid)
+{
+    startupError = $"Configuration is not valid: {invalid.Message} (配置有误)";
+}
 if (startupError is not null)
 {
     Console.Error.WriteLine(startupError);
     return 1;
 }
-await ZhaoqingUnits.SeedAsync(app.Services);
-await AdminSeed.EnsureAsync(app.Services, Console.Out);
 
 // Localization first, so that error responses are written in the caller's language too.
 app.UseRequestLocalization();

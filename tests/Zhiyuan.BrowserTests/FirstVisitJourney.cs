@@ -32,6 +32,10 @@ public sealed class FirstVisitJourney
         Assert.Contains("四会市", tree);
         Assert.Contains("College", tree);
         await Browser.ScreenshotAsync(page, "units-en-desktop");
+
+        await page.ClickAsync("text=Sign out");
+        await page.WaitForURLAsync(browser.BaseAddress + "/");
+        Assert.True(await page.IsVisibleAsync("text=Sign in"));
     }
 
     [BrowserFact]
@@ -58,6 +62,7 @@ public sealed class FirstVisitJourney
         await page.SelectOptionAsync("select[name='Child.Type']", "Town");
         await page.ClickAsync("#add-child");
         await page.Locator(".success").WaitForAsync();
+        await Browser.ScreenshotAsync(page, "unit-zh-phone");
 
         await page.GotoAsync("/units");
         Assert.Contains("城东街道", await page.InnerTextAsync("#unit-tree"));

@@ -13,11 +13,12 @@ public sealed class AdminOptions
 {
     public const string Section = "Admin";
 
-    [Required, StringLength(AppUser.DisplayNameMaxLength)]
+    [Required(ErrorMessage = "Admin:UserName must not be empty.")]
+    [StringLength(AppUser.DisplayNameMaxLength, ErrorMessage = "Admin:UserName must be at most {1} characters.")]
     public string UserName { get; set; } = "admin";
 
     /// <summary>Set it through an environment variable or user secrets, never in appsettings.json.</summary>
-    [MinLength(8)]
+    [MinLength(8, ErrorMessage = "Admin:Password must be at least 8 characters long.")]
     public string? Password { get; set; }
 }
 

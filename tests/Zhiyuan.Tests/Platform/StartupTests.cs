@@ -29,6 +29,19 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task ATooShortAdministratorPasswordEndsStartUpWithOneClearSentence()
+    {
+        var database = Path.Combine(Path.GetTempPath(), "zhiyuan-tests", Guid.NewGuid().ToString("N") + ".db");
+        var run = await RunAsync(("Database__ConnectionString", $"Data Source={database}"), ("Admin__Password", "short"));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.Delete(database);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Admin:Password must be at least 8 characters long.", run.Error);
+        AssertNoStackTrace(run);
+    }
+
+    [Fact]
     public async Task WithoutAConfiguredPasswordTheAdministratorsPasswordIsPrintedOnTheFirstStartOnly()
     {
         var database = Path.Combine(Path.GetTempPath(), "zhiyuan-tests", Guid.NewGuid().ToString("N") + ".db");
