@@ -33,6 +33,11 @@ public sealed class FirstVisitJourney
         Assert.Contains("College", tree);
         await Browser.ScreenshotAsync(page, "units-en-desktop");
 
+        await page.ClickAsync("text=Accounts");
+        await page.WaitForURLAsync("**/accounts");
+        Assert.Contains("admin", await page.InnerTextAsync("#account-list"));
+        await Browser.ScreenshotAsync(page, "accounts-en-desktop");
+
         await page.ClickAsync("text=Sign out");
         await page.WaitForURLAsync(browser.BaseAddress + "/");
         Assert.True(await page.IsVisibleAsync("text=Sign in"));

@@ -11,6 +11,8 @@ public sealed record SignInRequest(string? UserName, string? Password);
 
 public sealed record CreateAccountRequest(string? UserName, string? DisplayName, string? Password, string? Role, string? UnitCode);
 
+public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
+
 public sealed record AccountView(string Id, string UserName, string DisplayName, string[] Roles, string? UnitCode, string? UnitName, bool IsLockedOut);
 
 public enum SignInResultKind
@@ -104,7 +106,7 @@ public sealed partial class AccountUseCases(
             errors.Add("displayName", text["Validation.TooLong", text["Accounts.Field.DisplayName"], AppUser.DisplayNameMaxLength]);
         }
 
-        string[] creatable = callerIsCityAdmin ? [Roles.CityAdmin, .. AdministeredRoles] : AdministeredRoles;
+        var creatable = CreatableRoles(callerIsCityAdmin);
         var role = creatable.FirstOrDefault(r => string.Equals(r, request.Role?.Trim(), StringComparison.OrdinalIgnoreCase));
         if (role is null)
         {
@@ -132,18 +134,72 @@ public sealed partial class AccountUseCases(
         var created = await users.CreateAsync(user, request.Password!);
         if (!created.Succeeded)
         {
-            // Identity's own password rules; its codes map to messages in our resource file.
+            // Identity's own rules, already in the caller's language (LocalizedIdentityErrors).
             foreach (var error in created.Errors)
             {
-                var key = "Identity." + error.Code;
-                var message = text[key];
-                errors.Add("password", message.ResourceNotFound ? error.Description : message.Value);
+                errors.Add(error.Code.Contains("UserName") ? "userName" : "password", error.Description);
             }
             return Outcome<AccountView>.Invalid(errors);
         }
         await users.AddToRoleAsync(user, role!);
         return Outcome<AccountView>.Ok(new AccountView(user.Id, user.UserName!, user.DisplayName, [role!], unit.Code, unit.Name, false));
     }
+
+    /// <summary>Ends a lock-out early, for an account whose unit lies in the administrator's subtree.</summary>
+    public async Task<Outcome<AccountView>> UnlockAsync(UnitScope scope, string userName, CancellationToken cancellationToken = default)
+    {
+        var user = await users.FindByNameAsync(userName);
+        var inScope = user?.UnitId is { } unitId && await scope.Filter(db.Units).AnyAsync(u => u.Id == unitId, cancellationToken);
+        if (!inScope)
+        {
+            return Outcome<AccountView>.NotFound();
+        }
+        await users.SetLockoutEndDateAsync(user!, null);
+        await users.ResetAccessFailedCountAsync(user!);
+        var view = (await ListAsync(scope, cancellationToken)).Single(a => a.Id == user!.Id);
+        return Outcome<AccountView>.Ok(view);
+    }
+
+    /// <summary>The signed-in user changes their own password; the old one must be given.</summary>
+    public async Task<Outcome<bool>> ChangePasswordAsync(System.Security.Claims.ClaimsPrincipal principal, ChangePasswordRequest request, bool refreshCookie)
+    {
+        var user = await users.GetUserAsync(principal);
+        if (user is null)
+        {
+            return Outcome<bool>.NotFound();
+        }
+        var errors = new FieldErrors();
+        if (string.IsNullOrEmpty(request.CurrentPassword))
+        {
+            errors.Add("currentPassword", text["Validation.Required", text["Accounts.Field.CurrentPassword"]]);
+        }
+        if (string.IsNullOrEmpty(request.NewPassword))
+        {
+            errors.Add("newPassword", text["Validation.Required", text["Accounts.Field.NewPassword"]]);
+        }
+        if (errors.Any)
+        {
+            return Outcome<bool>.Invalid(errors);
+        }
+        var changed = await users.ChangePasswordAsync(user, request.CurrentPassword!, request.NewPassword!);
+        if (!changed.Succeeded)
+        {
+            foreach (var error in changed.Errors)
+            {
+                errors.Add(error.Code == nameof(IdentityErrorDescriber.PasswordMismatch) ? "currentPassword" : "newPassword", error.Description);
+            }
+            return Outcome<bool>.Invalid(errors);
+        }
+        if (refreshCookie)
+        {
+            // The security stamp changed: keep this browser signed in with a fresh cookie.
+            await signIn.RefreshSignInAsync(user);
+        }
+        return Outcome<bool>.Ok(true);
+    }
+
+    /// <summary>The roles an administrator may give; the city administrator may also make another.</summary>
+    public static string[] CreatableRoles(bool callerIsCityAdmin) => callerIsCityAdmin ? [Roles.CityAdmin, .. AdministeredRoles] : AdministeredRoles;
 
     static readonly string[] AdministeredRoles = [Roles.UnitAdmin, Roles.OrganizationAdmin, Roles.DepartmentLiaison];
 

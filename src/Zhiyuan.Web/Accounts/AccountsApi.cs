@@ -15,10 +15,12 @@ public static class AccountsApi
         var auth = app.MapGroup("/api/auth").WithTags("Sign-in");
         auth.MapPost("/token", IssueToken).AllowAnonymous();
         auth.MapGet("/me", CurrentUser).RequireAuthorization();
+        auth.MapPost("/password", ChangePassword).RequireAuthorization();
 
         var accounts = app.MapGroup("/api/accounts").WithTags("Accounts").RequireAuthorization(Policies.UnitAdministration);
         accounts.MapGet("/", ListAccounts);
         accounts.MapPost("/", CreateAccount);
+        accounts.MapPost("/{userName}/unlock", UnlockAccount).ProducesProblem(StatusCodes.Status404NotFound);
 
         // The page's sign-out button posts here (with the form's antiforgery token).
         app.MapPost("/account/sign-out", async (SignInManager<AppUser> signIn) =>
@@ -50,6 +52,21 @@ public static class AccountsApi
         var roles = me is null ? [] : (await users.GetRolesAsync(me)).ToArray();
         return TypedResults.Ok(new CurrentUserView(me?.UserName ?? "", me?.DisplayName ?? "", roles, unitCode));
     }
+
+    /// <summary>Changes the caller's own password; the current one must be given.</summary>
+    static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> ChangePassword(
+        ChangePasswordRequest request, ClaimsPrincipal user, AccountUseCases accounts, IStringLocalizer<SharedResource> text)
+    {
+        var outcome = await accounts.ChangePasswordAsync(user, request, refreshCookie: false);
+        return outcome.IsNotFound ? Problems.NotFound(text)
+            : outcome.Errors is not null ? Problems.Invalid(outcome.Errors, text)
+            : TypedResults.NoContent();
+    }
+
+    /// <summary>Ends the lock-out of an account in the caller's subtree.</summary>
+    static async Task<Results<Ok<AccountView>, ProblemHttpResult, ValidationProblem>> UnlockAccount(
+        string userName, UnitScope scope, AccountUseCases accounts, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await accounts.UnlockAsync(scope, userName, cancellationToken)).ToHttpResult(text);
 
     static async Task<Ok<List<AccountView>>> ListAccounts(UnitScope scope, AccountUseCases accounts, CancellationToken cancellationToken) =>
         TypedResults.Ok(await accounts.ListAsync(scope, cancellationToken));

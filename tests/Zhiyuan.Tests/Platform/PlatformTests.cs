@@ -36,7 +36,7 @@ public sealed class PlatformTests : IDisposable
 
         var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var paths = document.GetProperty("paths");
-        foreach (var path in new[] { "/api/units", "/api/units/{code}", "/api/units/{code}/children", "/api/units/{code}/move", "/api/auth/token", "/api/accounts" })
+        foreach (var path in new[] { "/api/units", "/api/units/{code}", "/api/units/{code}/children", "/api/units/{code}/move", "/api/auth/token", "/api/auth/password", "/api/accounts", "/api/accounts/{userName}/unlock" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is not in the OpenAPI document");
         }
