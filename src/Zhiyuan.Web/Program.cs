@@ -18,7 +18,7 @@ builder.Services.AddAppLocalization();
 builder.Services.AddAppProblemDetails();
 builder.Services.AddAccounts(builder.Configuration);
 builder.Services.AddUnits();
-builder.Services.AddOpenApi();
+builder.Services.AddAppOpenApi();
 builder.Services.AddRazorComponents();
 builder.Services.AddCascadingAuthenticationState();
 // Chinese text goes out as UTF-8 characters, not as &#x…; entities.

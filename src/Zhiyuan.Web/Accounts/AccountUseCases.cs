@@ -199,7 +199,7 @@ public sealed partial class AccountUseCases(
     }
 
     /// <summary>The roles an administrator may give; the city administrator may also make another.</summary>
-    public static string[] CreatableRoles(bool callerIsCityAdmin) => callerIsCityAdmin ? [Roles.CityAdmin, .. AdministeredRoles] : AdministeredRoles;
+    public static string[] CreatableRoles(bool callerIsCityAdmin) => callerIsCityAdmin ? [.. AdministeredRoles, Roles.CityAdmin] : AdministeredRoles;
 
     static readonly string[] AdministeredRoles = [Roles.UnitAdmin, Roles.OrganizationAdmin, Roles.DepartmentLiaison];
 

@@ -40,6 +40,7 @@ public sealed class PlatformTests : IDisposable
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is not in the OpenAPI document");
         }
+        Assert.Equal("http", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer").GetProperty("type").GetString());
         var reference = await client.GetAsync("/api/reference");
         Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
         Assert.Contains("openapi/v1.json", await reference.Content.ReadAsStringAsync());
