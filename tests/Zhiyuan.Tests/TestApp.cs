@@ -169,6 +169,23 @@ public class TestApp : WebApplicationFactory<Program>
     }
 }
 
+/// <summary>A test class whose every test gets a fresh app on a fresh database.</summary>
+public abstract class AppTest : IDisposable
+{
+    protected readonly TestApp app = new();
+
+    public void Dispose()
+    {
+        app.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Every unit as one string, to show that a refused request changed nothing.</summary>
+    protected Task<string> UnitsSnapshotAsync() => app.WithDbAsync(async db =>
+        string.Join("\n", (await db.Units.AsNoTracking().OrderBy(u => u.Code).ToListAsync())
+            .Select(u => $"{u.Code}|{u.Name}|{u.Type}|{u.ParentId}|{u.Path}|{u.Depth}|{u.IsActive}")));
+}
+
 /// <summary>Reads pages and submits their forms the way a browser would.</summary>
 public static class Pages
 {

@@ -6,12 +6,8 @@ using Zhiyuan.Web.Accounts;
 
 namespace Zhiyuan.Tests.Accounts;
 
-public sealed class AccountsTests : IDisposable
+public sealed class AccountsTests : AppTest
 {
-    readonly TestApp app = new();
-
-    public void Dispose() => app.Dispose();
-
     [Fact]
     public async Task TheCityAdministratorCreatesACountyAdministratorOnTheAccountsPage()
     {

@@ -7,12 +7,8 @@ using Zhiyuan.Web.Accounts;
 
 namespace Zhiyuan.Tests.Accounts;
 
-public sealed class SignInTests : IDisposable
+public sealed class SignInTests : AppTest
 {
-    readonly TestApp app = new();
-
-    public void Dispose() => app.Dispose();
-
     [Fact]
     public async Task FiveWrongPasswordsLockTheAccountEvenAgainstTheRightOne()
     {

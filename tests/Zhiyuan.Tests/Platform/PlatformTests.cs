@@ -4,12 +4,8 @@ using System.Text.Json;
 
 namespace Zhiyuan.Tests.Platform;
 
-public sealed class PlatformTests : IDisposable
+public sealed class PlatformTests : AppTest
 {
-    readonly TestApp app = new();
-
-    public void Dispose() => app.Dispose();
-
     [Fact]
     public async Task TheSuiteRunsOnTheDatabaseItWasAskedFor()
     {

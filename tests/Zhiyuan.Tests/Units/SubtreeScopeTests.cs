@@ -6,16 +6,13 @@ using Microsoft.EntityFrameworkCore;
 namespace Zhiyuan.Tests.Units;
 
 /// <summary>An administrator of 端州区 (441202) reaches nothing of 四会市 (441284), through the API or the pages.</summary>
-public sealed class SubtreeScopeTests : IDisposable
+public sealed class SubtreeScopeTests : AppTest
 {
     const string Duanzhou = "441202";
     const string Sihui = "441284";
     const string DuanzhouAdmin = "duanzhou";
     const string Password = "Unit-admin-2019";
 
-    readonly TestApp app = new();
-
-    public void Dispose() => app.Dispose();
 
     async Task<HttpClient> SetUpAsync()
     {
@@ -147,8 +144,6 @@ public sealed class SubtreeScopeTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/auth/me")).StatusCode);
     }
 
-    Task<string> SnapshotAsync() => app.WithDbAsync(async db =>
-        string.Join("\n", (await db.Units.AsNoTracking().OrderBy(u => u.Code).ToListAsync())
-            .Select(u => $"{u.Code}|{u.Name}|{u.Type}|{u.ParentId}|{u.Path}|{u.Depth}|{u.IsActive}"))
-        + "\n" + string.Join(",", await db.Users.OrderBy(u => u.UserName).Select(u => u.UserName).ToListAsync()));
+    async Task<string> SnapshotAsync() => await UnitsSnapshotAsync()
+        + "\n" + await app.WithDbAsync(async db => string.Join(",", await db.Users.OrderBy(u => u.UserName).Select(u => u.UserName).ToListAsync()));
 }

@@ -4,12 +4,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Zhiyuan.Tests.Units;
 
 /// <summary>The unit pages' forms, used as an administrator would in a browser.</summary>
-public sealed class UnitPagesTests : IDisposable
+public sealed class UnitPagesTests : AppTest
 {
-    readonly TestApp app = new();
-
-    public void Dispose() => app.Dispose();
-
     async Task<HttpClient> SignedInAsync(string language = "zh-CN")
     {
         var browser = app.PageClient(language: language);

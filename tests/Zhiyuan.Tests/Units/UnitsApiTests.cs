@@ -6,12 +6,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Zhiyuan.Tests.Units;
 
-public sealed class UnitsApiTests : IDisposable
+public sealed class UnitsApiTests : AppTest
 {
-    readonly TestApp app = new();
-
-    public void Dispose() => app.Dispose();
-
     [Fact]
     public async Task TheZhaoqingTreeIsSeededWithItsCountiesZonesCollegesAndMemberUnits()
     {
@@ -91,15 +87,15 @@ public sealed class UnitsApiTests : IDisposable
     {
         using var city = await app.ApiClientAsync();
         await city.PostAsJsonAsync("/api/units/441202/children", new { code = "441202001", name = "城东街道", type = "Town" });
-        var before = await SnapshotAsync();
+        var before = await UnitsSnapshotAsync();
 
         var response = await city.PostAsJsonAsync("/api/units/441202/move", new { parentCode = "441202001" });
 
         await AssertFieldErrorAsync(response, "parentCode", "下级");
-        Assert.Equal(before, await SnapshotAsync());
+        Assert.Equal(before, await UnitsSnapshotAsync());
         var ontoItself = await city.PostAsJsonAsync("/api/units/441202/move", new { parentCode = "441202" });
         await AssertFieldErrorAsync(ontoItself, "parentCode", "下级");
-        Assert.Equal(before, await SnapshotAsync());
+        Assert.Equal(before, await UnitsSnapshotAsync());
     }
 
     [Theory]
@@ -116,19 +112,19 @@ public sealed class UnitsApiTests : IDisposable
     public async Task BadInputGetsA400NamingTheFieldAndChangesNothing(string url, string body, string field, string reason)
     {
         using var city = await app.ApiClientAsync();
-        var before = await SnapshotAsync();
+        var before = await UnitsSnapshotAsync();
 
         var response = await city.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"));
 
         await AssertFieldErrorAsync(response, field, reason);
-        Assert.Equal(before, await SnapshotAsync());
+        Assert.Equal(before, await UnitsSnapshotAsync());
     }
 
     [Fact]
     public async Task AnOverLongNameOrCodeIsRefusedWithItsLimit()
     {
         using var city = await app.ApiClientAsync();
-        var before = await SnapshotAsync();
+        var before = await UnitsSnapshotAsync();
 
         var response = await city.PostAsJsonAsync("/api/units/441200/children", new { code = new string('A', 33), name = new string('名', 101), type = "Town" });
 
@@ -136,7 +132,7 @@ public sealed class UnitsApiTests : IDisposable
         Assert.Contains("32", problem.GetProperty("errors").GetProperty("code")[0].GetString());
         var rename = await city.PutAsJsonAsync("/api/units/441202", new { name = new string('名', 101) });
         await AssertFieldErrorAsync(rename, "name", "100");
-        Assert.Equal(before, await SnapshotAsync());
+        Assert.Equal(before, await UnitsSnapshotAsync());
     }
 
     [Fact]
@@ -162,10 +158,6 @@ public sealed class UnitsApiTests : IDisposable
         await AssertFieldErrorAsync(await city.PostAsJsonAsync("/api/units/441200/move", new { parentCode = "441202" }), "code", "不能移动");
         await AssertFieldErrorAsync(await city.PostAsync("/api/units/441200/deactivate", null), "code", "不能停用");
     }
-
-    Task<string> SnapshotAsync() => app.WithDbAsync(async db =>
-        string.Join("\n", (await db.Units.AsNoTracking().OrderBy(u => u.Code).ToListAsync())
-            .Select(u => $"{u.Code}|{u.Name}|{u.Type}|{u.ParentId}|{u.Path}|{u.Depth}|{u.IsActive}")));
 
     internal static async Task<JsonElement> AssertFieldErrorAsync(HttpResponseMessage response, string field, string reasonContains)
     {
