@@ -52,7 +52,9 @@ public static class Problems
             {
                 field = "body";
             }
-            var message = json is null ? text["Problem.BadBody", bad.Message] : text["Problem.BadJson", field];
+            var message = json is not null ? text["Problem.BadJson", field]
+                : bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? text["Problem.TooLarge"]
+                : text["Problem.NoBody"];
             http.Response.StatusCode = bad.StatusCode;
             return await problems.TryWriteAsync(new ProblemDetailsContext
             {

@@ -109,6 +109,9 @@ public sealed class UnitsApiTests : AppTest
     [InlineData("/api/units/441200/children", """{"code":"X1","name":"未闭合""", "name", "JSON")]
     [InlineData("/api/units/441200/children", """{"code":"X1","name":42,"type":"Town"}""", "name", "JSON")]
     [InlineData("/api/units/441200/children", """not json at all""", "body", "JSON")]
+    [InlineData("/api/units/441200/children", "", "body", "请求正文缺失")]
+    [InlineData("/api/units/441200/children", "null", "body", "请求正文缺失")]
+    [InlineData("/api/units/441202/move", "{}", "parentCode", "上级单位")]
     public async Task BadInputGetsA400NamingTheFieldAndChangesNothing(string url, string body, string field, string reason)
     {
         using var city = await app.ApiClientAsync();
