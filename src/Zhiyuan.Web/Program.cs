@@ -35,7 +35,7 @@ try
     if (startupError is null)
     {
         await ZhaoqingUnits.SeedAsync(app.Services);
-        await AdminSeed.EnsureAsync(app.Services, Console.Out);
+        startupError = await AdminSeed.EnsureAsync(app.Services, Console.Out);
     }
 }
 catch (OptionsValidationException invalid)

@@ -13,7 +13,7 @@ public sealed class BrowserFactAttribute : FactAttribute
 
     public BrowserFactAttribute()
     {
-        if (!File.Exists(ChromiumPath) && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        if (!File.Exists(ChromiumPath) && Environment.GetEnvironmentVariable("CI")?.ToLowerInvariant() is not ("true" or "1"))
         {
             Skip = "Chromium is not installed (apt-get install chromium fonts-wqy-zenhei).";
         }

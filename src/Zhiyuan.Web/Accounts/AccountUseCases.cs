@@ -40,6 +40,8 @@ public sealed partial class AccountUseCases(
                    ?? (name.Length > 0 ? await users.Users.FirstOrDefaultAsync(u => u.PhoneNumber == name) : null);
         if (user is null || string.IsNullOrEmpty(request.Password))
         {
+            // Spend the time a password check takes, so the answer's speed does not tell who has an account.
+            users.PasswordHasher.VerifyHashedPassword(new AppUser(), TimingDecoyHash, request.Password ?? "");
             return (SignInResultKind.Failed, text["SignIn.Error.Wrong"]);
         }
         if (bearer)
@@ -61,10 +63,16 @@ public sealed partial class AccountUseCases(
         return (SignInResultKind.Failed, text["SignIn.Error.Wrong"]);
     }
 
-    public async Task<List<AccountView>> ListAsync(UnitScope scope, CancellationToken cancellationToken = default)
+    static readonly string TimingDecoyHash = new PasswordHasher<AppUser>().HashPassword(new AppUser(), "timing-decoy");
+
+    public Task<List<AccountView>> ListAsync(UnitScope scope, CancellationToken cancellationToken = default) =>
+        QueryAsync(scope, userId: null, cancellationToken);
+
+    async Task<List<AccountView>> QueryAsync(UnitScope scope, string? userId, CancellationToken cancellationToken)
     {
         var rows = await db.Users.AsNoTracking()
             .Where(u => u.Unit != null && u.Unit.Path.StartsWith(scope.RootPath))
+            .Where(u => userId == null || u.Id == userId)
             .OrderBy(u => u.UserName)
             .Select(u => new { u.Id, u.UserName, u.DisplayName, UnitCode = u.Unit!.Code, UnitName = u.Unit.Name, u.LockoutEnd })
             .ToListAsync(cancellationToken);
@@ -91,9 +99,9 @@ public sealed partial class AccountUseCases(
         {
             errors.Add("userName", text["Validation.Required", text["Accounts.Field.UserName"]]);
         }
-        else if (userName.Length > AppUser.DisplayNameMaxLength || !UserNamePattern().IsMatch(userName))
+        else if (userName.Length > AppUser.UserNameMaxLength || !UserNamePattern().IsMatch(userName))
         {
-            errors.Add("userName", text["Accounts.Error.UserNameFormat", AppUser.DisplayNameMaxLength]);
+            errors.Add("userName", text["Accounts.Error.UserNameFormat", AppUser.UserNameMaxLength]);
         }
         else if (await users.FindByNameAsync(userName) is not null)
         {
@@ -156,8 +164,7 @@ public sealed partial class AccountUseCases(
         }
         await users.SetLockoutEndDateAsync(user!, null);
         await users.ResetAccessFailedCountAsync(user!);
-        var view = (await ListAsync(scope, cancellationToken)).Single(a => a.Id == user!.Id);
-        return Outcome<AccountView>.Ok(view);
+        return Outcome<AccountView>.Ok((await QueryAsync(scope, user!.Id, cancellationToken)).Single());
     }
 
     /// <summary>The signed-in user changes their own password; the old one must be given.</summary>
@@ -181,9 +188,18 @@ public sealed partial class AccountUseCases(
         {
             return Outcome<bool>.Invalid(errors);
         }
+        if (await users.IsLockedOutAsync(user))
+        {
+            return Outcome<bool>.Invalid("currentPassword", text["SignIn.Error.LockedOut", (int)AccountsSetup.LockoutDuration.TotalMinutes]);
+        }
         var changed = await users.ChangePasswordAsync(user, request.CurrentPassword!, request.NewPassword!);
         if (!changed.Succeeded)
         {
+            if (changed.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch)))
+            {
+                // Guessing the current password counts towards the lock-out like a failed sign-in.
+                await users.AccessFailedAsync(user);
+            }
             foreach (var error in changed.Errors)
             {
                 errors.Add(error.Code == nameof(IdentityErrorDescriber.PasswordMismatch) ? "currentPassword" : "newPassword", error.Description);

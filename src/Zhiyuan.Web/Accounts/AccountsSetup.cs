@@ -14,8 +14,10 @@ public static class Policies
 
 public static class AccountsSetup
 {
-    /// <summary>Picks the bearer handler for "Authorization: Bearer …" requests, else the cookie.</summary>
+    /// <summary>Picks the bearer handler for the API and the cookie for pages.</summary>
     const string CookieOrBearer = "CookieOrBearer";
+
+    public static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(1);
 
     public const int MaxFailedSignIns = 5;
     public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
@@ -33,11 +35,12 @@ public static class AccountsSetup
                 o.DefaultScheme = CookieOrBearer;
                 o.DefaultChallengeScheme = CookieOrBearer;
             })
+            // The API takes bearer tokens only: a cookie never authenticates an API call, so another
+            // site cannot make a signed-in browser change data through the API (no CSRF).
             .AddPolicyScheme(CookieOrBearer, CookieOrBearer, o => o.ForwardDefaultSelector = http =>
-                http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-                    ? IdentityConstants.BearerScheme
-                    : IdentityConstants.ApplicationScheme)
-            .AddBearerToken(IdentityConstants.BearerScheme, o => o.BearerTokenExpiration = TimeSpan.FromHours(8))
+                http.Request.Path.StartsWithSegments("/api") ? IdentityConstants.BearerScheme : IdentityConstants.ApplicationScheme)
+            // Tokens do not notice a password change or lock-out, so they are kept short.
+            .AddBearerToken(IdentityConstants.BearerScheme, o => o.BearerTokenExpiration = TokenLifetime)
             .AddIdentityCookies();
 
         services.ConfigureApplicationCookie(o =>

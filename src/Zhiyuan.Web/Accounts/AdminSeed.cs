@@ -14,11 +14,13 @@ public sealed class AdminOptions
     public const string Section = "Admin";
 
     [Required(ErrorMessage = "Admin:UserName must not be empty.")]
-    [StringLength(AppUser.DisplayNameMaxLength, ErrorMessage = "Admin:UserName must be at most {1} characters.")]
+    [StringLength(AppUser.UserNameMaxLength, ErrorMessage = "Admin:UserName must be at most {1} characters.")]
     public string UserName { get; set; } = "admin";
 
-    /// <summary>Set it through an environment variable or user secrets, never in appsettings.json.</summary>
-    [MinLength(8, ErrorMessage = "Admin:Password must be at least 8 characters long.")]
+    /// <summary>
+    /// Set it through an environment variable or user secrets, never in appsettings.json. Empty means
+    /// "generate one"; otherwise it must pass the same rules as every password (checked on first start).
+    /// </summary>
     public string? Password { get; set; }
 }
 
@@ -27,8 +29,9 @@ public static class AdminSeed
     /// <summary>
     /// Creates the roles and, on the first start, the city administrator. Without a configured
     /// password one is generated and written to the console this once; it is stored only hashed.
+    /// Returns one sentence when the configured password is not accepted.
     /// </summary>
-    public static async Task EnsureAsync(IServiceProvider services, TextWriter console)
+    public static async Task<string?> EnsureAsync(IServiceProvider services, TextWriter console)
     {
         await using var scope = services.CreateAsyncScope();
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
@@ -44,18 +47,18 @@ public static class AdminSeed
         var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
         if (await users.FindByNameAsync(options.UserName) is not null)
         {
-            return;
+            return null;
         }
 
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var city = await db.Units.SingleAsync(u => u.Code == ZhaoqingUnits.CityCode);
-        var generated = options.Password is null;
-        var password = options.Password ?? GeneratePassword();
+        var generated = string.IsNullOrEmpty(options.Password);
+        var password = generated ? GeneratePassword() : options.Password!;
         var admin = new AppUser { UserName = options.UserName, DisplayName = "市志愿者联合会秘书处", UnitId = city.Id };
         var created = await users.CreateAsync(admin, password);
         if (!created.Succeeded)
         {
-            throw new InvalidOperationException("The administrator could not be created: " + string.Join(" ", created.Errors.Select(e => e.Description)));
+            return $"Admin:Password is not accepted: {string.Join(" ", created.Errors.Select(e => e.Description))} (管理员密码不符合要求)";
         }
         await users.AddToRoleAsync(admin, Roles.CityAdmin);
 
@@ -71,8 +74,19 @@ public static class AdminSeed
                 ============================================================
                 """);
         }
+        return null;
     }
 
-    static string GeneratePassword() =>
-        RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 16);
+    /// <summary>16 characters without look-alikes, always with a digit and a lower-case letter as the rules require.</summary>
+    internal static string GeneratePassword()
+    {
+        while (true)
+        {
+            var password = RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 16);
+            if (password.Any(char.IsDigit) && password.Any(char.IsLower))
+            {
+                return password;
+            }
+        }
+    }
 }

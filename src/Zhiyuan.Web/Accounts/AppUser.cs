@@ -7,6 +7,7 @@ namespace Zhiyuan.Web.Accounts;
 
 public sealed class AppUser : IdentityUser
 {
+    public const int UserNameMaxLength = 50;
     public const int DisplayNameMaxLength = 50;
 
     public string DisplayName { get; set; } = "";

@@ -32,6 +32,4 @@ public sealed record UnitScope(Guid RootId, string RootPath)
         await ForAsync(http.User, http.RequestServices.GetRequiredService<AppDbContext>(), http.RequestAborted);
 
     public IQueryable<Unit> Filter(IQueryable<Unit> units) => units.Where(u => u.Path.StartsWith(RootPath));
-
-    public bool Contains(Unit unit) => unit.Path.StartsWith(RootPath, StringComparison.Ordinal);
 }

@@ -23,10 +23,12 @@ public sealed class DatabaseOptions
     {
         var section = configuration.GetSection(Section);
         var providerText = section["Provider"] ?? nameof(DatabaseProvider.Sqlite);
-        if (!Enum.TryParse<DatabaseProvider>(providerText, ignoreCase: true, out var provider) || int.TryParse(providerText, out _))
+        var providerName = Enum.GetNames<DatabaseProvider>().FirstOrDefault(n => n.Equals(providerText.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (providerName is null)
         {
             return (null, $"Database:Provider \"{providerText}\" is not supported; use \"Sqlite\" or \"Postgres\". (不支持的数据库类型)");
         }
+        var provider = Enum.Parse<DatabaseProvider>(providerName);
 
         var connectionString = section["ConnectionString"];
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -38,9 +40,15 @@ public sealed class DatabaseOptions
             return (null, "Database:ConnectionString is empty; set it to a PostgreSQL connection string such as \"Host=127.0.0.1;Database=zhiyuan;Username=zhiyuan;Password=...\". (缺少数据库连接字符串)");
         }
 
-        if (provider == DatabaseProvider.Sqlite)
+        try
         {
-            connectionString = SqlitePathUnderContentRoot(connectionString, contentRoot);
+            connectionString = provider == DatabaseProvider.Sqlite
+                ? SqlitePathUnderContentRoot(connectionString, contentRoot)
+                : new Npgsql.NpgsqlConnectionStringBuilder(connectionString).ConnectionString;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or UnauthorizedAccessException)
+        {
+            return (null, $"Database:ConnectionString is not a valid {provider} connection string: {ex.Message} (数据库连接字符串有误)");
         }
         return (new DatabaseOptions { Provider = provider, ConnectionString = connectionString }, null);
     }

@@ -12,6 +12,12 @@ public sealed class Unit
     public const int CodeMaxLength = 32;
     public const int NameMaxLength = 100;
 
+    /// <summary>
+    /// Levels below the root. Each level adds 33 characters to <see cref="Path"/>, whose index must
+    /// stay within 1,024; real trees (city → county → town → community → grid) use five or six.
+    /// </summary>
+    public const int MaxDepth = 29;
+
     public Guid Id { get; set; } = Guid.CreateVersion7();
 
     /// <summary>Stable public key: the GB/T 2260 code where the unit has one, else a short code.</summary>

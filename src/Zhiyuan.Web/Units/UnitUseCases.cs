@@ -38,7 +38,8 @@ public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<Share
         return view is null ? Outcome<UnitView>.NotFound() : Outcome<UnitView>.Ok(view);
     }
 
-    public async Task<Outcome<UnitView>> CreateChildAsync(UnitScope scope, string parentCode, CreateUnitRequest request, CancellationToken cancellationToken = default)
+    public Task<Outcome<UnitView>> CreateChildAsync(UnitScope scope, string parentCode, CreateUnitRequest request, CancellationToken cancellationToken = default) =>
+        ChangeTreeAsync(async () =>
     {
         var parent = await FindInScopeAsync(scope, parentCode, cancellationToken);
         if (parent is null)
@@ -54,6 +55,10 @@ public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<Share
         {
             errors.Add("parentCode", text["Units.Error.ParentInactive", parent.Name]);
         }
+        if (parent.Depth + 1 > Unit.MaxDepth)
+        {
+            errors.Add("parentCode", text["Units.Error.TooDeep", Unit.MaxDepth]);
+        }
         if (code is not null && await db.Units.AnyAsync(u => u.Code == code, cancellationToken))
         {
             errors.Add("code", text["Units.Error.CodeTaken", code]);
@@ -67,17 +72,9 @@ public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<Share
         unit.Path = Unit.PathOf(parent, unit.Id);
         unit.SortOrder = await db.Units.CountAsync(u => u.ParentId == parent.Id, cancellationToken) + 1;
         db.Units.Add(unit);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            // Another request took the same code between the check and the insert.
-            return Outcome<UnitView>.Invalid("code", text["Units.Error.CodeTaken", code!]);
-        }
+        await db.SaveChangesAsync(cancellationToken);
         return Outcome<UnitView>.Ok(new UnitView(unit.Id, unit.Code, unit.Name, unit.Type, parent.Code, unit.Depth, unit.IsActive));
-    }
+    }, cancellationToken);
 
     public async Task<Outcome<UnitView>> UpdateAsync(UnitScope scope, string code, UpdateUnitRequest request, CancellationToken cancellationToken = default)
     {
@@ -99,7 +96,8 @@ public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<Share
         return await GetAsync(scope, code, cancellationToken);
     }
 
-    public async Task<Outcome<UnitView>> MoveAsync(UnitScope scope, string code, MoveUnitRequest request, CancellationToken cancellationToken = default)
+    public Task<Outcome<UnitView>> MoveAsync(UnitScope scope, string code, MoveUnitRequest request, CancellationToken cancellationToken = default) =>
+        ChangeTreeAsync(async () =>
     {
         var unit = await FindInScopeAsync(scope, code, cancellationToken);
         if (unit is null)
@@ -131,21 +129,25 @@ public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<Share
         {
             return await GetAsync(scope, code, cancellationToken);
         }
+        var oldPath = unit.Path;
+        var depthChange = newParent.Depth + 1 - unit.Depth;
+        var deepest = await db.Units.Where(u => u.Path.StartsWith(oldPath)).MaxAsync(u => u.Depth, cancellationToken);
+        if (deepest + depthChange > Unit.MaxDepth)
+        {
+            return Outcome<UnitView>.Invalid("parentCode", text["Units.Error.TooDeep", Unit.MaxDepth]);
+        }
 
         // The unit and its whole subtree get the new path prefix in two set-based statements.
-        var oldPath = unit.Path;
         var newPath = Unit.PathOf(newParent, unit.Id);
-        var depthChange = newParent.Depth + 1 - unit.Depth;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Units.Where(u => u.Path.StartsWith(oldPath)).ExecuteUpdateAsync(set => set
             .SetProperty(u => u.Path, u => newPath + u.Path.Substring(oldPath.Length))
             .SetProperty(u => u.Depth, u => u.Depth + depthChange), cancellationToken);
         await db.Units.Where(u => u.Id == unit.Id).ExecuteUpdateAsync(set => set.SetProperty(u => u.ParentId, newParent.Id), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return await GetAsync(scope, code, cancellationToken);
-    }
+    }, cancellationToken);
 
-    public async Task<Outcome<UnitView>> SetActiveAsync(UnitScope scope, string code, bool active, CancellationToken cancellationToken = default)
+    public Task<Outcome<UnitView>> SetActiveAsync(UnitScope scope, string code, bool active, CancellationToken cancellationToken = default) =>
+        ChangeTreeAsync(async () =>
     {
         var unit = await FindInScopeAsync(scope, code, cancellationToken);
         if (unit is null)
@@ -167,7 +169,30 @@ public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<Share
         unit.IsActive = active;
         await db.SaveChangesAsync(cancellationToken);
         return await GetAsync(scope, code, cancellationToken);
+    }, cancellationToken);
+
+    /// <summary>
+    /// Runs a change to the tree's shape (create, move, (de)activate) with its checks inside one
+    /// transaction that holds the tree lock, so two administrators moving units at the same moment
+    /// cannot make a cycle between them, and a child is never added under a parent mid-move.
+    /// SQLite's transactions already take the write lock at BEGIN; PostgreSQL takes an advisory lock.
+    /// </summary>
+    async Task<Outcome<UnitView>> ChangeTreeAsync(Func<Task<Outcome<UnitView>>> change, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({TreeLockKey})", cancellationToken);
+        }
+        var outcome = await change();
+        if (outcome.Succeeded)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+        return outcome;
     }
+
+    const long TreeLockKey = 441200;
 
     Task<Unit?> FindInScopeAsync(UnitScope scope, string code, CancellationToken cancellationToken) =>
         scope.Filter(db.Units).SingleOrDefaultAsync(u => u.Code == code, cancellationToken);
@@ -241,10 +266,11 @@ public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<Share
             errors.Add("type", text["Validation.Required", text["Units.Field.Type"]]);
             return null;
         }
-        if (Enum.TryParse<UnitType>(type.Trim(), ignoreCase: true, out var parsed) && !int.TryParse(type, out _)
-            && (parsed != UnitType.CityFederation || allowCity))
+        // Names only: Enum.TryParse would also take numbers and comma-joined lists of names.
+        var name = Enum.GetNames<UnitType>().FirstOrDefault(n => n.Equals(type.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (name is not null && (name != nameof(UnitType.CityFederation) || allowCity))
         {
-            return parsed;
+            return Enum.Parse<UnitType>(name);
         }
         var allowed = string.Join(", ", Enum.GetNames<UnitType>().Where(n => n != nameof(UnitType.CityFederation)));
         errors.Add("type", text["Units.Error.UnknownType", type, allowed]);

@@ -53,6 +53,47 @@ public sealed class SignInTests : AppTest
     }
 
     [Fact]
+    public async Task TheApiIgnoresTheSignInCookieSoOtherSitesCannotUseIt()
+    {
+        using var browser = app.PageClient();
+        await browser.SignInAsync("admin", TestApp.AdminPassword);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/units")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/units")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.PostAsync("/api/units/441202/deactivate", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task SigningOutNeedsTheFormsAntiforgeryToken()
+    {
+        using var browser = app.PageClient();
+        await browser.SignInAsync("admin", TestApp.AdminPassword);
+
+        var forged = await browser.PostAsync("/account/sign-out", new FormUrlEncodedContent([]));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/units")).StatusCode);
+
+        var page = await browser.GetPageAsync("/units");
+        var signedOut = await browser.PostFormAsync("/account/sign-out", page, "");
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/units")).StatusCode);
+    }
+
+    [Fact]
+    public async Task GuessingTheCurrentPasswordOnThePasswordChangeCountsTowardsTheLockOut()
+    {
+        using var admin = await app.ApiClientAsync();
+        for (var i = 0; i < AccountsSetup.MaxFailedSignIns; i++)
+        {
+            await admin.PostAsJsonAsync("/api/auth/password", new { currentPassword = "guess-" + i, newPassword = "Whatever-2019" });
+        }
+
+        using var anonymous = app.CreateClient();
+        var signIn = await anonymous.PostAsJsonAsync("/api/auth/token", new { userName = "admin", password = TestApp.AdminPassword });
+        Assert.Equal(HttpStatusCode.Unauthorized, signIn.StatusCode);
+    }
+
+    [Fact]
     public async Task ABearerTokenIdentifiesTheCityAdministrator()
     {
         using var client = await app.ApiClientAsync();

@@ -26,6 +26,7 @@ public sealed class ConfigurationTests
     [Theory]
     [InlineData("Oracle", "is not supported")]
     [InlineData("7", "is not supported")]
+    [InlineData("Sqlite,Postgres", "is not supported")]
     public void AnUnknownProviderIsOneSentenceNamingTheChoices(string provider, string expected)
     {
         var (options, error) = DatabaseOptions.Read(Settings(("Database:Provider", provider)), "/tmp");
@@ -45,11 +46,33 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
+    [InlineData("Sqlite", "Data Source=x.db;Bogus Keyword=1")]
+    [InlineData("Postgres", "Host=127.0.0.1;Bogus Keyword=1")]
+    public void AMalformedConnectionStringIsOneSentence(string provider, string connectionString)
+    {
+        var (options, error) = DatabaseOptions.Read(Settings(("Database:Provider", provider), ("Database:ConnectionString", connectionString)), Path.GetTempPath());
+
+        Assert.Null(options);
+        Assert.StartsWith("Database:ConnectionString is not a valid " + provider, error);
+    }
+
+    [Fact]
+    public void AGeneratedAdministratorPasswordAlwaysMeetsThePasswordRules()
+    {
+        for (var i = 0; i < 2000; i++)
+        {
+            var password = Zhiyuan.Web.Accounts.AdminSeed.GeneratePassword();
+            Assert.True(password.Length == 16 && password.Any(char.IsDigit) && password.Any(char.IsLower), password);
+        }
+    }
+
+    [Theory]
     [InlineData("/units", true)]
     [InlineData("/", true)]
     [InlineData("//evil.example.com", false)]
     [InlineData("/\\evil.example.com", false)]
     [InlineData("https://evil.example.com", false)]
     [InlineData("", false)]
+    [InlineData("/\t/evil.example.com", false)]
     public void OnlyLocalReturnAddressesAreFollowed(string url, bool local) => Assert.Equal(local, Localization.IsLocal(url));
 }

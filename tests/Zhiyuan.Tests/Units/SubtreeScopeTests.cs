@@ -90,7 +90,7 @@ public sealed class SubtreeScopeTests : AppTest
             ("rename", [("Edit.Name", "被改名"), ("Edit.Type", "Town")]),
             ("add-child", [("Child.Code", "X-1"), ("Child.Name", "入侵"), ("Child.Type", "Town")]),
             ("move", [("Move.ParentCode", Duanzhou)]),
-            ("status", []),
+            ("status", [("Status.Activate", "false")]),
         };
         foreach (var (handler, fields) in posts)
         {

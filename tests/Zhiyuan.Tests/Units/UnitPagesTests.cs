@@ -25,7 +25,9 @@ public sealed class UnitPagesTests : AppTest
         var town = await browser.GetPageAsync("/units/441202001");
         await browser.PostFormAsync("/units/441202001", town, "rename", ("Edit.Name", "城东街道办"), ("Edit.Type", "Town"));
         await browser.PostFormAsync("/units/441202001", town, "move", ("Move.ParentCode", "441284"));
-        var deactivated = await browser.PostFormAsync("/units/441202001", town, "status");
+        var deactivated = await browser.PostFormAsync("/units/441202001", town, "status", ("Status.Activate", "false"));
+        // Posting the same form again (a double click, a reload) leaves it deactivated.
+        await browser.PostFormAsync("/units/441202001", town, "status", ("Status.Activate", "false"));
         Assert.Equal(HttpStatusCode.OK, deactivated.StatusCode);
 
         var unit = await app.WithDbAsync(db => db.Units.Include(u => u.Parent).SingleAsync(u => u.Code == "441202001"));

@@ -104,6 +104,8 @@ public sealed class UnitsApiTests : AppTest
     [InlineData("/api/units/441200/children", """{"code":"","name":"","type":""}""", "name", "请填写")]
     [InlineData("/api/units/441200/children", """{"code":"X1","name":"未知类型","type":"Galaxy"}""", "type", "Galaxy")]
     [InlineData("/api/units/441200/children", """{"code":"X1","name":"数字类型","type":"3"}""", "type", "未知")]
+    [InlineData("/api/units/441200/children", """{"code":"X1","name":"组合类型","type":"College,Town"}""", "type", "未知")]
+    [InlineData("/api/units/441200/children", """{"code":"X1","name":"市联合会","type":"CityFederation"}""", "type", "未知")]
     [InlineData("/api/units/441202/move", """{"parentCode":"999999"}""", "parentCode", "999999")]
     [InlineData("/api/units/441202/move", """{"parentCode":""}""", "parentCode", "上级单位")]
     [InlineData("/api/units/441200/children", """{"code":"X1","name":"未闭合""", "name", "JSON")]
@@ -151,6 +153,49 @@ public sealed class UnitsApiTests : AppTest
         await AssertFieldErrorAsync(malformed, "code", "not valid JSON");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Contains("Not found", (await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task TheTreeGoesDownToItsDepthLimitAndRefusesBeyondIt()
+    {
+        using var city = await app.ApiClientAsync();
+        var parent = "441202";
+        for (var depth = 2; depth <= Zhiyuan.Web.Units.Unit.MaxDepth; depth++)
+        {
+            var code = $"L{depth}";
+            Assert.Equal(HttpStatusCode.OK, (await city.PostAsJsonAsync($"/api/units/{parent}/children", new { code, name = $"第{depth}级", type = "Other" })).StatusCode);
+            parent = code;
+        }
+
+        var tooDeep = await city.PostAsJsonAsync($"/api/units/{parent}/children", new { code = "TOO-DEEP", name = "太深", type = "Other" });
+        await AssertFieldErrorAsync(tooDeep, "parentCode", Zhiyuan.Web.Units.Unit.MaxDepth.ToString());
+        // Moving the deep branch one level lower is refused the same way.
+        var deeper = await city.PostAsJsonAsync("/api/units/L2/move", new { parentCode = "441284" });
+        Assert.Equal(HttpStatusCode.OK, deeper.StatusCode);
+        await city.PostAsJsonAsync("/api/units/441284/children", new { code = "441284001", name = "东城街道", type = "Town" });
+        await AssertFieldErrorAsync(await city.PostAsJsonAsync("/api/units/L2/move", new { parentCode = "441284001" }), "parentCode", Zhiyuan.Web.Units.Unit.MaxDepth.ToString());
+    }
+
+    [Fact]
+    public async Task TwoAdministratorsMovingTwoUnitsUnderEachOtherAtOnceCannotMakeACycle()
+    {
+        using var city = await app.ApiClientAsync();
+        await city.PostAsJsonAsync("/api/units/441202/children", new { code = "A", name = "甲", type = "Town" });
+        await city.PostAsJsonAsync("/api/units/441203/children", new { code = "B", name = "乙", type = "Town" });
+        using var other = await app.ApiClientAsync();
+
+        var moves = await Task.WhenAll(
+            city.PostAsJsonAsync("/api/units/A/move", new { parentCode = "B" }),
+            other.PostAsJsonAsync("/api/units/B/move", new { parentCode = "A" }));
+
+        Assert.Single(moves, m => m.StatusCode == HttpStatusCode.OK);
+        Assert.Single(moves, m => m.StatusCode == HttpStatusCode.BadRequest);
+        var units = await app.WithDbAsync(db => db.Units.AsNoTracking().Include(u => u.Parent).Where(u => u.Code == "A" || u.Code == "B").ToListAsync());
+        foreach (var unit in units)
+        {
+            Assert.StartsWith(unit.Parent!.Path, unit.Path);
+            Assert.Equal(unit.Parent.Depth + 1, unit.Depth);
+        }
     }
 
     [Fact]
