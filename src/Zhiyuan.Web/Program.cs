@@ -48,6 +48,7 @@ if (startupError is not null)
     return 1;
 }
 
+app.UseSecurityHeaders();
 // Localization first, so that error responses are written in the caller's language too.
 app.UseRequestLocalization();
 app.UseExceptionHandler();

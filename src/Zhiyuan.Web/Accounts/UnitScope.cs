@@ -27,6 +27,9 @@ public sealed record UnitScope(Guid RootId, string RootPath)
         return path is null ? null : new UnitScope(unitId, path);
     }
 
+    /// <summary>The depth of the caller's own unit: its path holds one "/id" per level.</summary>
+    public int RootDepth => RootPath.Count(c => c == '/') - 2;
+
     /// <summary>Lets an endpoint take the caller's scope as a parameter.</summary>
     public static async ValueTask<UnitScope?> BindAsync(HttpContext http) =>
         await ForAsync(http.User, http.RequestServices.GetRequiredService<AppDbContext>(), http.RequestAborted);

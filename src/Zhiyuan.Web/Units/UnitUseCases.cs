@@ -21,12 +21,26 @@ public sealed record MoveUnitRequest(string? ParentCode);
 /// </summary>
 public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<SharedResource> text)
 {
-    public async Task<List<UnitView>> ListAsync(UnitScope scope, bool includeInactive, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The caller's units in tree order. <paramref name="search"/> keeps units whose name or code
+    /// contains it; <paramref name="levels"/> keeps the caller's unit and that many levels below it.
+    /// </summary>
+    public async Task<List<UnitView>> ListAsync(UnitScope scope, bool includeInactive, string? search = null, int? levels = null, CancellationToken cancellationToken = default)
     {
         var units = scope.Filter(db.Units.AsNoTracking());
         if (!includeInactive)
         {
             units = units.Where(u => u.IsActive);
+        }
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var term = search.Trim();
+            units = units.Where(u => u.Name.Contains(term) || u.Code.Contains(term));
+        }
+        if (levels is { } below)
+        {
+            var deepest = scope.RootDepth + Math.Max(0, below);
+            units = units.Where(u => u.Depth <= deepest);
         }
         var list = await Project(units).ToListAsync(cancellationToken);
         return InTreeOrder(list);

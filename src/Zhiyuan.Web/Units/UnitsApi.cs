@@ -26,9 +26,12 @@ public static class UnitsApi
         return app;
     }
 
-    /// <summary>The units the caller administers, depth-first; inactive ones only when asked.</summary>
-    static async Task<Ok<List<UnitView>>> ListUnits(UnitScope scope, UnitUseCases units, bool? includeInactive, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await units.ListAsync(scope, includeInactive ?? false, cancellationToken));
+    /// <summary>
+    /// The units the caller administers, depth-first; inactive ones only when asked. <c>q</c> keeps
+    /// units whose name or code contains it; <c>levels</c> stops that many levels below the caller's unit.
+    /// </summary>
+    static async Task<Ok<List<UnitView>>> ListUnits(UnitScope scope, UnitUseCases units, bool? includeInactive, string? q, int? levels, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await units.ListAsync(scope, includeInactive ?? false, q, levels, cancellationToken));
 
     static async Task<Results<Ok<UnitView>, ProblemHttpResult, ValidationProblem>> GetUnit(
         string code, UnitScope scope, UnitUseCases units, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>

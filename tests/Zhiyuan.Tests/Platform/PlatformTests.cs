@@ -62,6 +62,19 @@ public sealed class PlatformTests : AppTest
     }
 
     [Fact]
+    public async Task PagesAndApiAnswersCarryTheSecurityHeaders()
+    {
+        using var client = app.CreateClient();
+
+        foreach (var url in new[] { "/", "/api/units", "/health" })
+        {
+            var response = await client.GetAsync(url);
+            Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+            Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        }
+    }
+
+    [Fact]
     public async Task TheLanguageSwitchNeverRedirectsToAnotherSite()
     {
         using var browser = app.PageClient();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 
 namespace Zhiyuan.Tests.Units;
@@ -36,6 +37,30 @@ public sealed class UnitPagesTests : AppTest
         Assert.False(unit.IsActive);
         var tree = await browser.GetPageAsync("/units?showInactive=true");
         Assert.Contains("城东街道办", tree.QuerySelector("#unit-tree")!.TextContent);
+    }
+
+    [Fact]
+    public async Task TheTreeStopsTwoLevelsDownUntilAskedAndTheSearchFindsDeeperUnits()
+    {
+        using var city = await app.ApiClientAsync();
+        await city.PostAsJsonAsync("/api/units/441202/children", new { code = "441202001", name = "城东街道", type = "Town" });
+        await city.PostAsJsonAsync("/api/units/441202001/children", new { code = "441202001001", name = "康乐社区", type = "Community" });
+        using var browser = await SignedInAsync();
+
+        var firstView = (await browser.GetPageAsync("/units")).QuerySelector("#unit-tree")!.TextContent;
+        var everything = (await browser.GetPageAsync("/units?all=true")).QuerySelector("#unit-tree")!.TextContent;
+        var found = await browser.GetPageAsync("/units?q=" + Uri.EscapeDataString("康乐"));
+        var nothing = await browser.GetPageAsync("/units?q=" + Uri.EscapeDataString("不存在的单位"));
+
+        Assert.Contains("城东街道", firstView);
+        Assert.DoesNotContain("康乐社区", firstView);
+        Assert.Contains("康乐社区", everything);
+        Assert.Equal(["康乐社区"], found.QuerySelectorAll("#unit-tree li a").Select(a => a.TextContent));
+        Assert.NotNull(nothing.QuerySelector("#no-units"));
+        var byApi = await city.GetFromJsonAsync<System.Text.Json.JsonElement[]>("/api/units?levels=1");
+        Assert.All(byApi!, u => Assert.True(u.GetProperty("depth").GetInt32() <= 1));
+        var searched = await city.GetFromJsonAsync<System.Text.Json.JsonElement[]>("/api/units?q=441284");
+        Assert.Equal(["441284"], searched!.Select(u => u.GetProperty("code").GetString()));
     }
 
     [Fact]
