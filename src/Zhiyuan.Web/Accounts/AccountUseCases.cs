@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
+using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
 
@@ -24,6 +25,7 @@ public enum SignInResultKind
 
 public sealed partial class AccountUseCases(
     AppDbContext db,
+    AuditLog audit,
     UserManager<AppUser> users,
     SignInManager<AppUser> signIn,
     IStringLocalizer<SharedResource> text,
@@ -138,6 +140,8 @@ public sealed partial class AccountUseCases(
             return Outcome<AccountView>.Invalid(errors);
         }
 
+        // Identity saves the user and the role separately: one transaction keeps them together.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var user = new AppUser { UserName = userName, DisplayName = displayName, UnitId = unit!.Id };
         var created = await users.CreateAsync(user, request.Password!);
         if (!created.Succeeded)
@@ -150,6 +154,9 @@ public sealed partial class AccountUseCases(
             return Outcome<AccountView>.Invalid(errors);
         }
         await users.AddToRoleAsync(user, role!);
+        audit.Add("account.create", unit.Id, user.UserName!, $"{role} {displayName}");
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<AccountView>.Ok(new AccountView(user.Id, user.UserName!, user.DisplayName, [role!], unit.Code, unit.Name, false));
     }
 
@@ -164,6 +171,8 @@ public sealed partial class AccountUseCases(
         }
         await users.SetLockoutEndDateAsync(user!, null);
         await users.ResetAccessFailedCountAsync(user!);
+        audit.Add("account.unlock", user!.UnitId, user.UserName!);
+        await db.SaveChangesAsync(cancellationToken);
         return Outcome<AccountView>.Ok((await QueryAsync(scope, user!.Id, cancellationToken)).Single());
     }
 
@@ -206,6 +215,8 @@ public sealed partial class AccountUseCases(
             }
             return Outcome<bool>.Invalid(errors);
         }
+        audit.Add("account.password", user.UnitId, user.UserName!);
+        await db.SaveChangesAsync();
         if (refreshCookie)
         {
             // The security stamp changed: keep this browser signed in with a fresh cookie.

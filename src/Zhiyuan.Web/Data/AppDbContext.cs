@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Units;
 
 namespace Zhiyuan.Web.Data;
@@ -14,6 +15,8 @@ namespace Zhiyuan.Web.Data;
 public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>(options), IDataProtectionKeyContext
 {
     public DbSet<Unit> Units => Set<Unit>();
+
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
 
@@ -19,7 +20,7 @@ public sealed record MoveUnitRequest(string? ParentCode);
 /// Everything an administrator can do to the unit tree. Pages and the API both call these, and
 /// every query goes through the caller's <see cref="UnitScope"/>: a unit outside it is "not found".
 /// </summary>
-public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<SharedResource> text)
+public sealed partial class UnitUseCases(AppDbContext db, AuditLog audit, IStringLocalizer<SharedResource> text)
 {
     /// <summary>
     /// The caller's units in tree order. <paramref name="search"/> keeps units whose name or code
@@ -86,6 +87,7 @@ public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<Share
         unit.Path = Unit.PathOf(parent, unit.Id);
         unit.SortOrder = await db.Units.CountAsync(u => u.ParentId == parent.Id, cancellationToken) + 1;
         db.Units.Add(unit);
+        audit.Add("unit.create", unit.Id, unit.Code, $"{unit.Name} ({unit.Type}) under {parent.Code}");
         await db.SaveChangesAsync(cancellationToken);
         return Outcome<UnitView>.Ok(new UnitView(unit.Id, unit.Code, unit.Name, unit.Type, parent.Code, unit.Depth, unit.IsActive));
     }, cancellationToken);
@@ -104,6 +106,7 @@ public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<Share
         {
             return Outcome<UnitView>.Invalid(errors);
         }
+        audit.Add("unit.update", unit.Id, unit.Code, $"{unit.Name} ({unit.Type}) → {name} ({type})");
         unit.Name = name!;
         unit.Type = type!.Value;
         await db.SaveChangesAsync(cancellationToken);
@@ -151,12 +154,16 @@ public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<Share
             return Outcome<UnitView>.Invalid("parentCode", text["Units.Error.TooDeep", Unit.MaxDepth]);
         }
 
+        var oldParentCode = await db.Units.Where(u => u.Id == unit.ParentId).Select(u => u.Code).SingleAsync(cancellationToken);
+
         // The unit and its whole subtree get the new path prefix in two set-based statements.
         var newPath = Unit.PathOf(newParent, unit.Id);
         await db.Units.Where(u => u.Path.StartsWith(oldPath)).ExecuteUpdateAsync(set => set
             .SetProperty(u => u.Path, u => newPath + u.Path.Substring(oldPath.Length))
             .SetProperty(u => u.Depth, u => u.Depth + depthChange), cancellationToken);
         await db.Units.Where(u => u.Id == unit.Id).ExecuteUpdateAsync(set => set.SetProperty(u => u.ParentId, newParent.Id), cancellationToken);
+        audit.Add("unit.move", unit.Id, unit.Code, $"{oldParentCode} → {newParent.Code}");
+        await db.SaveChangesAsync(cancellationToken);
         return await GetAsync(scope, code, cancellationToken);
     }, cancellationToken);
 
@@ -180,8 +187,12 @@ public sealed partial class UnitUseCases(AppDbContext db, IStringLocalizer<Share
         {
             return Outcome<UnitView>.Invalid("code", text["Units.Error.ParentInactiveReactivate"]);
         }
-        unit.IsActive = active;
-        await db.SaveChangesAsync(cancellationToken);
+        if (unit.IsActive != active)
+        {
+            unit.IsActive = active;
+            audit.Add(active ? "unit.reactivate" : "unit.deactivate", unit.Id, unit.Code, unit.Name);
+            await db.SaveChangesAsync(cancellationToken);
+        }
         return await GetAsync(scope, code, cancellationToken);
     }, cancellationToken);
 
