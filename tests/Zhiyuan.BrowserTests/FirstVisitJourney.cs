@@ -38,9 +38,13 @@ public sealed class FirstVisitJourney
         Assert.Contains("admin", await page.InnerTextAsync("#account-list"));
         await Browser.ScreenshotAsync(page, "accounts-en-desktop");
 
+        await page.ClickAsync("text=Audit log");
+        await page.WaitForURLAsync("**/audit");
+        await page.Locator("#audit-list").WaitForAsync();
+
         await page.ClickAsync("text=Sign out");
         await page.WaitForURLAsync(browser.BaseAddress + "/");
-        Assert.True(await page.IsVisibleAsync("text=Sign in"));
+        await page.Locator("header >> text=Sign in").WaitForAsync();
     }
 
     [BrowserFact]
