@@ -61,7 +61,7 @@ app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api => api.Use
 app.MapStaticAssets();
 app.UseAuthentication();
 app.UseAuthorization();
-RequiresUnitInScopeAttribute.UseUnitScopeCheck(app);
+app.UseUnitScopeCheck();
 app.UseAntiforgery();
 
 app.MapOpenApi();

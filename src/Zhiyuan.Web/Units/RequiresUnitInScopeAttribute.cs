@@ -10,9 +10,12 @@ namespace Zhiyuan.Web.Units;
 /// form posts, which would otherwise reach the page's handlers.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class)]
-public sealed class RequiresUnitInScopeAttribute : Attribute
+public sealed class RequiresUnitInScopeAttribute : Attribute;
+
+public static class UnitScopeCheck
 {
-    public static IApplicationBuilder UseUnitScopeCheck(IApplicationBuilder app) => app.Use(async (http, next) =>
+    /// <summary>Answers 404 for pages marked <see cref="RequiresUnitInScopeAttribute"/> whose unit is out of reach.</summary>
+    public static IApplicationBuilder UseUnitScopeCheck(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
         if (http.GetEndpoint()?.Metadata.GetMetadata<RequiresUnitInScopeAttribute>() is not null
             && http.Request.RouteValues["code"] is string code)
