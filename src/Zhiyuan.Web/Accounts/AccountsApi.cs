@@ -1,11 +1,15 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 using Zhiyuan.Web.Infrastructure;
 
 namespace Zhiyuan.Web.Accounts;
+
+public sealed record RefreshRequest(string? RefreshToken);
 
 public sealed record CurrentUserView(string UserName, string DisplayName, string[] Roles, string? UnitCode);
 
@@ -15,6 +19,7 @@ public static class AccountsApi
     {
         var auth = app.MapGroup("/api/auth").WithTags("Sign-in");
         auth.MapPost("/token", IssueToken).AllowAnonymous();
+        auth.MapPost("/refresh", RefreshToken).AllowAnonymous();
         auth.MapGet("/me", CurrentUser).RequireAuthorization();
         auth.MapPost("/password", ChangePassword).RequireAuthorization();
 
@@ -49,6 +54,27 @@ public static class AccountsApi
         return kind == SignInResultKind.SignedIn
             ? TypedResults.Empty
             : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: message);
+    }
+
+    /// <summary>
+    /// Exchanges the refreshToken of an earlier answer for a new token pair. Refused once the
+    /// password has changed since, or the account is locked.
+    /// </summary>
+    static async Task<Results<EmptyHttpResult, ProblemHttpResult>> RefreshToken(
+        RefreshRequest request, IOptionsMonitor<BearerTokenOptions> bearer, SignInManager<AppUser> signIn, IStringLocalizer<SharedResource> text, TimeProvider time)
+    {
+        var ticket = string.IsNullOrEmpty(request.RefreshToken) ? null
+            : bearer.Get(IdentityConstants.BearerScheme).RefreshTokenProtector.Unprotect(request.RefreshToken);
+        var user = ticket?.Properties.ExpiresUtc is { } expires && time.GetUtcNow() < expires
+            ? await signIn.ValidateSecurityStampAsync(ticket.Principal)
+            : null;
+        if (user is null || await signIn.UserManager.IsLockedOutAsync(user))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: text["SignIn.Error.RefreshRefused"]);
+        }
+        signIn.AuthenticationScheme = IdentityConstants.BearerScheme;
+        await signIn.SignInAsync(user, isPersistent: false);
+        return TypedResults.Empty;
     }
 
     static async Task<Ok<CurrentUserView>> CurrentUser(ClaimsPrincipal user, UserManager<AppUser> users, Data.AppDbContext db)

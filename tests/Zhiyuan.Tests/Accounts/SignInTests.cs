@@ -94,6 +94,27 @@ public sealed class SignInTests : AppTest
     }
 
     [Fact]
+    public async Task ARefreshTokenGivesANewTokenUntilThePasswordChanges()
+    {
+        using var client = app.CreateClient();
+        var first = await (await client.PostAsJsonAsync("/api/auth/token", new { userName = "admin", password = TestApp.AdminPassword })).Content.ReadFromJsonAsync<JsonElement>();
+        var refreshToken = first.GetProperty("refreshToken").GetString();
+
+        var refreshed = await client.PostAsJsonAsync("/api/auth/refresh", new { refreshToken });
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        var second = await refreshed.Content.ReadFromJsonAsync<JsonElement>();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", second.GetProperty("accessToken").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/units")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = "forged" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = (string?)null })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsJsonAsync("/api/auth/password", new { currentPassword = TestApp.AdminPassword, newPassword = "Changed-2019" })).StatusCode);
+        var afterChange = await client.PostAsJsonAsync("/api/auth/refresh", new { refreshToken });
+        Assert.Equal(HttpStatusCode.Unauthorized, afterChange.StatusCode);
+        Assert.Contains("重新登录", (await afterChange.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+    }
+
+    [Fact]
     public async Task ABearerTokenIdentifiesTheCityAdministrator()
     {
         using var client = await app.ApiClientAsync();
