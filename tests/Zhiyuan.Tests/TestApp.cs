@@ -206,6 +206,19 @@ public static class Pages
         return client.PostAsync(url, new FormUrlEncodedContent(values));
     }
 
+    /// <summary>Checks a 400 problem-details answer that names the field and contains the reason.</summary>
+    public static async Task<JsonElement> AssertFieldErrorAsync(HttpResponseMessage response, string field, string reasonContains)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(400, problem.GetProperty("status").GetInt32());
+        var errors = problem.GetProperty("errors");
+        Assert.True(errors.TryGetProperty(field, out var messages), $"no error for field '{field}' in {errors}");
+        Assert.Contains(messages.EnumerateArray(), m => m.GetString()!.Contains(reasonContains, StringComparison.OrdinalIgnoreCase));
+        return problem;
+    }
+
     public static async Task SignInAsync(this HttpClient client, string userName, string password)
     {
         var page = await client.GetPageAsync("/account/sign-in");

@@ -204,14 +204,15 @@ public sealed partial class AccountUseCases(
         var changed = await users.ChangePasswordAsync(user, request.CurrentPassword!, request.NewPassword!);
         if (!changed.Succeeded)
         {
-            if (changed.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch)))
-            {
-                // Guessing the current password counts towards the lock-out like a failed sign-in.
-                await users.AccessFailedAsync(user);
-            }
             foreach (var error in changed.Errors)
             {
-                errors.Add(error.Code == nameof(IdentityErrorDescriber.PasswordMismatch) ? "currentPassword" : "newPassword", error.Description);
+                var wrongCurrent = error.Code == nameof(IdentityErrorDescriber.PasswordMismatch);
+                if (wrongCurrent)
+                {
+                    // Guessing the current password counts towards the lock-out like a failed sign-in.
+                    await users.AccessFailedAsync(user);
+                }
+                errors.Add(wrongCurrent ? "currentPassword" : "newPassword", error.Description);
             }
             return Outcome<bool>.Invalid(errors);
         }

@@ -47,11 +47,7 @@ public static class Problems
                 return false;
             }
             var json = bad.InnerException as JsonException;
-            var field = json?.Path is { Length: > 0 } path ? path.TrimStart('$', '.') : "body";
-            if (field.Length == 0)
-            {
-                field = "body";
-            }
+            var field = json?.Path?.TrimStart('$', '.') is { Length: > 0 } path ? path : "body";
             var message = json is not null ? text["Problem.BadJson", field]
                 : bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? text["Problem.TooLarge"]
                 : text["Problem.NoBody"];

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Zhiyuan.Tests.Units;
 using Zhiyuan.Web.Accounts;
 
 namespace Zhiyuan.Tests.Accounts;
@@ -77,9 +76,9 @@ public sealed class AccountsTests : AppTest
         using var duanzhou = await app.ApiClientAsync("duanzhou", "Duanzhou-2019");
 
         var wrongCurrent = await duanzhou.PostAsJsonAsync("/api/auth/password", new { currentPassword = "not-it-2019", newPassword = "New-pass-2019" });
-        await UnitsApiTests.AssertFieldErrorAsync(wrongCurrent, "currentPassword", "当前密码不正确");
+        await Pages.AssertFieldErrorAsync(wrongCurrent, "currentPassword", "当前密码不正确");
         var weak = await duanzhou.PostAsJsonAsync("/api/auth/password", new { currentPassword = "Duanzhou-2019", newPassword = "abc" });
-        await UnitsApiTests.AssertFieldErrorAsync(weak, "newPassword", "8");
+        await Pages.AssertFieldErrorAsync(weak, "newPassword", "8");
 
         var changed = await duanzhou.PostAsJsonAsync("/api/auth/password", new { currentPassword = "Duanzhou-2019", newPassword = "New-pass-2019" });
 

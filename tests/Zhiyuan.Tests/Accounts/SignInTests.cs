@@ -179,7 +179,7 @@ public sealed class SignInTests : AppTest
 
         var response = await city.PostAsJsonAsync("/api/accounts", new { userName = "weak", password = "short", role = "UnitAdmin", unitCode = "441202" });
 
-        await Units.UnitsApiTests.AssertFieldErrorAsync(response, "password", "8");
+        await Pages.AssertFieldErrorAsync(response, "password", "8");
         var accounts = await city.GetFromJsonAsync<JsonElement[]>("/api/accounts");
         Assert.DoesNotContain(accounts!, a => a.GetProperty("userName").GetString() == "weak");
     }

@@ -62,11 +62,11 @@ public sealed class SubtreeScopeTests : AppTest
 
         // Writes that name a Sihui unit as the target are refused as an unknown code.
         var moveInto = await duanzhou.PostAsJsonAsync("/api/units/441202001/move", new { parentCode = Sihui });
-        await UnitsApiTests.AssertFieldErrorAsync(moveInto, "parentCode", Sihui);
+        await Pages.AssertFieldErrorAsync(moveInto, "parentCode", Sihui);
         var accountThere = await duanzhou.PostAsJsonAsync("/api/accounts", new { userName = "sihui2", password = "Whatever-2019", role = "UnitAdmin", unitCode = Sihui });
-        await UnitsApiTests.AssertFieldErrorAsync(accountThere, "unitCode", Sihui);
+        await Pages.AssertFieldErrorAsync(accountThere, "unitCode", Sihui);
         var cityAdmin = await duanzhou.PostAsJsonAsync("/api/accounts", new { userName = "boss", password = "Whatever-2019", role = "CityAdmin", unitCode = Duanzhou });
-        await UnitsApiTests.AssertFieldErrorAsync(cityAdmin, "role", "CityAdmin");
+        await Pages.AssertFieldErrorAsync(cityAdmin, "role", "CityAdmin");
 
         Assert.Equal(before, await SnapshotAsync());
     }
@@ -114,8 +114,8 @@ public sealed class SubtreeScopeTests : AppTest
     {
         using var duanzhou = await SetUpAsync();
 
-        await UnitsApiTests.AssertFieldErrorAsync(await duanzhou.PostAsJsonAsync($"/api/units/{Duanzhou}/move", new { parentCode = "441202001" }), "code", "不能移动");
-        await UnitsApiTests.AssertFieldErrorAsync(await duanzhou.PostAsync($"/api/units/{Duanzhou}/deactivate", null), "code", "不能停用");
+        await Pages.AssertFieldErrorAsync(await duanzhou.PostAsJsonAsync($"/api/units/{Duanzhou}/move", new { parentCode = "441202001" }), "code", "不能移动");
+        await Pages.AssertFieldErrorAsync(await duanzhou.PostAsync($"/api/units/{Duanzhou}/deactivate", null), "code", "不能停用");
     }
 
     [Fact]

@@ -91,10 +91,10 @@ public sealed class UnitsApiTests : AppTest
 
         var response = await city.PostAsJsonAsync("/api/units/441202/move", new { parentCode = "441202001" });
 
-        await AssertFieldErrorAsync(response, "parentCode", "下级");
+        await Pages.AssertFieldErrorAsync(response, "parentCode", "下级");
         Assert.Equal(before, await UnitsSnapshotAsync());
         var ontoItself = await city.PostAsJsonAsync("/api/units/441202/move", new { parentCode = "441202" });
-        await AssertFieldErrorAsync(ontoItself, "parentCode", "下级");
+        await Pages.AssertFieldErrorAsync(ontoItself, "parentCode", "下级");
         Assert.Equal(before, await UnitsSnapshotAsync());
     }
 
@@ -121,7 +121,7 @@ public sealed class UnitsApiTests : AppTest
 
         var response = await city.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"));
 
-        await AssertFieldErrorAsync(response, field, reason);
+        await Pages.AssertFieldErrorAsync(response, field, reason);
         Assert.Equal(before, await UnitsSnapshotAsync());
     }
 
@@ -133,10 +133,10 @@ public sealed class UnitsApiTests : AppTest
 
         var response = await city.PostAsJsonAsync("/api/units/441200/children", new { code = new string('A', 33), name = new string('名', 101), type = "Town" });
 
-        var problem = await AssertFieldErrorAsync(response, "name", "100");
+        var problem = await Pages.AssertFieldErrorAsync(response, "name", "100");
         Assert.Contains("32", problem.GetProperty("errors").GetProperty("code")[0].GetString());
         var rename = await city.PutAsJsonAsync("/api/units/441202", new { name = new string('名', 101) });
-        await AssertFieldErrorAsync(rename, "name", "100");
+        await Pages.AssertFieldErrorAsync(rename, "name", "100");
         Assert.Equal(before, await UnitsSnapshotAsync());
     }
 
@@ -149,8 +149,8 @@ public sealed class UnitsApiTests : AppTest
         var malformed = await city.PostAsync("/api/units/441200/children", new StringContent("{\"code\":", Encoding.UTF8, "application/json"));
         var missing = await city.GetAsync("/api/units/NOPE");
 
-        await AssertFieldErrorAsync(duplicate, "code", "already in use");
-        await AssertFieldErrorAsync(malformed, "code", "not valid JSON");
+        await Pages.AssertFieldErrorAsync(duplicate, "code", "already in use");
+        await Pages.AssertFieldErrorAsync(malformed, "code", "not valid JSON");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Contains("Not found", (await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
     }
@@ -168,12 +168,12 @@ public sealed class UnitsApiTests : AppTest
         }
 
         var tooDeep = await city.PostAsJsonAsync($"/api/units/{parent}/children", new { code = "TOO-DEEP", name = "太深", type = "Other" });
-        await AssertFieldErrorAsync(tooDeep, "parentCode", Zhiyuan.Web.Units.Unit.MaxDepth.ToString());
+        await Pages.AssertFieldErrorAsync(tooDeep, "parentCode", Zhiyuan.Web.Units.Unit.MaxDepth.ToString());
         // Moving the deep branch one level lower is refused the same way.
         var deeper = await city.PostAsJsonAsync("/api/units/L2/move", new { parentCode = "441284" });
         Assert.Equal(HttpStatusCode.OK, deeper.StatusCode);
         await city.PostAsJsonAsync("/api/units/441284/children", new { code = "441284001", name = "东城街道", type = "Town" });
-        await AssertFieldErrorAsync(await city.PostAsJsonAsync("/api/units/L2/move", new { parentCode = "441284001" }), "parentCode", Zhiyuan.Web.Units.Unit.MaxDepth.ToString());
+        await Pages.AssertFieldErrorAsync(await city.PostAsJsonAsync("/api/units/L2/move", new { parentCode = "441284001" }), "parentCode", Zhiyuan.Web.Units.Unit.MaxDepth.ToString());
     }
 
     [Fact]
@@ -203,19 +203,7 @@ public sealed class UnitsApiTests : AppTest
     {
         using var city = await app.ApiClientAsync();
 
-        await AssertFieldErrorAsync(await city.PostAsJsonAsync("/api/units/441200/move", new { parentCode = "441202" }), "code", "不能移动");
-        await AssertFieldErrorAsync(await city.PostAsync("/api/units/441200/deactivate", null), "code", "不能停用");
-    }
-
-    internal static async Task<JsonElement> AssertFieldErrorAsync(HttpResponseMessage response, string field, string reasonContains)
-    {
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal(400, problem.GetProperty("status").GetInt32());
-        var errors = problem.GetProperty("errors");
-        Assert.True(errors.TryGetProperty(field, out var messages), $"no error for field '{field}' in {errors}");
-        Assert.Contains(messages.EnumerateArray(), m => m.GetString()!.Contains(reasonContains, StringComparison.OrdinalIgnoreCase));
-        return problem;
+        await Pages.AssertFieldErrorAsync(await city.PostAsJsonAsync("/api/units/441200/move", new { parentCode = "441202" }), "code", "不能移动");
+        await Pages.AssertFieldErrorAsync(await city.PostAsync("/api/units/441200/deactivate", null), "code", "不能停用");
     }
 }
