@@ -9,7 +9,9 @@ using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Components;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Organizations;
 using Zhiyuan.Web.Units;
+using Zhiyuan.Web.Volunteers;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -20,6 +22,8 @@ builder.Services.AddAppProblemDetails();
 builder.Services.AddAccounts(builder.Configuration);
 builder.Services.AddUnits();
 builder.Services.AddAudit();
+builder.Services.AddVolunteers();
+builder.Services.AddOrganizations();
 builder.Services.AddAppOpenApi();
 builder.Services.AddRazorComponents();
 builder.Services.AddCascadingAuthenticationState();
@@ -38,6 +42,7 @@ try
     {
         await ZhaoqingUnits.SeedAsync(app.Services);
         startupError = await AdminSeed.EnsureAsync(app.Services, Console.Out);
+        app.Services.GetRequiredService<PersonalData>();
     }
 }
 catch (OptionsValidationException invalid)
@@ -71,6 +76,8 @@ app.MapCultureSwitch();
 app.MapAccountsApi();
 app.MapUnitsApi();
 app.MapAuditApi();
+app.MapVolunteersApi();
+app.MapOrganizationsApi();
 app.MapRazorComponents<App>();
 
 await app.RunAsync();

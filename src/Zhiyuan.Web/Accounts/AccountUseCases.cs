@@ -29,6 +29,7 @@ public sealed partial class AccountUseCases(
     UserManager<AppUser> users,
     SignInManager<AppUser> signIn,
     IStringLocalizer<SharedResource> text,
+    PersonalData personalData,
     TimeProvider time)
 {
     /// <summary>
@@ -38,8 +39,9 @@ public sealed partial class AccountUseCases(
     public async Task<(SignInResultKind Kind, string? Message)> SignInAsync(SignInRequest request, bool bearer, bool persistent)
     {
         var name = request.UserName?.Trim() ?? "";
+        var phoneHash = Volunteers.IdentityDocument.MobilePattern().IsMatch(name) ? personalData.Hash(Volunteers.VolunteerUseCases.PhoneHashKind, name) : null;
         var user = await users.FindByNameAsync(name)
-                   ?? (name.Length > 0 ? await users.Users.FirstOrDefaultAsync(u => u.PhoneNumber == name) : null);
+                   ?? (phoneHash is null ? null : await users.Users.FirstOrDefaultAsync(u => u.PhoneHash == phoneHash));
         if (user is null || string.IsNullOrEmpty(request.Password))
         {
             // Spend the time a password check takes, so the answer's speed does not tell who has an account.

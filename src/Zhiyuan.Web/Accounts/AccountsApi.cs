@@ -28,6 +28,10 @@ public static class AccountsApi
         accounts.MapPost("/", CreateAccount);
         accounts.MapPost("/{userName}/unlock", UnlockAccount).ProducesProblem(StatusCodes.Status404NotFound);
 
+        // Where signing in lands without a return address: administrators at their unit tree, everyone else at their own page.
+        app.MapGet("/account/start", (ClaimsPrincipal user) =>
+            TypedResults.LocalRedirect(Roles.UnitAdministrators.Any(user.IsInRole) ? "/units" : "/me")).RequireAuthorization().ExcludeFromDescription();
+
         // The page's sign-out button posts here (with the form's antiforgery token).
         // Checked by hand: minimal APIs reject a bad antiforgery token only where they bind form fields.
         app.MapPost("/account/sign-out", async Task<Results<RedirectHttpResult, BadRequest>> (HttpContext http, IAntiforgery antiforgery, SignInManager<AppUser> signIn) =>

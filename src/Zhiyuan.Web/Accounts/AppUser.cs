@@ -19,6 +19,12 @@ public sealed class AppUser : IdentityUser
     public Guid? UnitId { get; set; }
 
     public Unit? Unit { get; set; }
+
+    /// <summary>
+    /// Keyed hash of the mobile number, for signing in with it; the number itself is kept only
+    /// encrypted on the volunteer record (Identity's own PhoneNumber column stays empty).
+    /// </summary>
+    public byte[]? PhoneHash { get; set; }
 }
 
 /// <summary>The roles of PRODUCT.md C1.</summary>
@@ -42,5 +48,6 @@ sealed class AppUserConfiguration : IEntityTypeConfiguration<AppUser>
     {
         user.Property(u => u.DisplayName).HasMaxLength(AppUser.DisplayNameMaxLength);
         user.HasOne(u => u.Unit).WithMany().HasForeignKey(u => u.UnitId).OnDelete(DeleteBehavior.Restrict);
+        user.HasIndex(u => u.PhoneHash).IsUnique();
     }
 }

@@ -27,6 +27,10 @@ public sealed record UnitScope(Guid RootId, string RootPath)
         return path is null ? null : new UnitScope(unitId, path);
     }
 
+    /// <summary>The whole tree, for choosing a unit where anyone may (registering as a volunteer or an organisation).</summary>
+    public static Task<UnitScope> WholeTreeAsync(AppDbContext db) =>
+        db.Units.Where(u => u.ParentId == null).OrderBy(u => u.Code).Select(u => new UnitScope(u.Id, u.Path)).FirstAsync();
+
     /// <summary>The depth of the caller's own unit: its path holds one "/id" per level.</summary>
     public int RootDepth => RootPath.Count(c => c == '/') - 2;
 

@@ -3,7 +3,10 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Organizations;
 using Zhiyuan.Web.Units;
+using Zhiyuan.Web.Volunteers;
 
 namespace Zhiyuan.Web.Data;
 
@@ -19,6 +22,18 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    public DbSet<ProtectedSecret> ProtectedSecrets => Set<ProtectedSecret>();
+
+    public DbSet<Volunteer> Volunteers => Set<Volunteer>();
+
+    public DbSet<NumberCounter> NumberCounters => Set<NumberCounter>();
+
+    public DbSet<Organization> Organizations => Set<Organization>();
+
+    public DbSet<OrganizationAdmin> OrganizationAdmins => Set<OrganizationAdmin>();
+
+    public DbSet<Membership> Memberships => Set<Membership>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Zhiyuan.Web.Data;
+
+namespace Zhiyuan.Web.Infrastructure;
+
+/// <summary>
+/// Encrypts ID and phone numbers for storage, hashes them with a secret key for look-ups, and masks
+/// them for display. The two keys are made at random on first start and kept in the database only
+/// in the form protected by ASP.NET Core data protection, so no key is ever in the repository or the
+/// configuration, and every node of one database uses the same keys.
+/// </summary>
+/// <remarks>
+/// AES-GCM rather than data protection's own Protect for each value: an import of 100,000 volunteers
+/// encrypts 200,000 values, and data protection derives a fresh key for every call.
+/// </remarks>
+public sealed class PersonalData
+{
+    const byte FormatVersion = 1;
+    const int NonceSize = 12;
+    const int TagSize = 16;
+
+    readonly byte[] encryptionKey;
+    readonly byte[] hashKey;
+
+    PersonalData(byte[] encryptionKey, byte[] hashKey)
+    {
+        this.encryptionKey = encryptionKey;
+        this.hashKey = hashKey;
+    }
+
+    public byte[] Encrypt(string value)
+    {
+        var plain = Encoding.UTF8.GetBytes(value);
+        var sealedValue = new byte[1 + NonceSize + plain.Length + TagSize];
+        sealedValue[0] = FormatVersion;
+        var nonce = sealedValue.AsSpan(1, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(encryptionKey, TagSize);
+        aes.Encrypt(nonce, plain, sealedValue.AsSpan(1 + NonceSize, plain.Length), sealedValue.AsSpan(1 + NonceSize + plain.Length, TagSize));
+        return sealedValue;
+    }
+
+    public string Decrypt(byte[] sealedValue)
+    {
+        if (sealedValue.Length < 1 + NonceSize + TagSize || sealedValue[0] != FormatVersion)
+        {
+            throw new CryptographicException("Unknown personal-data format.");
+        }
+        var length = sealedValue.Length - 1 - NonceSize - TagSize;
+        var plain = new byte[length];
+        using var aes = new AesGcm(encryptionKey, TagSize);
+        aes.Decrypt(sealedValue.AsSpan(1, NonceSize), sealedValue.AsSpan(1 + NonceSize, length), sealedValue.AsSpan(1 + NonceSize + length, TagSize), plain);
+        return Encoding.UTF8.GetString(plain);
+    }
+
+    /// <summary>The same value always gives the same hash, so a unique index finds duplicates; without the key nobody can test guesses.</summary>
+    public byte[] Hash(string kind, string value) => HMACSHA256.HashData(hashKey, Encoding.UTF8.GetBytes(kind + ":" + value));
+
+    /// <summary><c>4412**********1234</c>: the first and last four characters of an ID number; shorter documents keep less.</summary>
+    public static string MaskDocument(string number)
+    {
+        var keep = number.Length >= 12 ? 4 : number.Length >= 8 ? 2 : 1;
+        return number[..keep] + new string('*', number.Length - 2 * keep) + number[^keep..];
+    }
+
+    /// <summary><c>138****5678</c>.</summary>
+    public static string MaskPhone(string phone) => phone.Length == 11 ? phone[..3] + "****" + phone[7..] : new string('*', phone.Length);
+
+    /// <summary>Loads the keys, making and storing them on the very first start (both nodes racing is settled by the primary key).</summary>
+    public static async Task<PersonalData> LoadAsync(IServiceProvider services)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var protector = scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector("Zhiyuan.PersonalData.Keys");
+        var stored = await db.ProtectedSecrets.AsNoTracking().SingleOrDefaultAsync(s => s.Name == ProtectedSecret.PersonalDataKeys);
+        if (stored is null)
+        {
+            db.ProtectedSecrets.Add(new ProtectedSecret
+            {
+                Name = ProtectedSecret.PersonalDataKeys,
+                Value = Convert.ToBase64String(protector.Protect(RandomNumberGenerator.GetBytes(64))),
+            });
+            try
+            {
+                await db.SaveChangesAsync();
+            }
+            catch (DbUpdateException)
+            {
+                // Another node stored its keys first; use those.
+            }
+            stored = await db.ProtectedSecrets.AsNoTracking().SingleAsync(s => s.Name == ProtectedSecret.PersonalDataKeys);
+        }
+        var keys = protector.Unprotect(Convert.FromBase64String(stored.Value));
+        return new PersonalData(keys[..32], keys[32..]);
+    }
+}
+
+/// <summary>A secret of the platform's own, stored only as data protection protected it.</summary>
+public sealed class ProtectedSecret
+{
+    public const string PersonalDataKeys = "personal-data-keys";
+
+    public required string Name { get; set; }
+
+    public required string Value { get; set; }
+}
+
+sealed class ProtectedSecretConfiguration : IEntityTypeConfiguration<ProtectedSecret>
+{
+    public void Configure(EntityTypeBuilder<ProtectedSecret> secret)
+    {
+        secret.HasKey(s => s.Name);
+        secret.Property(s => s.Name).HasMaxLength(50);
+        secret.Property(s => s.Value).HasMaxLength(1000);
+    }
+}

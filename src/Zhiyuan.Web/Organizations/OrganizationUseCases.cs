@@ -1,0 +1,315 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Infrastructure;
+
+namespace Zhiyuan.Web.Organizations;
+
+public sealed record RegisterOrganizationRequest(string? Name, string? Description, string? UnitCode);
+
+public sealed record ReviewRequest(bool Approve, string? Reason);
+
+public sealed record AddOrganizationAdminRequest(string? VolunteerNumber);
+
+public sealed record OrganizationView(
+    Guid Id,
+    string Name,
+    string Description,
+    string UnitCode,
+    string UnitName,
+    OrganizationStatus Status,
+    DateTime RegisteredAtUtc,
+    string? ReviewReason,
+    int MemberCount);
+
+/// <summary>A member or applicant as the organisation's administrators see them: phone masked.</summary>
+public sealed record MemberView(string VolunteerNumber, string Name, string Mobile, MembershipStatus Status, DateTime AppliedAtUtc, string? Reason, bool IsAdmin);
+
+/// <summary>A volunteer's own memberships.</summary>
+public sealed record MyMembershipView(Guid OrganizationId, string OrganizationName, MembershipStatus Status, string? Reason, bool IsAdmin);
+
+public sealed class OrganizationUseCases(
+    AppDbContext db,
+    AuditLog audit,
+    UserManager<AppUser> users,
+    IStringLocalizer<SharedResource> text,
+    TimeProvider time)
+{
+    /// <summary>
+    /// Anyone signed in may register an organisation under a unit. An administrator of that unit's
+    /// subtree registers it approved at once; anyone else's waits for that administrator, and the
+    /// applicant becomes the organisation's administrator when it is approved.
+    /// </summary>
+    public async Task<Outcome<OrganizationView>> RegisterAsync(ClaimsPrincipal principal, RegisterOrganizationRequest request, CancellationToken cancellationToken = default)
+    {
+        var errors = new FieldErrors();
+        var name = (request.Name ?? "").Trim();
+        if (name.Length == 0)
+        {
+            errors.Add("name", text["Validation.Required", text["Organizations.Field.Name"]]);
+        }
+        else if (name.Length > Organization.NameMaxLength)
+        {
+            errors.Add("name", text["Validation.TooLong", text["Organizations.Field.Name"], Organization.NameMaxLength]);
+        }
+        else if (await db.Organizations.AnyAsync(o => o.Name == name, cancellationToken))
+        {
+            errors.Add("name", text["Organizations.Error.NameTaken", name]);
+        }
+        var description = (request.Description ?? "").Trim();
+        if (description.Length > Organization.DescriptionMaxLength)
+        {
+            errors.Add("description", text["Validation.TooLong", text["Organizations.Field.Description"], Organization.DescriptionMaxLength]);
+        }
+        var unitCode = request.UnitCode?.Trim();
+        var unit = string.IsNullOrEmpty(unitCode) ? null
+            : await db.Units.AsNoTracking().SingleOrDefaultAsync(u => u.Code == unitCode && u.IsActive, cancellationToken);
+        if (unit is null)
+        {
+            errors.Add("unitCode", string.IsNullOrEmpty(unitCode) ? text["Validation.Required", text["Units.Field.Unit"]] : text["Units.Error.UnknownCode", unitCode]);
+        }
+        if (errors.Any)
+        {
+            return Outcome<OrganizationView>.Invalid(errors);
+        }
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        var byItsAdministrator = scope is not null && unit!.Path.StartsWith(scope.RootPath, StringComparison.Ordinal);
+        var now = time.GetUtcNow().UtcDateTime;
+        var organization = new Organization
+        {
+            Name = name,
+            Description = description,
+            UnitId = unit!.Id,
+            Status = byItsAdministrator ? OrganizationStatus.Approved : OrganizationStatus.Pending,
+            RegisteredAtUtc = now,
+            RegisteredByUserId = users.GetUserId(principal),
+            ReviewedAtUtc = byItsAdministrator ? now : null,
+        };
+        db.Organizations.Add(organization);
+        audit.Add("organization.register", unit.Id, name, organization.Status.ToString());
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<OrganizationView>.Ok((await Views(db.Organizations.Where(o => o.Id == organization.Id)).SingleAsync(cancellationToken)));
+    }
+
+    /// <summary>Approved organisations anyone may apply to, and, for an administrator, every organisation of their subtree.</summary>
+    public async Task<List<OrganizationView>> ListAsync(ClaimsPrincipal principal, string? search = null, CancellationToken cancellationToken = default)
+    {
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        var userId = users.GetUserId(principal);
+        var organizations = db.Organizations.Where(o => o.Status == OrganizationStatus.Approved
+            || (scope != null && o.Unit!.Path.StartsWith(scope.RootPath))
+            || o.Admins.Any(a => a.UserId == userId) || o.RegisteredByUserId == userId);
+        var q = (search ?? "").Trim();
+        if (q.Length > 0)
+        {
+            organizations = organizations.Where(o => o.Name.Contains(q));
+        }
+        return await Views(organizations.OrderBy(o => o.Status).ThenBy(o => o.Name)).Take(500).ToListAsync(cancellationToken);
+    }
+
+    public async Task<(OrganizationView View, bool CanManage, bool CanReview)?> GetAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
+    {
+        var access = await AccessAsync(principal, id, cancellationToken);
+        if (access is null)
+        {
+            return null;
+        }
+        var view = await Views(db.Organizations.Where(o => o.Id == id)).SingleAsync(cancellationToken);
+        return (view, access.Value.CanManage, access.Value.CanReview);
+    }
+
+    /// <summary>The unit's administrator approves a registration, or refuses it with a reason.</summary>
+    public async Task<Outcome<OrganizationView>> ReviewAsync(ClaimsPrincipal principal, Guid id, ReviewRequest request, CancellationToken cancellationToken = default)
+    {
+        var access = await AccessAsync(principal, id, cancellationToken);
+        if (access is not { CanReview: true })
+        {
+            return Outcome<OrganizationView>.NotFound();
+        }
+        var organization = await db.Organizations.SingleAsync(o => o.Id == id, cancellationToken);
+        if (organization.Status != OrganizationStatus.Pending)
+        {
+            return Outcome<OrganizationView>.Invalid("status", text["Organizations.Error.NotPending"]);
+        }
+        var reason = (request.Reason ?? "").Trim();
+        if (!request.Approve && (reason.Length == 0 || reason.Length > Organization.ReasonMaxLength))
+        {
+            return Outcome<OrganizationView>.Invalid("reason", text["Organizations.Error.Reason", Organization.ReasonMaxLength]);
+        }
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        organization.Status = request.Approve ? OrganizationStatus.Approved : OrganizationStatus.Rejected;
+        organization.ReviewedAtUtc = time.GetUtcNow().UtcDateTime;
+        organization.ReviewReason = request.Approve ? null : reason;
+        if (request.Approve && organization.RegisteredByUserId is { } applicantId && await users.FindByIdAsync(applicantId) is { } applicant)
+        {
+            await MakeAdminAsync(organization.Id, applicant);
+        }
+        audit.Add(request.Approve ? "organization.approve" : "organization.reject", organization.UnitId, organization.Name, reason);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Outcome<OrganizationView>.Ok(await Views(db.Organizations.Where(o => o.Id == id)).SingleAsync(cancellationToken));
+    }
+
+    /// <summary>A volunteer applies to join an approved organisation; one who was declined may apply again.</summary>
+    public async Task<Outcome<MyMembershipView>> ApplyAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
+    {
+        var userId = users.GetUserId(principal);
+        var volunteer = await db.Volunteers.SingleOrDefaultAsync(v => v.UserId == userId, cancellationToken);
+        var organization = await db.Organizations.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id && o.Status == OrganizationStatus.Approved, cancellationToken);
+        if (organization is null)
+        {
+            return Outcome<MyMembershipView>.NotFound();
+        }
+        if (volunteer is null)
+        {
+            return Outcome<MyMembershipView>.Invalid("volunteer", text["Organizations.Error.NotAVolunteer"]);
+        }
+        var membership = await db.Memberships.SingleOrDefaultAsync(m => m.OrganizationId == id && m.VolunteerId == volunteer.Id, cancellationToken);
+        if (membership is { Status: MembershipStatus.Pending })
+        {
+            return Outcome<MyMembershipView>.Invalid("organization", text["Organizations.Error.AlreadyApplied"]);
+        }
+        if (membership is { Status: MembershipStatus.Approved })
+        {
+            return Outcome<MyMembershipView>.Invalid("organization", text["Organizations.Error.AlreadyMember"]);
+        }
+        if (membership is null)
+        {
+            db.Memberships.Add(membership = new Membership { OrganizationId = id, VolunteerId = volunteer.Id });
+        }
+        membership.Status = MembershipStatus.Pending;
+        membership.AppliedAtUtc = time.GetUtcNow().UtcDateTime;
+        membership.DecidedAtUtc = null;
+        membership.DecidedBy = null;
+        membership.Reason = null;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            return Outcome<MyMembershipView>.Invalid("organization", text["Organizations.Error.AlreadyApplied"]);
+        }
+        return Outcome<MyMembershipView>.Ok(new MyMembershipView(id, organization.Name, MembershipStatus.Pending, null, false));
+    }
+
+    /// <summary>An organisation administrator (or the unit's) approves an application, or declines it with a reason.</summary>
+    public async Task<Outcome<MemberView>> DecideAsync(ClaimsPrincipal principal, Guid id, string volunteerNumber, ReviewRequest request, CancellationToken cancellationToken = default)
+    {
+        var access = await AccessAsync(principal, id, cancellationToken);
+        if (access is not { CanManage: true })
+        {
+            return Outcome<MemberView>.NotFound();
+        }
+        var membership = await db.Memberships.Include(m => m.Volunteer).Include(m => m.Organization)
+            .SingleOrDefaultAsync(m => m.OrganizationId == id && m.Volunteer!.Number == volunteerNumber, cancellationToken);
+        if (membership is null)
+        {
+            return Outcome<MemberView>.NotFound();
+        }
+        if (membership.Status != MembershipStatus.Pending)
+        {
+            return Outcome<MemberView>.Invalid("status", text["Organizations.Error.NotPendingApplication"]);
+        }
+        var reason = (request.Reason ?? "").Trim();
+        if (!request.Approve && (reason.Length == 0 || reason.Length > Organization.ReasonMaxLength))
+        {
+            return Outcome<MemberView>.Invalid("reason", text["Organizations.Error.Reason", Organization.ReasonMaxLength]);
+        }
+        membership.Status = request.Approve ? MembershipStatus.Approved : MembershipStatus.Declined;
+        membership.DecidedAtUtc = time.GetUtcNow().UtcDateTime;
+        membership.DecidedBy = principal.Identity?.Name;
+        membership.Reason = request.Approve ? null : reason;
+        audit.Add(request.Approve ? "membership.approve" : "membership.decline", membership.Organization!.UnitId, membership.Volunteer!.Number,
+            membership.Organization.Name + (reason.Length > 0 ? "：" + reason : ""));
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<MemberView>.Ok((await MembersQuery(id).Where(m => m.VolunteerNumber == volunteerNumber).SingleAsync(cancellationToken)));
+    }
+
+    public async Task<List<MemberView>?> MembersAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
+    {
+        var access = await AccessAsync(principal, id, cancellationToken);
+        return access is not { CanManage: true } ? null
+            : await MembersQuery(id).OrderBy(m => m.Status).ThenBy(m => m.AppliedAtUtc).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Makes an approved member an administrator of the organisation.</summary>
+    public async Task<Outcome<MemberView>> AddAdminAsync(ClaimsPrincipal principal, Guid id, AddOrganizationAdminRequest request, CancellationToken cancellationToken = default)
+    {
+        var access = await AccessAsync(principal, id, cancellationToken);
+        if (access is not { CanManage: true })
+        {
+            return Outcome<MemberView>.NotFound();
+        }
+        var number = (request.VolunteerNumber ?? "").Trim().ToUpperInvariant();
+        var member = await db.Memberships.AsNoTracking().Include(m => m.Volunteer).Include(m => m.Organization)
+            .SingleOrDefaultAsync(m => m.OrganizationId == id && m.Volunteer!.Number == number && m.Status == MembershipStatus.Approved, cancellationToken);
+        if (member?.Volunteer?.UserId is not { } memberUserId)
+        {
+            return Outcome<MemberView>.Invalid("volunteerNumber", text["Organizations.Error.AdminMustBeMember", number]);
+        }
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await db.OrganizationAdmins.AnyAsync(a => a.OrganizationId == id && a.UserId == memberUserId, cancellationToken))
+        {
+            await MakeAdminAsync(id, (await users.FindByIdAsync(memberUserId))!);
+        }
+        audit.Add("organization.admin", member.Organization!.UnitId, number, member.Organization.Name);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Outcome<MemberView>.Ok(await MembersQuery(id).Where(m => m.VolunteerNumber == number).SingleAsync(cancellationToken));
+    }
+
+    public Task<List<MyMembershipView>> MyMembershipsAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
+    {
+        var userId = users.GetUserId(principal);
+        return db.Memberships.AsNoTracking().Where(m => m.Volunteer!.UserId == userId)
+            .OrderBy(m => m.Organization!.Name)
+            .Select(m => new MyMembershipView(m.OrganizationId, m.Organization!.Name, m.Status, m.Reason, m.Organization.Admins.Any(a => a.UserId == userId)))
+            .ToListAsync(cancellationToken);
+    }
+
+    async Task MakeAdminAsync(Guid organizationId, AppUser user)
+    {
+        db.OrganizationAdmins.Add(new OrganizationAdmin { OrganizationId = organizationId, UserId = user.Id });
+        if (!await users.IsInRoleAsync(user, Roles.OrganizationAdmin))
+        {
+            await users.AddToRoleAsync(user, Roles.OrganizationAdmin);
+        }
+    }
+
+    /// <summary>
+    /// Who may do what with an organisation: its own administrators manage members; administrators of
+    /// the unit subtree it sits in manage members and review its registration. Null means the caller
+    /// may not even see it (pending or refused organisations are private to those people and the applicant).
+    /// </summary>
+    async Task<(bool CanManage, bool CanReview)?> AccessAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken)
+    {
+        var organization = await db.Organizations.AsNoTracking().Where(o => o.Id == id)
+            .Select(o => new { o.Status, o.Unit!.Path, o.RegisteredByUserId }).SingleOrDefaultAsync(cancellationToken);
+        if (organization is null)
+        {
+            return null;
+        }
+        var userId = users.GetUserId(principal);
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        var unitAdministrator = scope is not null && organization.Path.StartsWith(scope.RootPath, StringComparison.Ordinal);
+        var ownAdministrator = userId is not null && await db.OrganizationAdmins.AnyAsync(a => a.OrganizationId == id && a.UserId == userId, cancellationToken);
+        if (organization.Status != OrganizationStatus.Approved && !unitAdministrator && organization.RegisteredByUserId != userId)
+        {
+            return null;
+        }
+        return (unitAdministrator || (ownAdministrator && organization.Status == OrganizationStatus.Approved), unitAdministrator);
+    }
+
+    IQueryable<MemberView> MembersQuery(Guid id) => db.Memberships.AsNoTracking().Where(m => m.OrganizationId == id)
+        .Select(m => new MemberView(m.Volunteer!.Number, m.Volunteer.Name, m.Volunteer.PhoneMasked, m.Status, m.AppliedAtUtc, m.Reason,
+            m.Organization!.Admins.Any(a => a.UserId == m.Volunteer.UserId)));
+
+    IQueryable<OrganizationView> Views(IQueryable<Organization> organizations) => organizations.AsNoTracking()
+        .Select(o => new OrganizationView(o.Id, o.Name, o.Description, o.Unit!.Code, o.Unit.Name, o.Status, o.RegisteredAtUtc, o.ReviewReason,
+            db.Memberships.Count(m => m.OrganizationId == o.Id && m.Status == MembershipStatus.Approved)));
+}

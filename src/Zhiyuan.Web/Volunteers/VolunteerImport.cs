@@ -1,0 +1,368 @@
+using System.Data.Common;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Localization;
+using Npgsql;
+using NpgsqlTypes;
+using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Infrastructure;
+
+namespace Zhiyuan.Web.Volunteers;
+
+/// <summary>One reason a row cannot be imported, where a person finds it in their spreadsheet.</summary>
+public sealed record ImportError(int Row, string Column, string Reason);
+
+/// <summary>Either the number imported, or the file-level reason and every row's errors (and then nothing was imported).</summary>
+public sealed record ImportResult(int Imported, string? FileError, List<ImportError> Errors)
+{
+    public bool Succeeded => FileError is null && Errors.Count == 0;
+
+    /// <summary>The errors as a CSV Excel opens correctly (UTF-8 with a byte-order mark).</summary>
+    public byte[] ErrorsCsv(string rowHeader, string columnHeader, string reasonHeader)
+    {
+        var csv = new StringBuilder();
+        csv.Append('\uFEFF').Append(rowHeader).Append(',').Append(columnHeader).Append(',').Append(reasonHeader).Append("\r\n");
+        if (FileError is not null)
+        {
+            csv.Append(",,").Append(Quote(FileError)).Append("\r\n");
+        }
+        foreach (var error in Errors)
+        {
+            csv.Append(error.Row).Append(',').Append(Quote(error.Column)).Append(',').Append(Quote(error.Reason)).Append("\r\n");
+        }
+        return Encoding.UTF8.GetBytes(csv.ToString());
+    }
+
+    static string Quote(string value) => "\"" + value.Replace("\"", "\"\"") + "\"";
+}
+
+/// <summary>
+/// Bulk import of volunteers from .xlsx or .csv, for an organisation moving over from another
+/// platform. Every row is checked with the registration rules, against the other rows and against
+/// the database; one bad row and nothing is imported. Imported volunteers have no account until
+/// they register themselves with the same document and mobile number.
+/// </summary>
+public sealed class VolunteerImport(
+    AppDbContext db,
+    AuditLog audit,
+    PersonalData personalData,
+    VolunteerRules rules,
+    VolunteerUseCases volunteers,
+    IStringLocalizer<SharedResource> text,
+    TimeProvider time)
+{
+    public const int MaxRows = 100_000;
+    public const long MaxFileBytes = 20 * 1024 * 1024;
+
+    /// <summary>The columns, by the header names people use; the Chinese ones are what the template has.</summary>
+    static readonly (string Field, string[] Headers, bool Required)[] Columns =
+    [
+        ("name", ["姓名", "Name"], true),
+        ("documentType", ["证件类型", "DocumentType"], true),
+        ("documentNumber", ["证件号码", "DocumentNumber"], true),
+        ("mobile", ["手机号码", "Mobile"], true),
+        ("gender", ["性别", "Gender"], false),
+        ("birthDate", ["出生日期", "BirthDate"], false),
+        ("unitCode", ["所属单位代码", "UnitCode"], false),
+        ("skills", ["技能特长", "Skills"], false),
+        ("serviceLines", ["服务意向", "ServiceLines"], false),
+        ("guardianName", ["监护人姓名", "GuardianName"], false),
+    ];
+
+    /// <summary>The header row of the template offered for download.</summary>
+    public static string TemplateCsv => "\uFEFF" + string.Join(",", Columns.Select(c => c.Headers[0])) + "\r\n";
+
+    public async Task<ImportResult> ImportAsync(UnitScope scope, string? unitCode, Stream file, string fileName, CancellationToken cancellationToken = default)
+    {
+        var defaultUnit = await scope.Filter(db.Units).AsNoTracking().SingleOrDefaultAsync(u => u.Code == (unitCode ?? "").Trim() && u.IsActive, cancellationToken);
+        if (defaultUnit is null)
+        {
+            return Failed(string.IsNullOrWhiteSpace(unitCode) ? text["Validation.Required", text["Volunteers.Field.Unit"]] : text["Units.Error.UnknownCode", unitCode]);
+        }
+        var unitsByCode = await scope.Filter(db.Units).AsNoTracking().Where(u => u.IsActive)
+            .ToDictionaryAsync(u => u.Code, u => u.Id, StringComparer.OrdinalIgnoreCase, cancellationToken);
+
+        var errors = new List<ImportError>();
+        var rows = new List<(int Row, Volunteer Volunteer)>();
+        try
+        {
+            Check(SpreadsheetReader.Read(file, fileName, MaxRows), defaultUnit.Id, unitsByCode, errors, rows);
+        }
+        catch (SpreadsheetException refused)
+        {
+            return Failed(text[refused.ReasonKey, refused.Arguments]);
+        }
+        if (errors.Count == 0 && rows.Count == 0)
+        {
+            return Failed(text["Import.Error.NoRows"]);
+        }
+        if (errors.Count == 0)
+        {
+            await FindRegisteredAsync(rows, errors, cancellationToken);
+        }
+        if (errors.Count > 0)
+        {
+            return new ImportResult(0, null, errors);
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var first = await VolunteerUseCases.ReserveNumbersAsync(db, rows.Count, cancellationToken);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            rows[i].Volunteer.Number = NumberCounter.FormatVolunteerNumber(first + i);
+        }
+        try
+        {
+            await InsertAsync(rows.Select(r => r.Volunteer), cancellationToken);
+        }
+        catch (DbException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A registration of the same person slipped in between the check and the insert.
+            return Failed(text["Import.Error.Concurrent"]);
+        }
+        audit.Add("volunteer.import", defaultUnit.Id, defaultUnit.Code, text["Import.AuditDetails", rows.Count, Path.GetFileName(fileName)]);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new ImportResult(rows.Count, null, []);
+    }
+
+    static ImportResult Failed(string reason) => new(0, reason, []);
+
+    void Check(IEnumerable<SpreadsheetRow> sheet, Guid defaultUnitId, Dictionary<string, Guid> unitsByCode, List<ImportError> errors, List<(int Row, Volunteer Volunteer)> rows)
+    {
+        using var enumerator = sheet.GetEnumerator();
+        var header = NextNonEmpty(enumerator) ?? throw new SpreadsheetException("Import.Error.NoRows");
+        var positions = ReadHeader(header);
+        var today = ChinaTime.Today(time);
+        var seenDocuments = new Dictionary<string, int>();
+        var seenPhones = new Dictionary<string, int>();
+        while (enumerator.MoveNext())
+        {
+            var row = enumerator.Current;
+            if (row.IsEmpty)
+            {
+                continue;
+            }
+            string Cell(string field) => positions.TryGetValue(field, out var i) && i < row.Cells.Length ? row.Cells[i] : "";
+            var rowErrors = new FieldErrors();
+            for (var i = 0; i < row.Cells.Length; i++)
+            {
+                if (row.IsFormula[i])
+                {
+                    rowErrors.Add(FieldAt(positions, i), text["Import.Error.Formula"]);
+                }
+                else if (row.IsTooLong[i])
+                {
+                    rowErrors.Add(FieldAt(positions, i), text["Import.Error.CellTooLong", SpreadsheetReader.MaxCellLength]);
+                }
+            }
+            var guardian = Cell("guardianName");
+            var input = new VolunteerInput(Cell("name"), Cell("documentType"), Cell("documentNumber"), Cell("gender"), ExcelDate(Cell("birthDate")),
+                Cell("mobile"), Cell("skills"), Cell("serviceLines").Split([',', '，', '、', ';', '；'], StringSplitOptions.RemoveEmptyEntries),
+                guardian, GuardianConsent: guardian.Length > 0);
+            var valid = rules.Check(input, today, rowErrors);
+            var unitCode = Cell("unitCode");
+            var unitId = defaultUnitId;
+            if (unitCode.Length > 0 && !unitsByCode.TryGetValue(unitCode, out unitId))
+            {
+                rowErrors.Add("unitCode", text["Units.Error.UnknownCode", unitCode]);
+            }
+            if (valid is not null && !rowErrors.Any)
+            {
+                var documentKey = valid.Document.Type + ":" + valid.Document.Number;
+                if (seenDocuments.TryGetValue(documentKey, out var earlier))
+                {
+                    rowErrors.Add("documentNumber", text["Import.Error.DuplicateInFile", earlier]);
+                }
+                else if (seenPhones.TryGetValue(valid.Mobile, out earlier))
+                {
+                    rowErrors.Add("mobile", text["Import.Error.DuplicateInFile", earlier]);
+                }
+                else
+                {
+                    seenDocuments[documentKey] = row.Number;
+                    seenPhones[valid.Mobile] = row.Number;
+                    if (errors.Count == 0)
+                    {
+                        // Encrypting is the costly part; once a row has failed nothing will be saved, so stop doing it.
+                        var volunteer = volunteers.NewVolunteer(valid, personalData.Hash(VolunteerUseCases.DocumentHashKind, documentKey),
+                            personalData.Hash(VolunteerUseCases.PhoneHashKind, valid.Mobile), unitId, 0);
+                        volunteer.GuardianConsentAtUtc = valid.GuardianName is null ? null : volunteer.RegisteredAtUtc;
+                        rows.Add((row.Number, volunteer));
+                    }
+                }
+            }
+            foreach (var (field, messages) in rowErrors.ToDictionary())
+            {
+                errors.AddRange(messages.Select(m => new ImportError(row.Number, HeaderOf(field), m)));
+            }
+        }
+    }
+
+    async Task FindRegisteredAsync(List<(int Row, Volunteer Volunteer)> rows, List<ImportError> errors, CancellationToken cancellationToken)
+    {
+        const int chunk = 1000;
+        var documentRows = rows.ToDictionary(r => Convert.ToHexString(r.Volunteer.DocumentHash), r => r.Row);
+        var phoneRows = rows.ToDictionary(r => Convert.ToHexString(r.Volunteer.PhoneHash), r => r.Row);
+        for (var start = 0; start < rows.Count; start += chunk)
+        {
+            var documentHashes = rows.Skip(start).Take(chunk).Select(r => r.Volunteer.DocumentHash).ToList();
+            var phoneHashes = rows.Skip(start).Take(chunk).Select(r => r.Volunteer.PhoneHash).ToList();
+            foreach (var hash in await db.Volunteers.Where(v => documentHashes.Contains(v.DocumentHash)).Select(v => v.DocumentHash).ToListAsync(cancellationToken))
+            {
+                errors.Add(new ImportError(documentRows[Convert.ToHexString(hash)], HeaderOf("documentNumber"), text["Volunteers.Error.AlreadyRegistered"]));
+            }
+            foreach (var hash in await db.Volunteers.Where(v => phoneHashes.Contains(v.PhoneHash)).Select(v => v.PhoneHash).ToListAsync(cancellationToken))
+            {
+                errors.Add(new ImportError(phoneRows[Convert.ToHexString(hash)], HeaderOf("mobile"), text["Volunteers.Error.MobileTaken"]));
+            }
+        }
+        errors.Sort((a, b) => a.Row.CompareTo(b.Row));
+    }
+
+    static SpreadsheetRow? NextNonEmpty(IEnumerator<SpreadsheetRow> rows)
+    {
+        while (rows.MoveNext())
+        {
+            if (!rows.Current.IsEmpty)
+            {
+                return rows.Current;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Maps each known column to its position; an unknown or missing column refuses the whole file.</summary>
+    static Dictionary<string, int> ReadHeader(SpreadsheetRow header)
+    {
+        var positions = new Dictionary<string, int>();
+        for (var i = 0; i < header.Cells.Length; i++)
+        {
+            var name = header.Cells[i].Trim();
+            if (name.Length == 0)
+            {
+                continue;
+            }
+            var column = Columns.FirstOrDefault(c => c.Headers.Contains(name, StringComparer.OrdinalIgnoreCase));
+            if (column.Field is null)
+            {
+                throw new SpreadsheetException("Import.Error.UnknownColumn", name.Length > 30 ? name[..30] + "…" : name, string.Join("、", Columns.Select(c => c.Headers[0])));
+            }
+            if (!positions.TryAdd(column.Field, i))
+            {
+                throw new SpreadsheetException("Import.Error.RepeatedColumn", name);
+            }
+        }
+        var missing = Columns.Where(c => c.Required && !positions.ContainsKey(c.Field)).Select(c => c.Headers[0]).ToList();
+        if (missing.Count > 0)
+        {
+            throw new SpreadsheetException("Import.Error.MissingColumns", string.Join("、", missing));
+        }
+        return positions;
+    }
+
+    static string HeaderOf(string field) => Columns.FirstOrDefault(c => c.Field.Equals(field, StringComparison.OrdinalIgnoreCase)).Headers?[0] ?? field;
+
+    static string FieldAt(Dictionary<string, int> positions, int index) => positions.FirstOrDefault(p => p.Value == index).Key ?? "";
+
+    /// <summary>A date cell Excel stored as a day count (1900 system) becomes yyyy-MM-dd.</summary>
+    static string ExcelDate(string value) =>
+        value.Length is > 0 and <= 5 && int.TryParse(value, out var days) ? new DateOnly(1899, 12, 30).AddDays(days).ToString("yyyy-MM-dd") : value;
+
+    /// <summary>
+    /// Inserts the checked rows in the caller's transaction: PostgreSQL's binary COPY, or one prepared
+    /// statement run per row on SQLite. Both are many times faster than tracking 100,000 entities.
+    /// </summary>
+    async Task InsertAsync(IEnumerable<Volunteer> rows, CancellationToken cancellationToken)
+    {
+        var connection = db.Database.GetDbConnection();
+        if (connection is NpgsqlConnection postgres)
+        {
+            await using var copy = await postgres.BeginBinaryImportAsync(
+                $"COPY \"Volunteers\" ({string.Join(", ", InsertedColumns.Select(c => '"' + c + '"'))}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            foreach (var v in rows)
+            {
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(v.Id, NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(v.Number, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(v.Name, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(v.DocumentType.ToString(), NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(v.DocumentCipher, NpgsqlDbType.Bytea, cancellationToken);
+                await copy.WriteAsync(v.DocumentHash, NpgsqlDbType.Bytea, cancellationToken);
+                await copy.WriteAsync(v.DocumentMasked, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(v.Gender.ToString(), NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(v.BirthDate, NpgsqlDbType.Date, cancellationToken);
+                await copy.WriteAsync(v.PhoneCipher, NpgsqlDbType.Bytea, cancellationToken);
+                await copy.WriteAsync(v.PhoneHash, NpgsqlDbType.Bytea, cancellationToken);
+                await copy.WriteAsync(v.PhoneMasked, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(v.PhoneLast4, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(v.UnitId, NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(v.Skills, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync((int)v.ServiceLines, NpgsqlDbType.Integer, cancellationToken);
+                if (v.GuardianName is null)
+                {
+                    await copy.WriteNullAsync(cancellationToken);
+                    await copy.WriteNullAsync(cancellationToken);
+                }
+                else
+                {
+                    await copy.WriteAsync(v.GuardianName, NpgsqlDbType.Varchar, cancellationToken);
+                    await copy.WriteAsync(v.GuardianConsentAtUtc!.Value, NpgsqlDbType.TimestampTz, cancellationToken);
+                }
+                await copy.WriteAsync(v.RegisteredAtUtc, NpgsqlDbType.TimestampTz, cancellationToken);
+                await copy.WriteAsync(v.CertificateCode, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(0, NpgsqlDbType.Integer, cancellationToken);
+            }
+            await copy.CompleteAsync(cancellationToken);
+            return;
+        }
+
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = db.Database.CurrentTransaction!.GetDbTransaction();
+        insert.CommandText = $"INSERT INTO \"Volunteers\" ({string.Join(", ", InsertedColumns.Select(c => '"' + c + '"'))}) VALUES ({string.Join(", ", InsertedColumns.Select(c => "@" + c))})";
+        var parameters = InsertedColumns.ToDictionary(c => c, c =>
+        {
+            var parameter = new SqliteParameter { ParameterName = "@" + c };
+            insert.Parameters.Add(parameter);
+            return parameter;
+        });
+        insert.Prepare();
+        foreach (var v in rows)
+        {
+            // The text forms match what EF Core's SQLite provider writes for these types.
+            parameters["Id"].Value = v.Id.ToString().ToUpperInvariant();
+            parameters["Number"].Value = v.Number;
+            parameters["Name"].Value = v.Name;
+            parameters["DocumentType"].Value = v.DocumentType.ToString();
+            parameters["DocumentCipher"].Value = v.DocumentCipher;
+            parameters["DocumentHash"].Value = v.DocumentHash;
+            parameters["DocumentMasked"].Value = v.DocumentMasked;
+            parameters["Gender"].Value = v.Gender.ToString();
+            parameters["BirthDate"].Value = v.BirthDate.ToString("yyyy-MM-dd");
+            parameters["PhoneCipher"].Value = v.PhoneCipher;
+            parameters["PhoneHash"].Value = v.PhoneHash;
+            parameters["PhoneMasked"].Value = v.PhoneMasked;
+            parameters["PhoneLast4"].Value = v.PhoneLast4;
+            parameters["UnitId"].Value = v.UnitId.ToString().ToUpperInvariant();
+            parameters["Skills"].Value = v.Skills;
+            parameters["ServiceLines"].Value = (int)v.ServiceLines;
+            parameters["GuardianName"].Value = (object?)v.GuardianName ?? DBNull.Value;
+            parameters["GuardianConsentAtUtc"].Value = v.GuardianConsentAtUtc is { } at ? at.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF") : DBNull.Value;
+            parameters["RegisteredAtUtc"].Value = v.RegisteredAtUtc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF");
+            parameters["CertificateCode"].Value = v.CertificateCode;
+            parameters["StarLevel"].Value = 0;
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    static readonly string[] InsertedColumns =
+    [
+        "Id", "Number", "Name", "DocumentType", "DocumentCipher", "DocumentHash", "DocumentMasked", "Gender", "BirthDate",
+        "PhoneCipher", "PhoneHash", "PhoneMasked", "PhoneLast4", "UnitId", "Skills", "ServiceLines", "GuardianName",
+        "GuardianConsentAtUtc", "RegisteredAtUtc", "CertificateCode", "StarLevel",
+    ];
+}

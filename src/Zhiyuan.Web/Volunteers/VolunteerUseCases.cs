@@ -1,0 +1,336 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Infrastructure;
+
+namespace Zhiyuan.Web.Volunteers;
+
+public sealed record RegisterVolunteerRequest(
+    string? Name,
+    string? DocumentType,
+    string? DocumentNumber,
+    string? Gender,
+    string? BirthDate,
+    string? Mobile,
+    string? UnitCode,
+    string? Skills,
+    string[]? ServiceLines,
+    string? GuardianName,
+    bool GuardianConsent,
+    string? Password)
+{
+    public VolunteerInput ToInput() => new(Name, DocumentType, DocumentNumber, Gender, BirthDate, Mobile, Skills, ServiceLines, GuardianName, GuardianConsent);
+}
+
+public sealed record UpdateContactRequest(string? Mobile, string? Skills, string[]? ServiceLines);
+
+public sealed record RevealRequest(string? Reason);
+
+public sealed record RevokeRequest(string? Reason);
+
+/// <summary>A volunteer as every page and API response shows them: ID and phone masked.</summary>
+public sealed record VolunteerView(
+    string Number,
+    string Name,
+    DocumentType DocumentType,
+    string DocumentNumber,
+    Gender Gender,
+    DateOnly BirthDate,
+    string Mobile,
+    string UnitCode,
+    string UnitName,
+    string Skills,
+    ServiceLines ServiceLines,
+    string? GuardianName,
+    DateTime RegisteredAtUtc,
+    int StarLevel,
+    bool CertificateRevoked,
+    string? CertificateRevokedReason,
+    bool HasAccount);
+
+/// <summary>The full numbers, for an administrator who gave a reason; every such view is audited.</summary>
+public sealed record PersonalDataView(string Number, string Name, DocumentType DocumentType, string DocumentNumber, string Mobile);
+
+public sealed record VolunteerPage(int Total, int Page, int PageSize, List<VolunteerView> Items);
+
+public sealed class VolunteerUseCases(
+    AppDbContext db,
+    AuditLog audit,
+    PersonalData personalData,
+    VolunteerRules rules,
+    UserManager<AppUser> users,
+    IStringLocalizer<SharedResource> text,
+    TimeProvider time)
+{
+    public const int PageSize = 20;
+    public const int ReasonMaxLength = 200;
+
+    public const string DocumentHashKind = "document";
+    public const string PhoneHashKind = "mobile";
+
+    /// <summary>
+    /// Real-name self-registration: checks every field, refuses a document or mobile number already
+    /// registered (without saying by whom), gives a volunteer number, and opens the volunteer's own
+    /// account (user name = volunteer number; signing in with the mobile number works too).
+    /// Someone an organisation imported claims their record by registering with the same document
+    /// and mobile number.
+    /// </summary>
+    public async Task<Outcome<VolunteerView>> RegisterAsync(RegisterVolunteerRequest request, CancellationToken cancellationToken = default)
+    {
+        var errors = new FieldErrors();
+        var valid = rules.Check(request.ToInput(), ChinaTime.Today(time), errors);
+        var unitCode = request.UnitCode?.Trim();
+        var unit = string.IsNullOrEmpty(unitCode) ? null
+            : await db.Units.AsNoTracking().SingleOrDefaultAsync(u => u.Code == unitCode && u.IsActive, cancellationToken);
+        if (unit is null)
+        {
+            errors.Add("unitCode", string.IsNullOrEmpty(unitCode) ? text["Validation.Required", text["Volunteers.Field.Unit"]] : text["Units.Error.UnknownCode", unitCode]);
+        }
+        if (string.IsNullOrEmpty(request.Password))
+        {
+            errors.Add("password", text["Validation.Required", text["Accounts.Field.Password"]]);
+        }
+        if (errors.Any)
+        {
+            return Outcome<VolunteerView>.Invalid(errors);
+        }
+
+        var documentHash = personalData.Hash(DocumentHashKind, valid!.Document.Type + ":" + valid.Document.Number);
+        var phoneHash = personalData.Hash(PhoneHashKind, valid.Mobile);
+        var existing = await db.Volunteers.SingleOrDefaultAsync(v => v.DocumentHash == documentHash, cancellationToken);
+        var claiming = existing is { UserId: null } && existing.PhoneHash.AsSpan().SequenceEqual(phoneHash);
+        if (existing is not null && !claiming)
+        {
+            errors.Add("documentNumber", text["Volunteers.Error.AlreadyRegistered"]);
+        }
+        if (!claiming && await db.Volunteers.AnyAsync(v => v.PhoneHash == phoneHash, cancellationToken))
+        {
+            errors.Add("mobile", text["Volunteers.Error.MobileTaken"]);
+        }
+        if (errors.Any)
+        {
+            return Outcome<VolunteerView>.Invalid(errors);
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var volunteer = existing ?? NewVolunteer(valid, documentHash, phoneHash, unit!.Id, await ReserveNumbersAsync(db, 1, cancellationToken));
+        var user = new AppUser { UserName = volunteer.Number, DisplayName = volunteer.Name, PhoneHash = phoneHash };
+        var created = await users.CreateAsync(user, request.Password!);
+        if (!created.Succeeded)
+        {
+            foreach (var error in created.Errors)
+            {
+                errors.Add("password", error.Description);
+            }
+            return Outcome<VolunteerView>.Invalid(errors);
+        }
+        await users.AddToRoleAsync(user, Roles.Volunteer);
+        volunteer.UserId = user.Id;
+        if (existing is null)
+        {
+            db.Volunteers.Add(volunteer);
+        }
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Someone registered the same document or mobile number a moment ago.
+            return Outcome<VolunteerView>.Invalid("documentNumber", text["Volunteers.Error.AlreadyRegistered"]);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return Outcome<VolunteerView>.Ok((await QueryViews(db.Volunteers.Where(v => v.Id == volunteer.Id)).SingleAsync(cancellationToken)));
+    }
+
+    /// <summary>A new volunteer from checked data; the caller adds it and saves.</summary>
+    public Volunteer NewVolunteer(CheckedVolunteer valid, byte[] documentHash, byte[] phoneHash, Guid unitId, long number) => new()
+    {
+        Number = NumberCounter.FormatVolunteerNumber(number),
+        Name = valid.Name,
+        DocumentType = valid.Document.Type,
+        DocumentCipher = personalData.Encrypt(valid.Document.Number),
+        DocumentHash = documentHash,
+        DocumentMasked = PersonalData.MaskDocument(valid.Document.Number),
+        Gender = valid.Gender,
+        BirthDate = valid.BirthDate,
+        PhoneCipher = personalData.Encrypt(valid.Mobile),
+        PhoneHash = phoneHash,
+        PhoneMasked = PersonalData.MaskPhone(valid.Mobile),
+        PhoneLast4 = valid.Mobile[^4..],
+        UnitId = unitId,
+        Skills = valid.Skills,
+        ServiceLines = valid.ServiceLines,
+        GuardianName = valid.GuardianName,
+        GuardianConsentAtUtc = valid.GuardianName is null ? null : time.GetUtcNow().UtcDateTime,
+        RegisteredAtUtc = time.GetUtcNow().UtcDateTime,
+        CertificateCode = NewCertificateCode(),
+    };
+
+    /// <summary>128 random bits, URL-safe: a certificate link cannot be guessed or counted through.</summary>
+    public static string NewCertificateCode() => Base64UrlEncode(RandomNumberGenerator.GetBytes(16));
+
+    static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>
+    /// Takes a block of volunteer numbers in one statement. The row lock (PostgreSQL) or write lock
+    /// (SQLite) held until the caller's transaction ends keeps two registrations from sharing a number.
+    /// Returns the first number of the block.
+    /// </summary>
+    public static async Task<long> ReserveNumbersAsync(AppDbContext db, int count, CancellationToken cancellationToken = default)
+    {
+        var last = (await db.Database.SqlQuery<long>(
+            $"""UPDATE "NumberCounters" SET "Last" = "Last" + {count} WHERE "Name" = {NumberCounter.Volunteers} RETURNING "Last" AS "Value" """)
+            .ToListAsync(cancellationToken)).Single();
+        return last - count + 1;
+    }
+
+    public Task<VolunteerView?> GetOwnAsync(ClaimsPrincipal user, CancellationToken cancellationToken = default)
+    {
+        var userId = users.GetUserId(user);
+        return QueryViews(db.Volunteers.Where(v => v.UserId == userId)).SingleOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>The volunteer changes their own mobile number (optional), skills and preferred service lines.</summary>
+    public async Task<Outcome<VolunteerView>> UpdateContactAsync(ClaimsPrincipal principal, UpdateContactRequest request, CancellationToken cancellationToken = default)
+    {
+        var userId = users.GetUserId(principal);
+        var volunteer = await db.Volunteers.Include(v => v.User).SingleOrDefaultAsync(v => v.UserId == userId, cancellationToken);
+        if (volunteer is null)
+        {
+            return Outcome<VolunteerView>.NotFound();
+        }
+        var errors = new FieldErrors();
+        var mobile = (request.Mobile ?? "").Replace(" ", "").Trim();
+        byte[]? phoneHash = null;
+        if (mobile.Length > 0)
+        {
+            if (!IdentityDocument.MobilePattern().IsMatch(mobile))
+            {
+                errors.Add("mobile", text["Volunteers.Error.Mobile"]);
+            }
+            else
+            {
+                phoneHash = personalData.Hash(PhoneHashKind, mobile);
+                if (await db.Volunteers.AnyAsync(v => v.PhoneHash == phoneHash && v.Id != volunteer.Id, cancellationToken))
+                {
+                    errors.Add("mobile", text["Volunteers.Error.MobileTaken"]);
+                }
+            }
+        }
+        var skills = (request.Skills ?? "").Trim();
+        if (skills.Length > Volunteer.SkillsMaxLength)
+        {
+            errors.Add("skills", text["Validation.TooLong", text["Volunteers.Field.Skills"], Volunteer.SkillsMaxLength]);
+        }
+        var lines = ServiceLines.None;
+        foreach (var raw in request.ServiceLines ?? [])
+        {
+            if (rules.ParseServiceLine(raw) is { } line)
+            {
+                lines |= line;
+            }
+            else
+            {
+                errors.Add("serviceLines", text["Volunteers.Error.ServiceLine", raw]);
+            }
+        }
+        if (errors.Any)
+        {
+            return Outcome<VolunteerView>.Invalid(errors);
+        }
+        if (phoneHash is not null)
+        {
+            volunteer.PhoneCipher = personalData.Encrypt(mobile);
+            volunteer.PhoneHash = phoneHash;
+            volunteer.PhoneMasked = PersonalData.MaskPhone(mobile);
+            volunteer.PhoneLast4 = mobile[^4..];
+            volunteer.User!.PhoneHash = phoneHash;
+        }
+        volunteer.Skills = skills;
+        volunteer.ServiceLines = lines;
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<VolunteerView>.Ok(await QueryViews(db.Volunteers.Where(v => v.Id == volunteer.Id)).SingleAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// Administrators' search within their subtree: a volunteer number (ZY…), the last four digits of
+    /// a mobile number, or part of a name. Newest registrations first.
+    /// </summary>
+    public async Task<VolunteerPage> SearchAsync(UnitScope scope, string? query, int page, CancellationToken cancellationToken = default)
+    {
+        var volunteers = InScope(scope);
+        var q = (query ?? "").Trim();
+        if (q.Length == 4 && q.All(char.IsAsciiDigit))
+        {
+            volunteers = volunteers.Where(v => v.PhoneLast4 == q);
+        }
+        else if (q.StartsWith("ZY", StringComparison.OrdinalIgnoreCase) && q.Length > 2 && q[2..].All(char.IsAsciiDigit))
+        {
+            var number = q.ToUpperInvariant();
+            volunteers = volunteers.Where(v => v.Number.StartsWith(number));
+        }
+        else if (q.Length > 0)
+        {
+            volunteers = volunteers.Where(v => v.Name.Contains(q));
+        }
+        page = Math.Max(1, page);
+        var total = await volunteers.CountAsync(cancellationToken);
+        var items = await QueryViews(volunteers.OrderByDescending(v => v.RegisteredAtUtc).ThenByDescending(v => v.Number)
+            .Skip((page - 1) * PageSize).Take(PageSize)).ToListAsync(cancellationToken);
+        return new VolunteerPage(total, page, PageSize, items);
+    }
+
+    public Task<VolunteerView?> GetAsync(UnitScope scope, string number, CancellationToken cancellationToken = default) =>
+        QueryViews(InScope(scope).Where(v => v.Number == number)).SingleOrDefaultAsync(cancellationToken);
+
+    /// <summary>The full ID and mobile number, for an administrator of the volunteer's subtree who says why; audited.</summary>
+    public async Task<Outcome<PersonalDataView>> RevealAsync(UnitScope scope, string number, RevealRequest request, CancellationToken cancellationToken = default)
+    {
+        var volunteer = await InScope(scope).AsNoTracking().SingleOrDefaultAsync(v => v.Number == number, cancellationToken);
+        if (volunteer is null)
+        {
+            return Outcome<PersonalDataView>.NotFound();
+        }
+        var reason = (request.Reason ?? "").Trim();
+        if (reason.Length < 2 || reason.Length > ReasonMaxLength)
+        {
+            return Outcome<PersonalDataView>.Invalid("reason", text["Volunteers.Error.RevealReason", ReasonMaxLength]);
+        }
+        audit.Add("volunteer.reveal", volunteer.UnitId, volunteer.Number, reason);
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<PersonalDataView>.Ok(new PersonalDataView(volunteer.Number, volunteer.Name, volunteer.DocumentType,
+            personalData.Decrypt(volunteer.DocumentCipher), personalData.Decrypt(volunteer.PhoneCipher)));
+    }
+
+    /// <summary>Revokes the registered-volunteer certificate (verification then says "revoked"), or restores it.</summary>
+    public async Task<Outcome<VolunteerView>> SetCertificateRevokedAsync(UnitScope scope, string number, bool revoke, string? reason, CancellationToken cancellationToken = default)
+    {
+        var volunteer = await InScope(scope).SingleOrDefaultAsync(v => v.Number == number, cancellationToken);
+        if (volunteer is null)
+        {
+            return Outcome<VolunteerView>.NotFound();
+        }
+        reason = (reason ?? "").Trim();
+        if (revoke && (reason.Length == 0 || reason.Length > ReasonMaxLength))
+        {
+            return Outcome<VolunteerView>.Invalid("reason", text["Volunteers.Error.RevokeReason", ReasonMaxLength]);
+        }
+        volunteer.CertificateRevokedAtUtc = revoke ? time.GetUtcNow().UtcDateTime : null;
+        volunteer.CertificateRevokedReason = revoke ? reason : null;
+        audit.Add(revoke ? "volunteer.revoke" : "volunteer.restore", volunteer.UnitId, volunteer.Number, reason);
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<VolunteerView>.Ok((await GetAsync(scope, number, cancellationToken))!);
+    }
+
+    IQueryable<Volunteer> InScope(UnitScope scope) => db.Volunteers.Where(v => v.Unit!.Path.StartsWith(scope.RootPath));
+
+    public static IQueryable<VolunteerView> QueryViews(IQueryable<Volunteer> volunteers) => volunteers.AsNoTracking()
+        .Select(v => new VolunteerView(v.Number, v.Name, v.DocumentType, v.DocumentMasked, v.Gender, v.BirthDate, v.PhoneMasked, v.Unit!.Code, v.Unit.Name,
+            v.Skills, v.ServiceLines, v.GuardianName, v.RegisteredAtUtc, v.StarLevel, v.CertificateRevokedAtUtc != null, v.CertificateRevokedReason, v.UserId != null));
+}
