@@ -1,16 +1,21 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Infrastructure;
 
 namespace Zhiyuan.Tests;
 
@@ -99,6 +104,97 @@ public class TestApp : WebApplicationFactory<Program>
         builder.UseSetting("Database:Provider", TestDatabase.Provider.ToString());
         builder.UseSetting("Database:ConnectionString", Database.ConnectionString);
         builder.UseSetting("Admin:Password", AdminPassword);
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<IStartupFilter>(new RecordResponses(Responses));
+            services.AddSingleton<ILoggerProvider>(new RecordLogs(LogLines));
+        });
+    }
+
+    bool started;
+
+    protected override Microsoft.Extensions.Hosting.IHost CreateHost(Microsoft.Extensions.Hosting.IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        started = true;
+        return host;
+    }
+
+    /// <summary>Every text response the app sent (pages, API, CSV), with the request that asked for it and what that request sent.</summary>
+    public ConcurrentQueue<(string Request, string Sent, string Body)> Responses { get; } = new();
+
+    public ConcurrentQueue<string> LogLines { get; } = new();
+
+    /// <summary>
+    /// Full ID or mobile numbers of registered volunteers found in any response or log line, other
+    /// than the audited full views an administrator asked for. Checked for every test app when it
+    /// is disposed, so every test of the suite watches for leaks.
+    /// </summary>
+    public async Task<List<string>> FindPersonalDataLeaksAsync()
+    {
+        var personalData = Services.GetRequiredService<PersonalData>();
+        var secrets = await WithDbAsync(db => db.Volunteers.AsNoTracking().Select(v => new { v.Number, v.DocumentCipher, v.PhoneCipher }).ToListAsync());
+        var values = secrets.SelectMany(v => new[] { (v.Number, personalData.Decrypt(v.DocumentCipher)), (v.Number, personalData.Decrypt(v.PhoneCipher)) }).ToList();
+        var leaks = new List<string>();
+        // A form showing back what its own sender just typed is not a leak; anything else is.
+        foreach (var (request, sent, body) in Responses.Where(r => !IsAuditedFullView(r.Request)).Concat(LogLines.Select(l => ("log", "", l))))
+        {
+            leaks.AddRange(values.Where(v => body.Contains(v.Item2, StringComparison.OrdinalIgnoreCase) && !sent.Contains(v.Item2, StringComparison.OrdinalIgnoreCase))
+                .Select(v => $"{v.Number}'s number in {request}"));
+        }
+        return leaks;
+    }
+
+    static bool IsAuditedFullView(string request) => request.EndsWith("/personal-data") || request.EndsWith(" handler=reveal");
+
+    sealed class RecordResponses(ConcurrentQueue<(string, string, string)> responses) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (http, nextMiddleware) =>
+            {
+                http.Request.EnableBuffering();
+                var sent = await new StreamReader(http.Request.Body, leaveOpen: true).ReadToEndAsync();
+                http.Request.Body.Position = 0;
+                var original = http.Response.Body;
+                await using var copy = new MemoryStream();
+                http.Response.Body = copy;
+                try
+                {
+                    await nextMiddleware(http);
+                }
+                finally
+                {
+                    http.Response.Body = original;
+                    copy.Position = 0;
+                    var type = http.Response.ContentType ?? "";
+                    if (type.Contains("html") || type.Contains("json") || type.Contains("csv") || type.Contains("text"))
+                    {
+                        var handler = sent.Split('&').FirstOrDefault(f => f.StartsWith("_handler="))?.Replace("_handler=", " handler=") ?? "";
+                        responses.Enqueue(($"{http.Request.Method} {http.Request.Path}{handler}", Uri.UnescapeDataString(sent.Replace('+', ' ')), new StreamReader(copy).ReadToEnd()));
+                        copy.Position = 0;
+                    }
+                    await copy.CopyToAsync(original);
+                }
+            });
+            next(app);
+        };
+    }
+
+    sealed class RecordLogs(ConcurrentQueue<string> lines) : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue(formatter(state, exception) + " " + exception);
+
+        public void Dispose()
+        {
+        }
     }
 
     public async Task<T> WithDbAsync<T>(Func<AppDbContext, Task<T>> query)
@@ -140,11 +236,19 @@ public class TestApp : WebApplicationFactory<Program>
 
     protected override void Dispose(bool disposing)
     {
+        List<string> leaks = [];
+        if (disposing && ownDatabase is not null && started)
+        {
+            leaks = FindPersonalDataLeaksAsync().GetAwaiter().GetResult();
+            // The base class comes back here while it disposes; look only once, while the app still runs.
+            started = false;
+        }
         base.Dispose(disposing);
         if (disposing)
         {
             ownDatabase?.Dispose();
         }
+        Assert.True(leaks.Count == 0, "Personal data left the server unmasked: " + string.Join("; ", leaks.Take(5)));
     }
 
     sealed class CookieJar(CookieContainer cookies) : DelegatingHandler

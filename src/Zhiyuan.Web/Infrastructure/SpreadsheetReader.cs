@@ -281,8 +281,8 @@ public static class SpreadsheetReader
         }
         try
         {
-            // A multi-byte character cut at the buffer's end is not an encoding error.
-            new UTF8Encoding(false, throwOnInvalidBytes: true).GetCharCount(buffer, 0, read == buffer.Length ? read - 4 : read);
+            // flush: false, so a character cut at the buffer's end is not taken for an encoding error.
+            new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder().GetCharCount(buffer, 0, read, flush: false);
             return new UTF8Encoding(false);
         }
         catch (DecoderFallbackException)

@@ -163,7 +163,10 @@ public sealed class SignInTests : AppTest
         {
             var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
             var admin = await users.FindByNameAsync("admin");
-            await users.SetPhoneNumberAsync(admin!, "13800138000");
+            // Mobile numbers are found by their keyed hash, never stored in plain text.
+            admin!.PhoneHash = scope.ServiceProvider.GetRequiredService<Zhiyuan.Web.Infrastructure.PersonalData>()
+                .Hash(Zhiyuan.Web.Volunteers.VolunteerUseCases.PhoneHashKind, "13800138000");
+            await users.UpdateAsync(admin);
         }
         using var client = app.CreateClient();
 
