@@ -227,14 +227,14 @@ public sealed class OrganizationUseCases(
         audit.Add(request.Approve ? "membership.approve" : "membership.decline", membership.Organization!.UnitId, membership.Volunteer!.Number,
             membership.Organization.Name + (reason.Length > 0 ? "：" + reason : ""));
         await db.SaveChangesAsync(cancellationToken);
-        return Outcome<MemberView>.Ok((await MembersQuery(id).Where(m => m.VolunteerNumber == volunteerNumber).SingleAsync(cancellationToken)));
+        return Outcome<MemberView>.Ok(await MembersQuery(id, volunteerNumber).SingleAsync(cancellationToken));
     }
 
     public async Task<List<MemberView>?> MembersAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
     {
         var access = await AccessAsync(principal, id, cancellationToken);
         return access is not { CanManage: true } ? null
-            : await MembersQuery(id).OrderBy(m => m.Status).ThenBy(m => m.AppliedAtUtc).ToListAsync(cancellationToken);
+            : (await MembersQuery(id).ToListAsync(cancellationToken)).OrderBy(m => m.Status).ThenBy(m => m.AppliedAtUtc).ToList();
     }
 
     /// <summary>Makes an approved member an administrator of the organisation.</summary>
@@ -260,7 +260,7 @@ public sealed class OrganizationUseCases(
         audit.Add("organization.admin", member.Organization!.UnitId, number, member.Organization.Name);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return Outcome<MemberView>.Ok(await MembersQuery(id).Where(m => m.VolunteerNumber == number).SingleAsync(cancellationToken));
+        return Outcome<MemberView>.Ok(await MembersQuery(id, number).SingleAsync(cancellationToken));
     }
 
     public Task<List<MyMembershipView>> MyMembershipsAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
@@ -305,7 +305,8 @@ public sealed class OrganizationUseCases(
         return (unitAdministrator || (ownAdministrator && organization.Status == OrganizationStatus.Approved), unitAdministrator);
     }
 
-    IQueryable<MemberView> MembersQuery(Guid id) => db.Memberships.AsNoTracking().Where(m => m.OrganizationId == id)
+    IQueryable<MemberView> MembersQuery(Guid id, string? volunteerNumber = null) => db.Memberships.AsNoTracking()
+        .Where(m => m.OrganizationId == id && (volunteerNumber == null || m.Volunteer!.Number == volunteerNumber))
         .Select(m => new MemberView(m.Volunteer!.Number, m.Volunteer.Name, m.Volunteer.PhoneMasked, m.Status, m.AppliedAtUtc, m.Reason,
             m.Organization!.Admins.Any(a => a.UserId == m.Volunteer.UserId)));
 
