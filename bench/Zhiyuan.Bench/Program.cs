@@ -6,12 +6,21 @@ using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Units;
 
-// Subtree reads: every scoped query starts with "the units under this administrator's unit".
-// Measures the materialised-path query the platform uses against a recursive CTE over parent ids,
-// the usual alternative, on the same database in the same run, and prints the ratio.
+// Two benchmarks, each against a baseline measured in the same run (figures in docs/performance.md).
 //
+// Subtree reads: every scoped query starts with "the units under this administrator's unit".
+// Measures the materialised-path query the platform uses against a recursive CTE over parent ids.
 //   dotnet run -c Release --project bench/Zhiyuan.Bench                     (SQLite)
 //   dotnet run -c Release --project bench/Zhiyuan.Bench -- "Host=…;Username=…"  (PostgreSQL)
+//
+// Volunteer import: 100,000 rows through the platform's import against PostgreSQL's own COPY.
+//   dotnet run -c Release --project bench/Zhiyuan.Bench -- import "Host=…;Username=…" [rows]
+
+if (args.FirstOrDefault() == "import")
+{
+    await ImportBenchmark.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 100_000);
+    return;
+}
 
 var postgres = args.FirstOrDefault();
 var (db, cleanup) = Open(postgres);

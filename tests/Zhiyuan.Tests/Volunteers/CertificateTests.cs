@@ -2,34 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using SkiaSharp;
-using ZXing;
-using ZXing.Common;
-using ZXing.QrCode;
 
 namespace Zhiyuan.Tests.Volunteers;
 
 public sealed class CertificateTests : AppTest
 {
-    /// <summary>Reads a QR code from PNG bytes, as a phone camera would from the screen.</summary>
-    public static string DecodeQr(byte[] png)
-    {
-        using var bitmap = SKBitmap.Decode(png);
-        var luminance = new byte[bitmap.Width * bitmap.Height];
-        for (var y = 0; y < bitmap.Height; y++)
-        {
-            for (var x = 0; x < bitmap.Width; x++)
-            {
-                var pixel = bitmap.GetPixel(x, y);
-                luminance[y * bitmap.Width + x] = (byte)((pixel.Red * 299 + pixel.Green * 587 + pixel.Blue * 114) / 1000);
-            }
-        }
-        var source = new PlanarYUVLuminanceSource(luminance, bitmap.Width, bitmap.Height, 0, 0, bitmap.Width, bitmap.Height, false);
-        var result = new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source)));
-        Assert.NotNull(result);
-        return result.Text;
-    }
-
     async Task<(HttpClient Browser, string Number)> RegisteredVolunteerAsync()
     {
         var volunteer = await app.RegisterAsync("李明华", People.ResidentId(1990, 123), "13812345678");
@@ -47,7 +24,7 @@ public sealed class CertificateTests : AppTest
         Assert.Equal("暂无星级", certificate.QuerySelector("#certificate-stars")!.TextContent);
 
         var image = certificate.QuerySelector("#certificate-qr")!.GetAttribute("src")!;
-        var url = DecodeQr(Convert.FromBase64String(image["data:image/png;base64,".Length..]));
+        var url = QrCodes.Decode(Convert.FromBase64String(image["data:image/png;base64,".Length..]));
 
         Assert.Matches("^http://localhost/verify/[A-Za-z0-9_-]{22}$", url);
         Assert.DoesNotContain(number, url);

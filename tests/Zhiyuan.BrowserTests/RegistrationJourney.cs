@@ -1,0 +1,81 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Zhiyuan.Tests.Volunteers;
+
+namespace Zhiyuan.BrowserTests;
+
+public sealed class RegistrationJourney
+{
+    [BrowserFact]
+    public async Task OnAPhoneAVisitorRegistersOpensTheCertificatesQrLinkAndJoinsAnOrganisation()
+    {
+        await using var browser = await Browser.StartAsync();
+        // An approved organisation in 端州区 whose administrator is one of its volunteers.
+        using var city = await browser.App.ApiClientAsync();
+        var organization = await (await city.PostAsJsonAsync("/api/organizations", new { name = "端州区青年志愿者协会", unitCode = "441202" })).Content.ReadFromJsonAsync<JsonElement>();
+        var organizationId = organization.GetProperty("id").GetString();
+        await browser.App.RegisterAsync("陈队长", People.ResidentId(1985, 11), "13600000001");
+        using (var leaderApi = await browser.App.ApiClientAsync("13600000001", People.Password))
+        {
+            await leaderApi.PostAsync($"/api/organizations/{organizationId}/applications", null);
+        }
+        await city.PostAsJsonAsync($"/api/organizations/{organizationId}/members/ZY00000001/decision", new { approve = true });
+        await city.PostAsJsonAsync($"/api/organizations/{organizationId}/admins", new { volunteerNumber = "ZY00000001" });
+
+        var phone = await browser.NewPageAsync(width: 375, height: 812);
+        await phone.GotoAsync("/");
+        await phone.ClickAsync("#nav-register");
+        await phone.WaitForURLAsync("**/volunteers/register");
+        await phone.FillAsync("#name", "林小雨");
+        await phone.FillAsync("#documentNumber", People.ResidentId(2000, 124).ToLowerInvariant());
+        await phone.FillAsync("#mobile", "13912345678");
+        await phone.SelectOptionAsync("#unitCode", "441202");
+        await phone.FillAsync("#skills", "摄影");
+        await phone.CheckAsync("input[name='Input.Lines[Ecology]']");
+        await phone.FillAsync("#password", People.Password);
+        await Browser.ScreenshotAsync(phone, "register-zh-phone");
+        Assert.True(await phone.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"));
+        await phone.ClickAsync("#register");
+
+        await phone.WaitForURLAsync("**/me?registered=1");
+        Assert.Contains("ZY00000002", await phone.InnerTextAsync("#registered"));
+        Assert.Equal("139****5678", await phone.InnerTextAsync("#my-mobile"));
+        await Browser.ScreenshotAsync(phone, "me-zh-phone");
+
+        await phone.ClickAsync("#certificate-link");
+        await phone.WaitForURLAsync("**/me/certificate");
+        await phone.Locator("#certificate-qr").WaitForAsync();
+        Assert.True(await phone.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"));
+        await Browser.ScreenshotAsync(phone, "certificate-zh-phone");
+        // What a second phone's camera would read off this screen.
+        var qrUrl = QrCodes.Decode(await phone.Locator("#certificate-qr").ScreenshotAsync());
+        Assert.StartsWith(browser.BaseAddress + "/verify/", qrUrl);
+
+        var verifier = await browser.NewPageAsync(width: 375, height: 812);
+        await verifier.GotoAsync(qrUrl);
+        Assert.Contains("真实有效", await verifier.InnerTextAsync("#verify-result"));
+        Assert.Contains("林*雨", await verifier.InnerTextAsync("main"));
+        await Browser.ScreenshotAsync(verifier, "verify-zh-phone");
+
+        await phone.GotoAsync($"/organizations/{organizationId}");
+        await phone.ClickAsync("#apply");
+        await phone.Locator("#organization-done").WaitForAsync();
+
+        var leader = await browser.NewPageAsync(width: 375, height: 812);
+        await leader.GotoAsync("/account/sign-in");
+        await leader.FillAsync("#userName", "ZY00000001");
+        await leader.FillAsync("#password", People.Password);
+        await leader.ClickAsync("#sign-in");
+        await leader.WaitForURLAsync("**/me");
+        await leader.GotoAsync($"/organizations/{organizationId}");
+        Assert.Contains("林小雨", await leader.InnerTextAsync("#member-list"));
+        Assert.DoesNotContain("13912345678", await leader.ContentAsync());
+        await Browser.ScreenshotAsync(leader, "organization-members-zh-phone");
+        await leader.ClickAsync("#approve-ZY00000002");
+        await leader.Locator("#organization-done").WaitForAsync();
+
+        await phone.GotoAsync("/me");
+        Assert.Contains("已加入", await phone.InnerTextAsync("#my-organizations"));
+    }
+}

@@ -1,0 +1,28 @@
+using SkiaSharp;
+using ZXing;
+using ZXing.Common;
+using ZXing.QrCode;
+
+namespace Zhiyuan.Tests.Volunteers;
+
+public static class QrCodes
+{
+    /// <summary>Reads a QR code from a PNG (an image the page served, or a screenshot), as a phone camera would.</summary>
+    public static string Decode(byte[] png)
+    {
+        using var bitmap = SKBitmap.Decode(png);
+        var luminance = new byte[bitmap.Width * bitmap.Height];
+        for (var y = 0; y < bitmap.Height; y++)
+        {
+            for (var x = 0; x < bitmap.Width; x++)
+            {
+                var pixel = bitmap.GetPixel(x, y);
+                luminance[y * bitmap.Width + x] = (byte)((pixel.Red * 299 + pixel.Green * 587 + pixel.Blue * 114) / 1000);
+            }
+        }
+        var source = new PlanarYUVLuminanceSource(luminance, bitmap.Width, bitmap.Height, 0, 0, bitmap.Width, bitmap.Height, false);
+        var result = new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source)));
+        Assert.NotNull(result);
+        return result.Text;
+    }
+}
