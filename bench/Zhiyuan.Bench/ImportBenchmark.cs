@@ -26,20 +26,19 @@ static class ImportBenchmark
             await new NpgsqlCommand("CREATE DATABASE zhiyuan_bench_import", admin).ExecuteNonQueryAsync();
         }
 
+        // The test host looks for the web project's folder by this setting when no test project points to it.
+        var webProject = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/Zhiyuan.Web"));
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_ZHIYUAN_WEB", webProject);
         await using var app = new BenchApp(connectionString);
+        // A first, small import compiles the queries, as a running server would have done long before.
+        await ImportAsync(app, Csv(1000, firstRow: rows));
         var csv = Csv(rows);
         Console.WriteLine($"PostgreSQL import of {rows:N0} valid rows ({csv.Length / 1024.0 / 1024.0:F1} MB of CSV)");
 
         GC.Collect();
         var before = Process.GetCurrentProcess().WorkingSet64;
         var watch = Stopwatch.StartNew();
-        ImportResult result;
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            var root = await UnitScope.WholeTreeAsync(db);
-            result = await scope.ServiceProvider.GetRequiredService<VolunteerImport>().ImportAsync(root, "441202", new MemoryStream(csv), "volunteers.csv");
-        }
+        var result = await ImportAsync(app, csv);
         var importSeconds = watch.Elapsed.TotalSeconds;
         var peak = Process.GetCurrentProcess().PeakWorkingSet64;
         if (!result.Succeeded || result.Imported != rows)
@@ -47,12 +46,12 @@ static class ImportBenchmark
             throw new InvalidOperationException($"The import failed: {result.FileError} {string.Join("; ", result.Errors.Take(3))}");
         }
 
-        // Baseline: the same rows, already encrypted, copied into a table with the same columns and indexes.
+        // Baseline: the same rows (not the warm-up's), already encrypted, copied into a table with the same columns and indexes.
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await new NpgsqlCommand("""CREATE TABLE copy_baseline (LIKE "Volunteers" INCLUDING ALL)""", connection).ExecuteNonQueryAsync();
         var dump = new MemoryStream();
-        await using (var reader = await connection.BeginRawBinaryCopyAsync("""COPY "Volunteers" TO STDOUT (FORMAT BINARY)"""))
+        await using (var reader = await connection.BeginRawBinaryCopyAsync("""COPY (SELECT * FROM "Volunteers" WHERE "Number" > 'ZY00001000') TO STDOUT (FORMAT BINARY)"""))
         {
             await reader.CopyToAsync(dump);
         }
@@ -71,12 +70,19 @@ static class ImportBenchmark
         NpgsqlConnection.ClearAllPools();
     }
 
+    static async Task<ImportResult> ImportAsync(BenchApp app, byte[] csv)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var root = await UnitScope.WholeTreeAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>());
+        return await scope.ServiceProvider.GetRequiredService<VolunteerImport>().ImportAsync(root, "441202", new MemoryStream(csv), "volunteers.csv");
+    }
+
     /// <summary>Distinct people with valid resident IDs and mobile numbers, in the template's columns.</summary>
-    static byte[] Csv(int rows)
+    static byte[] Csv(int rows, int firstRow = 0)
     {
         var csv = new StringBuilder("姓名,证件类型,证件号码,手机号码,所属单位代码,技能特长,服务意向,监护人姓名\n");
         string[] surnames = ["李", "王", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "梁", "罗"];
-        for (var i = 0; i < rows; i++)
+        for (var i = firstRow; i < firstRow + rows; i++)
         {
             // A birth date per block of 1,000 rows and a serial within it: every ID differs.
             var birth = new DateOnly(1960, 1, 1).AddDays(i / 1000 * 37);
@@ -88,7 +94,8 @@ static class ImportBenchmark
         return Encoding.UTF8.GetBytes(csv.ToString());
     }
 
-    sealed class BenchApp(string connectionString) : WebApplicationFactory<Program>
+    // Any type of the web project names its assembly; its own Program clashes with this one.
+    sealed class BenchApp(string connectionString) : WebApplicationFactory<AppDbContext>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {

@@ -23,13 +23,15 @@ public sealed class PersonalData
     const int NonceSize = 12;
     const int TagSize = 16;
 
-    readonly byte[] encryptionKey;
-    readonly byte[] hashKey;
+    // Setting up a cipher or an HMAC costs more than using it on a short value, and neither may be
+    // shared between threads: one of each per thread (an import uses every core).
+    readonly ThreadLocal<AesGcm> aes;
+    readonly ThreadLocal<HMACSHA256> hmac;
 
     PersonalData(byte[] encryptionKey, byte[] hashKey)
     {
-        this.encryptionKey = encryptionKey;
-        this.hashKey = hashKey;
+        aes = new ThreadLocal<AesGcm>(() => new AesGcm(encryptionKey, TagSize));
+        hmac = new ThreadLocal<HMACSHA256>(() => new HMACSHA256(hashKey));
     }
 
     public byte[] Encrypt(string value)
@@ -39,8 +41,7 @@ public sealed class PersonalData
         sealedValue[0] = FormatVersion;
         var nonce = sealedValue.AsSpan(1, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(encryptionKey, TagSize);
-        aes.Encrypt(nonce, plain, sealedValue.AsSpan(1 + NonceSize, plain.Length), sealedValue.AsSpan(1 + NonceSize + plain.Length, TagSize));
+        aes.Value!.Encrypt(nonce, plain, sealedValue.AsSpan(1 + NonceSize, plain.Length), sealedValue.AsSpan(1 + NonceSize + plain.Length, TagSize));
         return sealedValue;
     }
 
@@ -52,13 +53,12 @@ public sealed class PersonalData
         }
         var length = sealedValue.Length - 1 - NonceSize - TagSize;
         var plain = new byte[length];
-        using var aes = new AesGcm(encryptionKey, TagSize);
-        aes.Decrypt(sealedValue.AsSpan(1, NonceSize), sealedValue.AsSpan(1 + NonceSize, length), sealedValue.AsSpan(1 + NonceSize + length, TagSize), plain);
+        aes.Value!.Decrypt(sealedValue.AsSpan(1, NonceSize), sealedValue.AsSpan(1 + NonceSize, length), sealedValue.AsSpan(1 + NonceSize + length, TagSize), plain);
         return Encoding.UTF8.GetString(plain);
     }
 
     /// <summary>The same value always gives the same hash, so a unique index finds duplicates; without the key nobody can test guesses.</summary>
-    public byte[] Hash(string kind, string value) => HMACSHA256.HashData(hashKey, Encoding.UTF8.GetBytes(kind + ":" + value));
+    public byte[] Hash(string kind, string value) => hmac.Value!.ComputeHash(Encoding.UTF8.GetBytes(kind + ":" + value));
 
     /// <summary><c>4412**********1234</c>: the first and last four characters of an ID number; shorter documents keep less.</summary>
     public static string MaskDocument(string number)

@@ -134,6 +134,7 @@ public sealed class VolunteerImport(
 
     void Check(IEnumerable<SpreadsheetRow> sheet, Guid defaultUnitId, Dictionary<string, Guid> unitsByCode, List<ImportError> errors, List<(int Row, Volunteer Volunteer)> rows)
     {
+        var checkedRows = new List<(int Row, CheckedVolunteer Valid, Guid UnitId)>();
         using var enumerator = sheet.GetEnumerator();
         var header = NextNonEmpty(enumerator) ?? throw new SpreadsheetException("Import.Error.NoRows");
         var positions = ReadHeader(header);
@@ -188,11 +189,8 @@ public sealed class VolunteerImport(
                     seenPhones[valid.Mobile] = row.Number;
                     if (errors.Count == 0)
                     {
-                        // Encrypting is the costly part; once a row has failed nothing will be saved, so stop doing it.
-                        var volunteer = volunteers.NewVolunteer(valid, personalData.Hash(VolunteerUseCases.DocumentHashKind, documentKey),
-                            personalData.Hash(VolunteerUseCases.PhoneHashKind, valid.Mobile), unitId, 0);
-                        volunteer.GuardianConsentAtUtc = valid.GuardianName is null ? null : volunteer.RegisteredAtUtc;
-                        rows.Add((row.Number, volunteer));
+                        // Once a row has failed nothing will be saved, so stop collecting.
+                        checkedRows.Add((row.Number, valid, unitId));
                     }
                 }
             }
@@ -201,11 +199,26 @@ public sealed class VolunteerImport(
                 errors.AddRange(messages.Select(m => new ImportError(row.Number, HeaderOf(field), m)));
             }
         }
+        if (errors.Count > 0)
+        {
+            return;
+        }
+        // Encrypting and hashing are most of the work; they need no order, so both cores share them.
+        var built = new Volunteer[checkedRows.Count];
+        Parallel.For(0, checkedRows.Count, i =>
+        {
+            var (_, valid, unitId) = checkedRows[i];
+            var volunteer = volunteers.NewVolunteer(valid, personalData.Hash(VolunteerUseCases.DocumentHashKind, valid.Document.Type + ":" + valid.Document.Number),
+                personalData.Hash(VolunteerUseCases.PhoneHashKind, valid.Mobile), unitId, 0);
+            volunteer.GuardianConsentAtUtc = valid.GuardianName is null ? null : volunteer.RegisteredAtUtc;
+            built[i] = volunteer;
+        });
+        rows.AddRange(checkedRows.Select((r, i) => (r.Row, built[i])));
     }
 
     async Task FindRegisteredAsync(List<(int Row, Volunteer Volunteer)> rows, List<ImportError> errors, CancellationToken cancellationToken)
     {
-        const int chunk = 1000;
+        const int chunk = 10_000;
         var documentRows = rows.ToDictionary(r => Convert.ToHexString(r.Volunteer.DocumentHash), r => r.Row);
         var phoneRows = rows.ToDictionary(r => Convert.ToHexString(r.Volunteer.PhoneHash), r => r.Row);
         for (var start = 0; start < rows.Count; start += chunk)
@@ -286,36 +299,36 @@ public sealed class VolunteerImport(
                 $"COPY \"Volunteers\" ({string.Join(", ", InsertedColumns.Select(c => '"' + c + '"'))}) FROM STDIN (FORMAT BINARY)", cancellationToken);
             foreach (var v in rows)
             {
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(v.Id, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(v.Number, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(v.Name, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(v.DocumentType.ToString(), NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(v.DocumentCipher, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(v.DocumentHash, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(v.DocumentMasked, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(v.Gender.ToString(), NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(v.BirthDate, NpgsqlDbType.Date, cancellationToken);
-                await copy.WriteAsync(v.PhoneCipher, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(v.PhoneHash, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(v.PhoneMasked, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(v.PhoneLast4, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(v.UnitId, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(v.Skills, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync((int)v.ServiceLines, NpgsqlDbType.Integer, cancellationToken);
+                copy.StartRow();
+                copy.Write(v.Id, NpgsqlDbType.Uuid);
+                copy.Write(v.Number, NpgsqlDbType.Varchar);
+                copy.Write(v.Name, NpgsqlDbType.Varchar);
+                copy.Write(v.DocumentType.ToString(), NpgsqlDbType.Varchar);
+                copy.Write(v.DocumentCipher, NpgsqlDbType.Bytea);
+                copy.Write(v.DocumentHash, NpgsqlDbType.Bytea);
+                copy.Write(v.DocumentMasked, NpgsqlDbType.Varchar);
+                copy.Write(v.Gender.ToString(), NpgsqlDbType.Varchar);
+                copy.Write(v.BirthDate, NpgsqlDbType.Date);
+                copy.Write(v.PhoneCipher, NpgsqlDbType.Bytea);
+                copy.Write(v.PhoneHash, NpgsqlDbType.Bytea);
+                copy.Write(v.PhoneMasked, NpgsqlDbType.Varchar);
+                copy.Write(v.PhoneLast4, NpgsqlDbType.Varchar);
+                copy.Write(v.UnitId, NpgsqlDbType.Uuid);
+                copy.Write(v.Skills, NpgsqlDbType.Varchar);
+                copy.Write((int)v.ServiceLines, NpgsqlDbType.Integer);
                 if (v.GuardianName is null)
                 {
-                    await copy.WriteNullAsync(cancellationToken);
-                    await copy.WriteNullAsync(cancellationToken);
+                    copy.WriteNull();
+                    copy.WriteNull();
                 }
                 else
                 {
-                    await copy.WriteAsync(v.GuardianName, NpgsqlDbType.Varchar, cancellationToken);
-                    await copy.WriteAsync(v.GuardianConsentAtUtc!.Value, NpgsqlDbType.TimestampTz, cancellationToken);
+                    copy.Write(v.GuardianName, NpgsqlDbType.Varchar);
+                    copy.Write(v.GuardianConsentAtUtc!.Value, NpgsqlDbType.TimestampTz);
                 }
-                await copy.WriteAsync(v.RegisteredAtUtc, NpgsqlDbType.TimestampTz, cancellationToken);
-                await copy.WriteAsync(v.CertificateCode, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(0, NpgsqlDbType.Integer, cancellationToken);
+                copy.Write(v.RegisteredAtUtc, NpgsqlDbType.TimestampTz);
+                copy.Write(v.CertificateCode, NpgsqlDbType.Varchar);
+                copy.Write(0, NpgsqlDbType.Integer);
             }
             await copy.CompleteAsync(cancellationToken);
             return;

@@ -151,13 +151,18 @@ public sealed class VolunteerRules(IStringLocalizer<SharedResource> text)
         {
             var line = ServiceLineList.All[i];
             if (value.Equals(line.ToString(), StringComparison.OrdinalIgnoreCase) || value == (i + 1).ToString()
-                || value == text.GetString("ServiceLine." + line, []).Value || value == ChineseServiceLineNames[i])
+                || value == ChineseServiceLineNames[i] || value == LocalizedServiceLineNames[i])
             {
                 return line;
             }
         }
         return null;
     }
+
+    /// <summary>Looked up once per request: an import asks for them on every row.</summary>
+    string[] LocalizedServiceLineNames => localizedServiceLineNames ??= ServiceLineList.All.Select(l => text["ServiceLine." + l].Value).ToArray();
+
+    string[]? localizedServiceLineNames;
 
     /// <summary>Spreadsheets from other platforms carry the Chinese names whatever language the importer reads.</summary>
     static readonly string[] ChineseServiceLineNames = ["创建文明城市", "助力扶贫帮困", "生态环保", "新时代文明实践", "助力社会治理", "志愿文化展示宣传"];
