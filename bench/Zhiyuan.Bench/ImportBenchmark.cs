@@ -74,7 +74,7 @@ static class ImportBenchmark
     {
         await using var scope = app.Services.CreateAsyncScope();
         var root = await UnitScope.WholeTreeAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>());
-        return await scope.ServiceProvider.GetRequiredService<VolunteerImport>().ImportAsync(root, "441202", new MemoryStream(csv), "volunteers.csv");
+        return await scope.ServiceProvider.GetRequiredService<VolunteerImport>().ImportAsync(root, "441202", null, new MemoryStream(csv), "volunteers.csv");
     }
 
     /// <summary>Distinct people with valid resident IDs and mobile numbers, in the template's columns.</summary>

@@ -50,6 +50,9 @@ sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
 /// <summary>Adds entries for the signed-in user of the current request; the caller's SaveChanges writes them.</summary>
 public sealed class AuditLog(AppDbContext db, IHttpContextAccessor http, TimeProvider time)
 {
+    /// <summary>Who is acting: the signed-in user's name, or "system".</summary>
+    public string ActorName => http.HttpContext?.User.Identity?.Name ?? "system";
+
     public void Add(string action, Guid? unitId, string subject, string details = "")
     {
         var user = http.HttpContext?.User;
@@ -57,7 +60,7 @@ public sealed class AuditLog(AppDbContext db, IHttpContextAccessor http, TimePro
         {
             AtUtc = time.GetUtcNow().UtcDateTime,
             ActorId = user?.FindFirstValue(ClaimTypes.NameIdentifier),
-            ActorName = user?.Identity?.Name ?? "system",
+            ActorName = ActorName,
             Action = action,
             UnitId = unitId,
             Subject = subject,

@@ -263,6 +263,31 @@ public sealed class OrganizationUseCases(
         return Outcome<MemberView>.Ok(await MembersQuery(id, number).SingleAsync(cancellationToken));
     }
 
+    /// <summary>Approved organisations the caller may manage: their own, and every one in their unit subtree.</summary>
+    public async Task<List<OrganizationView>> ManagedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
+    {
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        var userId = users.GetUserId(principal);
+        return await Views(db.Organizations.Where(o => o.Status == OrganizationStatus.Approved
+                && ((scope != null && o.Unit!.Path.StartsWith(scope.RootPath)) || o.Admins.Any(a => a.UserId == userId)))
+            .OrderBy(o => o.Name)).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The units an import into this organisation may place volunteers in (the organisation's unit
+    /// and below), or null when the caller does not manage the organisation or it is not approved.
+    /// </summary>
+    public async Task<UnitScope?> ImportScopeAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
+    {
+        var access = await AccessAsync(principal, id, cancellationToken);
+        if (access is not { CanManage: true })
+        {
+            return null;
+        }
+        return await db.Organizations.Where(o => o.Id == id && o.Status == OrganizationStatus.Approved)
+            .Select(o => new UnitScope(o.UnitId, o.Unit!.Path)).SingleOrDefaultAsync(cancellationToken);
+    }
+
     public Task<List<MyMembershipView>> MyMembershipsAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
     {
         var userId = users.GetUserId(principal);

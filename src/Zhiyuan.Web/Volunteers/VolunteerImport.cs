@@ -10,6 +10,7 @@ using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Organizations;
 
 namespace Zhiyuan.Web.Volunteers;
 
@@ -43,8 +44,9 @@ public sealed record ImportResult(int Imported, string? FileError, List<ImportEr
 /// <summary>
 /// Bulk import of volunteers from .xlsx or .csv, for an organisation moving over from another
 /// platform. Every row is checked with the registration rules, against the other rows and against
-/// the database; one bad row and nothing is imported. Imported volunteers have no account until
-/// they register themselves with the same document and mobile number.
+/// the database; one bad row and nothing is imported. Given an organisation, everyone imported
+/// becomes its member. Imported volunteers have no account until they register themselves with
+/// the same document and mobile number.
 /// </summary>
 public sealed class VolunteerImport(
     AppDbContext db,
@@ -76,12 +78,23 @@ public sealed class VolunteerImport(
     /// <summary>The header row of the template offered for download.</summary>
     public static string TemplateCsv => "\uFEFF" + string.Join(",", Columns.Select(c => c.Headers[0])) + "\r\n";
 
-    public async Task<ImportResult> ImportAsync(UnitScope scope, string? unitCode, Stream file, string fileName, CancellationToken cancellationToken = default)
+    /// <param name="scope">The units the caller may place volunteers in.</param>
+    /// <param name="unitCode">The unit of rows that name none; empty means the scope's own unit.</param>
+    /// <param name="organizationId">An organisation in the scope that everyone imported joins, or null.</param>
+    public async Task<ImportResult> ImportAsync(UnitScope scope, string? unitCode, Guid? organizationId, Stream file, string fileName, CancellationToken cancellationToken = default)
     {
-        var defaultUnit = await scope.Filter(db.Units).AsNoTracking().SingleOrDefaultAsync(u => u.Code == (unitCode ?? "").Trim() && u.IsActive, cancellationToken);
+        unitCode = (unitCode ?? "").Trim();
+        var defaultUnit = await scope.Filter(db.Units).AsNoTracking()
+            .SingleOrDefaultAsync(u => (unitCode.Length == 0 ? u.Id == scope.RootId : u.Code == unitCode) && u.IsActive, cancellationToken);
         if (defaultUnit is null)
         {
-            return Failed(string.IsNullOrWhiteSpace(unitCode) ? text["Validation.Required", text["Volunteers.Field.Unit"]] : text["Units.Error.UnknownCode", unitCode]);
+            return Failed(unitCode.Length == 0 ? text["Validation.Required", text["Volunteers.Field.Unit"]] : text["Units.Error.UnknownCode", unitCode]);
+        }
+        var organization = organizationId is null ? null : await db.Organizations.AsNoTracking()
+            .SingleOrDefaultAsync(o => o.Id == organizationId && o.Status == OrganizationStatus.Approved && o.Unit!.Path.StartsWith(scope.RootPath), cancellationToken);
+        if (organizationId is not null && organization is null)
+        {
+            return Failed(text["Problem.NotFound"]);
         }
         var unitsByCode = await scope.Filter(db.Units).AsNoTracking().Where(u => u.IsActive)
             .ToDictionaryAsync(u => u.Code, u => u.Id, StringComparer.OrdinalIgnoreCase, cancellationToken);
@@ -118,13 +131,18 @@ public sealed class VolunteerImport(
         try
         {
             await InsertAsync(rows.Select(r => r.Volunteer), cancellationToken);
+            if (organization is not null)
+            {
+                await InsertMembershipsAsync(organization.Id, rows.Select(r => r.Volunteer.Id), cancellationToken);
+            }
         }
         catch (DbException) when (!cancellationToken.IsCancellationRequested)
         {
             // A registration of the same person slipped in between the check and the insert.
             return Failed(text["Import.Error.Concurrent"]);
         }
-        audit.Add("volunteer.import", defaultUnit.Id, defaultUnit.Code, text["Import.AuditDetails", rows.Count, Path.GetFileName(fileName)]);
+        audit.Add("volunteer.import", organization?.UnitId ?? defaultUnit.Id, organization?.Name ?? defaultUnit.Code,
+            text["Import.AuditDetails", rows.Count, Path.GetFileName(fileName)]);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new ImportResult(rows.Count, null, []);
@@ -368,6 +386,49 @@ public sealed class VolunteerImport(
             parameters["RegisteredAtUtc"].Value = v.RegisteredAtUtc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF");
             parameters["CertificateCode"].Value = v.CertificateCode;
             parameters["StarLevel"].Value = 0;
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Everyone imported joins the organisation, approved by the import itself.</summary>
+    async Task InsertMembershipsAsync(Guid organizationId, IEnumerable<Guid> volunteerIds, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var decidedBy = audit.ActorName;
+        var connection = db.Database.GetDbConnection();
+        if (connection is NpgsqlConnection postgres)
+        {
+            await using var copy = await postgres.BeginBinaryImportAsync(
+                """COPY "Memberships" ("Id", "OrganizationId", "VolunteerId", "Status", "AppliedAtUtc", "DecidedAtUtc", "DecidedBy") FROM STDIN (FORMAT BINARY)""", cancellationToken);
+            foreach (var volunteerId in volunteerIds)
+            {
+                copy.StartRow();
+                copy.Write(Guid.CreateVersion7(), NpgsqlDbType.Uuid);
+                copy.Write(organizationId, NpgsqlDbType.Uuid);
+                copy.Write(volunteerId, NpgsqlDbType.Uuid);
+                copy.Write(nameof(MembershipStatus.Approved), NpgsqlDbType.Varchar);
+                copy.Write(now, NpgsqlDbType.TimestampTz);
+                copy.Write(now, NpgsqlDbType.TimestampTz);
+                copy.Write(decidedBy, NpgsqlDbType.Varchar);
+            }
+            await copy.CompleteAsync(cancellationToken);
+            return;
+        }
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = db.Database.CurrentTransaction!.GetDbTransaction();
+        insert.CommandText = """
+            INSERT INTO "Memberships" ("Id", "OrganizationId", "VolunteerId", "Status", "AppliedAtUtc", "DecidedAtUtc", "DecidedBy")
+            VALUES (@id, @organization, @volunteer, 'Approved', @now, @now, @by)
+            """;
+        var id = new SqliteParameter("@id", "");
+        var volunteer = new SqliteParameter("@volunteer", "");
+        insert.Parameters.AddRange(new[] { id, volunteer, new SqliteParameter("@organization", organizationId.ToString().ToUpperInvariant()),
+            new SqliteParameter("@now", now.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF")), new SqliteParameter("@by", decidedBy) });
+        insert.Prepare();
+        foreach (var volunteerId in volunteerIds)
+        {
+            id.Value = Guid.CreateVersion7().ToString().ToUpperInvariant();
+            volunteer.Value = volunteerId.ToString().ToUpperInvariant();
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
     }

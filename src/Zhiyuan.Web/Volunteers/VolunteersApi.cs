@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
@@ -35,8 +36,13 @@ public static class VolunteersApi
         administered.MapPost("/{number}/personal-data", Reveal);
         administered.MapPost("/{number}/certificate/revoke", Revoke);
         administered.MapPost("/{number}/certificate/restore", Restore);
-        administered.MapPost("/import", Import).DisableAntiforgery();
-        administered.MapGet("/import/template.csv", () => TypedResults.File(System.Text.Encoding.UTF8.GetBytes(VolunteerImport.TemplateCsv), "text/csv", "volunteer-import-template.csv"));
+
+        // Unit administrators import into their subtree; organisation administrators into their organisation.
+        app.MapPost("/api/volunteers/import", Import).WithTags("Volunteers").RequireAuthorization().DisableAntiforgery()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        // Only the header row, so anyone may have it (the import page links here).
+        app.MapGet("/api/volunteers/import/template.csv", () => TypedResults.File(Encoding.UTF8.GetBytes(VolunteerImport.TemplateCsv), "text/csv", "volunteer-import-template.csv"))
+            .WithTags("Volunteers").AllowAnonymous();
         return app;
     }
 
@@ -89,12 +95,21 @@ public static class VolunteersApi
 
     /// <summary>
     /// Imports volunteers from an .xlsx or .csv file (multipart field <c>file</c>; <c>unitCode</c> is
-    /// the unit for rows without one). All or nothing: with any bad row the answer is 400 with every
-    /// error's row, column and reason (as JSON, or as CSV when the request accepts text/csv).
+    /// the unit for rows without one; with <c>organizationId</c> everyone imported joins that
+    /// organisation, and its administrators may import). All or nothing: with any bad row the answer
+    /// is 400 with every error's row, column and reason (as JSON, or as CSV when the request accepts text/csv).
     /// </summary>
     static async Task<IResult> Import(
-        HttpContext http, IFormFile? file, [FromForm] string? unitCode, UnitScope scope, VolunteerImport import, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
+        HttpContext http, IFormFile? file, [FromForm] string? unitCode, [FromForm] Guid? organizationId,
+        VolunteerImport import, Organizations.OrganizationUseCases organizations, Data.AppDbContext db, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
     {
+        var scope = organizationId is { } id
+            ? await organizations.ImportScopeAsync(http.User, id, cancellationToken)
+            : await UnitScope.ForAsync(http.User, db, cancellationToken);
+        if (scope is null)
+        {
+            return Problems.NotFound(text);
+        }
         if (file is null || file.Length == 0)
         {
             return Problems.Invalid(new Dictionary<string, string[]> { ["file"] = [text["Import.Error.NoFile"]] }, text);
@@ -106,7 +121,7 @@ public static class VolunteersApi
         await using var stream = new MemoryStream();
         await file.CopyToAsync(stream, cancellationToken);
         stream.Position = 0;
-        var result = await import.ImportAsync(scope, unitCode, stream, file.FileName, cancellationToken);
+        var result = await import.ImportAsync(scope, unitCode, organizationId, stream, file.FileName, cancellationToken);
         if (result.Succeeded)
         {
             return TypedResults.Ok(new { imported = result.Imported });

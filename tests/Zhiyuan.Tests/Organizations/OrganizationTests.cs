@@ -97,4 +97,49 @@ public sealed class OrganizationTests : AppTest
         Assert.Contains("新人", html.QuerySelector("#member-list")!.TextContent);
         Assert.DoesNotContain(html.QuerySelectorAll("#member-list tr"), row => row.TextContent.Contains("待审核"));
     }
+
+    [Fact]
+    public async Task AnOrganisationMovingOverImportsItsMembersAndOnlyItsAdministratorsMay()
+    {
+        using var city = await app.ApiClientAsync();
+        var id = (await OkAsync(await city.PostAsJsonAsync("/api/organizations", new { name = "怀集县义工联", unitCode = "441224" }))).GetProperty("id").GetString();
+        using var leader = await VolunteerAsync("队长", 11, "13800000001");
+        await OkAsync(await leader.PostAsync($"/api/organizations/{id}/applications", null));
+        await OkAsync(await city.PostAsJsonAsync($"/api/organizations/{id}/members/ZY00000001/decision", new { approve = true }));
+        await OkAsync(await city.PostAsJsonAsync($"/api/organizations/{id}/admins", new { volunteerNumber = "ZY00000001" }));
+        var csv = "姓名,证件类型,证件号码,手机号码,所属单位代码\n" +
+                  $"甲,居民身份证,{People.ResidentId(1980, 201)},13700000001,\n" +
+                  $"乙,居民身份证,{People.ResidentId(1981, 202)},13700000002,\n";
+
+        static MultipartFormDataContent Upload(string csv, string? organizationId, string? unitCode = null)
+        {
+            var form = new MultipartFormDataContent { { new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(csv)), "file", "members.csv" } };
+            if (organizationId is not null)
+            {
+                form.Add(new StringContent(organizationId), "organizationId");
+            }
+            if (unitCode is not null)
+            {
+                form.Add(new StringContent(unitCode), "unitCode");
+            }
+            return form;
+        }
+
+        // A volunteer who administers nothing, and the leader without naming the organisation, are refused.
+        using var stranger = await VolunteerAsync("路人", 13, "13800000002");
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.PostAsync("/api/volunteers/import", Upload(csv, id))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await leader.PostAsync("/api/volunteers/import", Upload(csv, null))).StatusCode);
+        // Rows may not be placed outside the organisation's county.
+        var outside = await leader.PostAsync("/api/volunteers/import", Upload(csv.Replace("13700000002,", "13700000002,441202"), id));
+        Assert.Equal(HttpStatusCode.BadRequest, outside.StatusCode);
+
+        Assert.Equal(2, (await OkAsync(await leader.PostAsync("/api/volunteers/import", Upload(csv, id)))).GetProperty("imported").GetInt32());
+
+        var members = await leader.GetFromJsonAsync<JsonElement[]>($"/api/organizations/{id}/members");
+        Assert.Equal(["ZY00000001", "ZY00000003", "ZY00000004"], members!.Select(m => m.GetProperty("volunteerNumber").GetString()).Order());
+        Assert.All(members!, m => Assert.Equal("Approved", m.GetProperty("status").GetString()));
+        using var county = await app.ApiClientAsync();
+        var imported = await county.GetFromJsonAsync<JsonElement>("/api/volunteers/ZY00000003");
+        Assert.Equal("怀集县", imported.GetProperty("unitName").GetString());
+    }
 }
