@@ -179,4 +179,34 @@ public sealed class RegistrationTests : AppTest
         Assert.True(volunteer.GetProperty("hasAccount").GetBoolean());
         Assert.Equal(1, await app.WithDbAsync(db => db.Volunteers.CountAsync()));
     }
+
+    [Fact]
+    public async Task TenSimultaneousRegistrationsOfOnePersonMakeOneVolunteerAndClearRefusals()
+    {
+        var id = People.ResidentId(1990, 123);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(async i =>
+        {
+            using var client = app.CreateClient();
+            return await client.PostAsJsonAsync("/api/volunteers", People.Registration("李明", id, "1381234560" + i));
+        }));
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode));
+        Assert.Equal(1, await app.WithDbAsync(db => db.Volunteers.CountAsync()));
+        Assert.Equal(1, await app.WithDbAsync(db => db.Users.CountAsync(u => u.UserName!.StartsWith("ZY"))));
+    }
+
+    [Fact]
+    public async Task SimultaneousRegistrationsOfDifferentPeopleAllGetDistinctNumbers()
+    {
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(async i =>
+        {
+            using var client = app.CreateClient();
+            return await client.PostAsJsonAsync("/api/volunteers", People.Registration("志愿者" + i, People.ResidentId(1980 + i, 100 + i), "1390000000" + i));
+        }));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var numbers = await app.WithDbAsync(db => db.Volunteers.Select(v => v.Number).OrderBy(n => n).ToListAsync());
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => $"ZY{i:D8}"), numbers);
+    }
 }
