@@ -78,4 +78,50 @@ public sealed class RegistrationJourney
         await phone.GotoAsync("/me");
         Assert.Contains("已加入", await phone.InnerTextAsync("#my-organizations"));
     }
+
+    [BrowserFact]
+    public async Task AnAdministratorImportsAFileFixesTheBadRowSearchesAndSeesAFullNumberWithAReason()
+    {
+        await using var browser = await Browser.StartAsync();
+        var page = await browser.NewPageAsync(locale: "en");
+        await page.GotoAsync("/account/sign-in");
+        await page.FillAsync("#userName", "admin");
+        await page.FillAsync("#password", Zhiyuan.Tests.TestApp.AdminPassword);
+        await page.ClickAsync("#sign-in");
+        await page.WaitForURLAsync("**/units");
+
+        var good = People.ResidentId(1988, 301);
+        var file = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.csv");
+        await File.WriteAllTextAsync(file, $"姓名,证件类型,证件号码,手机号码\n周杰,居民身份证,{good},13755556666\n吴敏,居民身份证,110105194912310021,13755557777\n");
+        await page.GotoAsync("/volunteers/import");
+        await page.SetInputFilesAsync("#import-file", file);
+        await page.ClickAsync("#import");
+        await page.Locator("#import-errors").WaitForAsync();
+        Assert.Contains("check character", await page.InnerTextAsync("#import-errors"));
+        Assert.Equal(0, await browser.App.WithDbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.Volunteers)));
+        await Browser.ScreenshotAsync(page, "import-errors-en-desktop");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#import-errors-download"));
+        Assert.Contains("3,\"证件号码\"", await File.ReadAllTextAsync(await download.PathAsync()));
+
+        await File.WriteAllTextAsync(file, $"姓名,证件类型,证件号码,手机号码\n周杰,居民身份证,{good},13755556666\n吴敏,居民身份证,{People.ResidentId(1989, 302)},13755557777\n");
+        await page.SetInputFilesAsync("#import-file", file);
+        await page.ClickAsync("#import");
+        await page.Locator("#import-result.success").WaitForAsync();
+        File.Delete(file);
+
+        await page.GotoAsync("/volunteers");
+        await page.FillAsync("#volunteer-search", "6666");
+        await page.PressAsync("#volunteer-search", "Enter");
+        await page.WaitForURLAsync("**/volunteers?q=6666");
+        Assert.Contains("137****6666", await page.InnerTextAsync("#volunteer-list"));
+        await Browser.ScreenshotAsync(page, "volunteers-en-desktop");
+        await page.ClickAsync("#volunteer-list >> text=ZY00000001");
+        await page.WaitForURLAsync("**/volunteers/ZY00000001");
+        Assert.DoesNotContain(good, await page.ContentAsync());
+        await page.FillAsync("#reveal-reason", "Insurance check");
+        await page.ClickAsync("#reveal");
+        await page.Locator("#revealed").WaitForAsync();
+        Assert.Contains(good, await page.InnerTextAsync("#revealed"));
+        await Browser.ScreenshotAsync(page, "volunteer-revealed-en-desktop");
+    }
 }
