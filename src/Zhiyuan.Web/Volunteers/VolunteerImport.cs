@@ -100,10 +100,10 @@ public sealed class VolunteerImport(
             .ToDictionaryAsync(u => u.Code, u => u.Id, StringComparer.OrdinalIgnoreCase, cancellationToken);
 
         var errors = new List<ImportError>();
-        var rows = new List<(int Row, Volunteer Volunteer)>();
+        List<CheckedRow> rows;
         try
         {
-            Check(SpreadsheetReader.Read(file, fileName, MaxRows), defaultUnit.Id, unitsByCode, errors, rows);
+            rows = Check(SpreadsheetReader.Read(file, fileName, MaxRows), defaultUnit.Id, unitsByCode, errors);
         }
         catch (SpreadsheetException refused)
         {
@@ -124,16 +124,12 @@ public sealed class VolunteerImport(
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var first = await VolunteerUseCases.ReserveNumbersAsync(db, rows.Count, cancellationToken);
-        for (var i = 0; i < rows.Count; i++)
-        {
-            rows[i].Volunteer.Number = NumberCounter.FormatVolunteerNumber(first + i);
-        }
         try
         {
-            await InsertAsync(rows.Select(r => r.Volunteer), cancellationToken);
+            var ids = await InsertAsync(Build(rows, first), cancellationToken);
             if (organization is not null)
             {
-                await InsertMembershipsAsync(organization.Id, rows.Select(r => r.Volunteer.Id), cancellationToken);
+                await InsertMembershipsAsync(organization.Id, ids, cancellationToken);
             }
         }
         catch (DbException) when (!cancellationToken.IsCancellationRequested)
@@ -150,9 +146,13 @@ public sealed class VolunteerImport(
 
     static ImportResult Failed(string reason) => new(0, reason, []);
 
-    void Check(IEnumerable<SpreadsheetRow> sheet, Guid defaultUnitId, Dictionary<string, Guid> unitsByCode, List<ImportError> errors, List<(int Row, Volunteer Volunteer)> rows)
+    /// <summary>A row that passed every check, with the keyed hashes the duplicate checks use.</summary>
+    sealed record CheckedRow(int Row, CheckedVolunteer Valid, Guid UnitId, byte[] DocumentHash, byte[] PhoneHash);
+
+    /// <summary>Checks every row; returns them all when none failed (and nothing worth keeping otherwise).</summary>
+    List<CheckedRow> Check(IEnumerable<SpreadsheetRow> sheet, Guid defaultUnitId, Dictionary<string, Guid> unitsByCode, List<ImportError> errors)
     {
-        var checkedRows = new List<(int Row, CheckedVolunteer Valid, Guid UnitId)>();
+        var checkedRows = new List<CheckedRow>();
         using var enumerator = sheet.GetEnumerator();
         var header = NextNonEmpty(enumerator) ?? throw new SpreadsheetException("Import.Error.NoRows");
         var positions = ReadHeader(header);
@@ -208,7 +208,8 @@ public sealed class VolunteerImport(
                     if (errors.Count == 0)
                     {
                         // Once a row has failed nothing will be saved, so stop collecting.
-                        checkedRows.Add((row.Number, valid, unitId));
+                        checkedRows.Add(new CheckedRow(row.Number, valid, unitId,
+                            personalData.Hash(VolunteerUseCases.DocumentHashKind, documentKey), personalData.Hash(VolunteerUseCases.PhoneHashKind, valid.Mobile)));
                     }
                 }
             }
@@ -217,32 +218,41 @@ public sealed class VolunteerImport(
                 errors.AddRange(messages.Select(m => new ImportError(row.Number, HeaderOf(field), m)));
             }
         }
-        if (errors.Count > 0)
-        {
-            return;
-        }
-        // Encrypting and hashing are most of the work; they need no order, so both cores share them.
-        var built = new Volunteer[checkedRows.Count];
-        Parallel.For(0, checkedRows.Count, i =>
-        {
-            var (_, valid, unitId) = checkedRows[i];
-            var volunteer = volunteers.NewVolunteer(valid, personalData.Hash(VolunteerUseCases.DocumentHashKind, valid.Document.Type + ":" + valid.Document.Number),
-                personalData.Hash(VolunteerUseCases.PhoneHashKind, valid.Mobile), unitId, 0);
-            volunteer.GuardianConsentAtUtc = valid.GuardianName is null ? null : volunteer.RegisteredAtUtc;
-            built[i] = volunteer;
-        });
-        rows.AddRange(checkedRows.Select((r, i) => (r.Row, built[i])));
+        return errors.Count > 0 ? [] : checkedRows;
     }
 
-    async Task FindRegisteredAsync(List<(int Row, Volunteer Volunteer)> rows, List<ImportError> errors, CancellationToken cancellationToken)
+    /// <summary>
+    /// The volunteers to insert, made a chunk at a time on both cores (encrypting is most of the
+    /// work) while the database takes in the chunk before.
+    /// </summary>
+    IEnumerable<Volunteer> Build(List<CheckedRow> rows, long firstNumber)
     {
-        const int chunk = 10_000;
-        var documentRows = rows.ToDictionary(r => Convert.ToHexString(r.Volunteer.DocumentHash), r => r.Row);
-        var phoneRows = rows.ToDictionary(r => Convert.ToHexString(r.Volunteer.PhoneHash), r => r.Row);
+        const int chunk = 2_000;
         for (var start = 0; start < rows.Count; start += chunk)
         {
-            var documentHashes = rows.Skip(start).Take(chunk).Select(r => r.Volunteer.DocumentHash).ToList();
-            var phoneHashes = rows.Skip(start).Take(chunk).Select(r => r.Volunteer.PhoneHash).ToList();
+            var built = new Volunteer[Math.Min(chunk, rows.Count - start)];
+            var offset = start;
+            Parallel.For(0, built.Length, i =>
+            {
+                var row = rows[offset + i];
+                built[i] = volunteers.NewVolunteer(row.Valid, row.DocumentHash, row.PhoneHash, row.UnitId, firstNumber + offset + i);
+            });
+            foreach (var volunteer in built)
+            {
+                yield return volunteer;
+            }
+        }
+    }
+
+    async Task FindRegisteredAsync(List<CheckedRow> rows, List<ImportError> errors, CancellationToken cancellationToken)
+    {
+        const int chunk = 10_000;
+        var documentRows = rows.ToDictionary(r => Convert.ToHexString(r.DocumentHash), r => r.Row);
+        var phoneRows = rows.ToDictionary(r => Convert.ToHexString(r.PhoneHash), r => r.Row);
+        for (var start = 0; start < rows.Count; start += chunk)
+        {
+            var documentHashes = rows.GetRange(start, Math.Min(chunk, rows.Count - start)).Select(r => r.DocumentHash).ToList();
+            var phoneHashes = rows.GetRange(start, Math.Min(chunk, rows.Count - start)).Select(r => r.PhoneHash).ToList();
             foreach (var hash in await db.Volunteers.Where(v => documentHashes.Contains(v.DocumentHash)).Select(v => v.DocumentHash).ToListAsync(cancellationToken))
             {
                 errors.Add(new ImportError(documentRows[Convert.ToHexString(hash)], HeaderOf("documentNumber"), text["Volunteers.Error.AlreadyRegistered"]));
@@ -308,8 +318,9 @@ public sealed class VolunteerImport(
     /// Inserts the checked rows in the caller's transaction: PostgreSQL's binary COPY, or one prepared
     /// statement run per row on SQLite. Both are many times faster than tracking 100,000 entities.
     /// </summary>
-    async Task InsertAsync(IEnumerable<Volunteer> rows, CancellationToken cancellationToken)
+    async Task<List<Guid>> InsertAsync(IEnumerable<Volunteer> rows, CancellationToken cancellationToken)
     {
+        var ids = new List<Guid>();
         var connection = db.Database.GetDbConnection();
         if (connection is NpgsqlConnection postgres)
         {
@@ -317,6 +328,7 @@ public sealed class VolunteerImport(
                 $"COPY \"Volunteers\" ({string.Join(", ", InsertedColumns.Select(c => '"' + c + '"'))}) FROM STDIN (FORMAT BINARY)", cancellationToken);
             foreach (var v in rows)
             {
+                ids.Add(v.Id);
                 copy.StartRow();
                 copy.Write(v.Id, NpgsqlDbType.Uuid);
                 copy.Write(v.Number, NpgsqlDbType.Varchar);
@@ -349,7 +361,7 @@ public sealed class VolunteerImport(
                 copy.Write(0, NpgsqlDbType.Integer);
             }
             await copy.CompleteAsync(cancellationToken);
-            return;
+            return ids;
         }
 
         await using var insert = connection.CreateCommand();
@@ -364,6 +376,7 @@ public sealed class VolunteerImport(
         insert.Prepare();
         foreach (var v in rows)
         {
+            ids.Add(v.Id);
             // The text forms match what EF Core's SQLite provider writes for these types.
             parameters["Id"].Value = v.Id.ToString().ToUpperInvariant();
             parameters["Number"].Value = v.Number;
@@ -388,6 +401,7 @@ public sealed class VolunteerImport(
             parameters["StarLevel"].Value = 0;
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
+        return ids;
     }
 
     /// <summary>Everyone imported joins the organisation, approved by the import itself.</summary>

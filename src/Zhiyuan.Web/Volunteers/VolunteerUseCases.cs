@@ -167,15 +167,21 @@ public sealed class VolunteerUseCases(
         Skills = valid.Skills,
         ServiceLines = valid.ServiceLines,
         GuardianName = valid.GuardianName,
+        // Consent is recorded with the registration (in an import, on the organisation's word).
         GuardianConsentAtUtc = valid.GuardianName is null ? null : time.GetUtcNow().UtcDateTime,
         RegisteredAtUtc = time.GetUtcNow().UtcDateTime,
         CertificateCode = NewCertificateCode(),
     };
 
     /// <summary>128 random bits, URL-safe: a certificate link cannot be guessed or counted through.</summary>
-    public static string NewCertificateCode() => Base64UrlEncode(RandomNumberGenerator.GetBytes(16));
+    public static string NewCertificateCode()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        RandomPool.Fill(bytes);
+        return Base64UrlEncode(bytes);
+    }
 
-    static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    static string Base64UrlEncode(ReadOnlySpan<byte> bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>
     /// Takes a block of volunteer numbers in one statement. The row lock (PostgreSQL) or write lock
