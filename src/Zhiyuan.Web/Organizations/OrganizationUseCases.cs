@@ -108,7 +108,9 @@ public sealed class OrganizationUseCases(
         {
             organizations = organizations.Where(o => o.Name.Contains(q));
         }
-        return await Views(organizations.OrderBy(o => o.Status).ThenBy(o => o.Name)).Take(500).ToListAsync(cancellationToken);
+        // Registrations waiting for a decision first: they are what an administrator comes to act on.
+        return await Views(organizations.OrderBy(o => o.Status == OrganizationStatus.Pending ? 0 : o.Status == OrganizationStatus.Approved ? 1 : 2)
+            .ThenBy(o => o.Name)).Take(500).ToListAsync(cancellationToken);
     }
 
     public async Task<(OrganizationView View, bool CanManage, bool CanReview)?> GetAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)

@@ -32,10 +32,14 @@ public static class VolunteersApi
             .RequireAuthorization(Policies.UnitAdministration)
             .ProducesProblem(StatusCodes.Status404NotFound);
         administered.MapGet("/", Search);
+        administered.MapGet("/export.csv", Export);
         administered.MapGet("/{number}", Get);
         administered.MapPost("/{number}/personal-data", Reveal);
         administered.MapPost("/{number}/certificate/revoke", Revoke);
         administered.MapPost("/{number}/certificate/restore", Restore);
+
+        // The same export for the pages, which sign in with the cookie rather than a token.
+        app.MapGet("/volunteers/export.csv", Export).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
 
         // Unit administrators import into their subtree; organisation administrators into their organisation.
         app.MapPost("/api/volunteers/import", Import).WithTags("Volunteers").RequireAuthorization().DisableAntiforgery()
@@ -73,6 +77,10 @@ public static class VolunteersApi
     /// <summary>Volunteers of the caller's subtree: <c>q</c> is a volunteer number, the last four digits of a mobile number, or part of a name; 20 a page.</summary>
     static async Task<Ok<VolunteerPage>> Search(UnitScope scope, VolunteerUseCases volunteers, string? q, int? page, CancellationToken cancellationToken) =>
         TypedResults.Ok(await volunteers.SearchAsync(scope, q, page ?? 1, cancellationToken));
+
+    /// <summary>The volunteers a search finds (<c>q</c> as in the search; all without it) as CSV, numbers masked; audited.</summary>
+    static async Task<FileContentHttpResult> Export(UnitScope scope, VolunteerUseCases volunteers, string? q, CancellationToken cancellationToken) =>
+        TypedResults.File(await volunteers.ExportAsync(scope, q, cancellationToken), "text/csv", "volunteers.csv");
 
     static async Task<Results<Ok<VolunteerView>, ProblemHttpResult>> Get(string number, UnitScope scope, VolunteerUseCases volunteers, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         await volunteers.GetAsync(scope, number, cancellationToken) is { } found ? TypedResults.Ok(found) : Problems.NotFound(text);

@@ -76,6 +76,34 @@ public sealed class PersonalDataTests : AppTest
     }
 
     [Fact]
+    public async Task AnExportListsTheSubtreesVolunteersWithMaskedNumbersAndIsAudited()
+    {
+        var id = People.ResidentId(1990, 123);
+        await app.RegisterAsync("李明", id, "13812345678");
+        await app.RegisterAsync("王芳", People.ResidentId(1991, 124), "13912345678", unitCode: "441284");
+        await app.CreateUnitAdminAsync("duanzhou", "441202", "Duanzhou-2019");
+        using var admin = await app.ApiClientAsync("duanzhou", "Duanzhou-2019");
+
+        var response = await admin.GetAsync("/api/volunteers/export.csv");
+
+        Assert.Equal("text/csv", response.Content.Headers.ContentType!.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).TrimStart('\uFEFF').Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("\"志愿者编号\",\"姓名\"", lines[0]);
+        Assert.Contains("\"4412**********" + id[^4..] + "\",\"138****5678\",\"端州区\"", lines[1]);
+        Assert.DoesNotContain("王芳", lines[1]);
+        var audit = await admin.GetFromJsonAsync<JsonElement[]>("/api/audit");
+        Assert.Contains(audit!, e => e.GetProperty("action").GetString() == "volunteer.export" && e.GetProperty("details").GetString()!.Contains('1'));
+
+        // The page's link works with the sign-in cookie.
+        using var browser = app.PageClient();
+        await browser.SignInAsync("duanzhou", "Duanzhou-2019");
+        var page = await browser.GetPageAsync("/volunteers?q=李");
+        var download = await browser.GetAsync(page.QuerySelector("#export")!.GetAttribute("href"));
+        Assert.Contains("李明", await download.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task TheVolunteerPageShowsMaskedNumbersAndTheFullOnesOnlyAfterAReasonIsGiven()
     {
         var id = People.ResidentId(1990, 123);
