@@ -95,6 +95,18 @@ public sealed class VolunteerUseCases(
         {
             errors.Add("password", text["Validation.Required", text["Accounts.Field.Password"]]);
         }
+        else
+        {
+            // Checked with the other fields, so one submission shows every problem at once.
+            foreach (var validator in users.PasswordValidators)
+            {
+                var result = await validator.ValidateAsync(users, new AppUser(), request.Password);
+                foreach (var error in result.Errors)
+                {
+                    errors.Add("password", error.Description);
+                }
+            }
+        }
         if (errors.Any)
         {
             return Outcome<VolunteerView>.Invalid(errors);
