@@ -61,6 +61,7 @@ public sealed class RegistrationJourney
         await phone.GotoAsync($"/organizations/{organizationId}");
         await phone.ClickAsync("#apply");
         await phone.Locator("#organization-done").WaitForAsync();
+        Assert.Equal("待审核", await phone.InnerTextAsync("#my-membership"));
 
         var leader = await browser.NewPageAsync(width: 375, height: 812);
         await leader.GotoAsync("/account/sign-in");
@@ -69,11 +70,12 @@ public sealed class RegistrationJourney
         await leader.ClickAsync("#sign-in");
         await leader.WaitForURLAsync("**/me");
         await leader.GotoAsync($"/organizations/{organizationId}");
-        Assert.Contains("林小雨", await leader.InnerTextAsync("#member-list"));
+        Assert.Contains("林小雨", await leader.InnerTextAsync("#application-list"));
         Assert.DoesNotContain("13912345678", await leader.ContentAsync());
         await Browser.ScreenshotAsync(leader, "organization-members-zh-phone");
         await leader.ClickAsync("#approve-ZY00000002");
         await leader.Locator("#organization-done").WaitForAsync();
+        Assert.Contains("林小雨", await leader.InnerTextAsync("#member-list"));
 
         await phone.GotoAsync("/me");
         Assert.Contains("已加入", await phone.InnerTextAsync("#my-organizations"));

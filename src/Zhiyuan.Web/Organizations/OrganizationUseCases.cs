@@ -113,7 +113,8 @@ public sealed class OrganizationUseCases(
             .ThenBy(o => o.Name)).Take(500).ToListAsync(cancellationToken);
     }
 
-    public async Task<(OrganizationView View, bool CanManage, bool CanReview)?> GetAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
+    /// <summary>The organisation, what the caller may do with it, and the caller's own membership if any.</summary>
+    public async Task<(OrganizationView View, bool CanManage, bool CanReview, MembershipStatus? MyStatus)?> GetAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
     {
         var access = await AccessAsync(principal, id, cancellationToken);
         if (access is null)
@@ -121,7 +122,10 @@ public sealed class OrganizationUseCases(
             return null;
         }
         var view = await Views(db.Organizations.Where(o => o.Id == id)).SingleAsync(cancellationToken);
-        return (view, access.Value.CanManage, access.Value.CanReview);
+        var userId = users.GetUserId(principal);
+        var myStatus = await db.Memberships.Where(m => m.OrganizationId == id && m.Volunteer!.UserId == userId)
+            .Select(m => (MembershipStatus?)m.Status).SingleOrDefaultAsync(cancellationToken);
+        return (view, access.Value.CanManage, access.Value.CanReview, myStatus);
     }
 
     /// <summary>The unit's administrator approves a registration, or refuses it with a reason.</summary>
