@@ -29,16 +29,14 @@ public sealed record ImportResult(int Imported, string? FileError, List<ImportEr
         csv.Append('\uFEFF').Append(rowHeader).Append(',').Append(columnHeader).Append(',').Append(reasonHeader).Append("\r\n");
         if (FileError is not null)
         {
-            csv.Append(",,").Append(Quote(FileError)).Append("\r\n");
+            csv.Append(",,").Append(CsvCell.Quote(FileError)).Append("\r\n");
         }
         foreach (var error in Errors)
         {
-            csv.Append(error.Row).Append(',').Append(Quote(error.Column)).Append(',').Append(Quote(error.Reason)).Append("\r\n");
+            csv.Append(error.Row).Append(',').Append(CsvCell.Quote(error.Column)).Append(',').Append(CsvCell.Quote(error.Reason)).Append("\r\n");
         }
         return Encoding.UTF8.GetBytes(csv.ToString());
     }
-
-    static string Quote(string value) => "\"" + value.Replace("\"", "\"\"") + "\"";
 }
 
 /// <summary>

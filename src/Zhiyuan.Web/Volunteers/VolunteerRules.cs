@@ -107,44 +107,60 @@ public sealed class VolunteerRules(IStringLocalizer<SharedResource> text)
             }
         }
 
-        var mobile = (input.Mobile ?? "").Replace(" ", "").Replace("-", "").Trim();
+        var mobile = CheckMobile(input.Mobile, errors);
+        var skills = CheckSkills(input.Skills, errors);
+        var lines = CheckServiceLines(input.ServiceLines, errors);
+
+        return errors.Any ? null : new CheckedVolunteer(name, document!.Value, gender!.Value, birthDate!.Value, mobile, skills, lines, guardian);
+    }
+
+    /// <summary>The mobile number without spaces or dashes; empty (and an error only if required) when none was given.</summary>
+    public string CheckMobile(string? raw, FieldErrors errors, bool required = true)
+    {
+        var mobile = (raw ?? "").Replace(" ", "").Replace("-", "").Trim();
         if (mobile.Length == 0)
         {
-            errors.Add("mobile", text["Validation.Required", text["Volunteers.Field.Mobile"]]);
+            if (required)
+            {
+                errors.Add("mobile", text["Validation.Required", text["Volunteers.Field.Mobile"]]);
+            }
         }
         else if (!IdentityDocument.MobilePattern().IsMatch(mobile))
         {
             errors.Add("mobile", text["Volunteers.Error.Mobile"]);
         }
+        return mobile;
+    }
 
-        var skills = (input.Skills ?? "").Trim();
+    public string CheckSkills(string? raw, FieldErrors errors)
+    {
+        var skills = (raw ?? "").Trim();
         if (skills.Length > Volunteer.SkillsMaxLength)
         {
             errors.Add("skills", text["Validation.TooLong", text["Volunteers.Field.Skills"], Volunteer.SkillsMaxLength]);
         }
+        return skills;
+    }
 
+    public ServiceLines CheckServiceLines(string[]? raw, FieldErrors errors)
+    {
         var lines = ServiceLines.None;
-        foreach (var raw in input.ServiceLines ?? [])
+        foreach (var value in (raw ?? []).Where(v => !string.IsNullOrWhiteSpace(v)))
         {
-            if (string.IsNullOrWhiteSpace(raw))
-            {
-                continue;
-            }
-            if (ParseServiceLine(raw) is { } line)
+            if (ParseServiceLine(value) is { } line)
             {
                 lines |= line;
             }
             else
             {
-                errors.Add("serviceLines", text["Volunteers.Error.ServiceLine", raw.Trim()]);
+                errors.Add("serviceLines", text["Volunteers.Error.ServiceLine", value.Trim()]);
             }
         }
-
-        return errors.Any ? null : new CheckedVolunteer(name, document!.Value, gender!.Value, birthDate!.Value, mobile, skills, lines, guardian);
+        return lines;
     }
 
     /// <summary>The English name, the Chinese name, or the number 1–6 of a service line.</summary>
-    public ServiceLines? ParseServiceLine(string raw)
+    ServiceLines? ParseServiceLine(string raw)
     {
         var value = raw.Trim();
         for (var i = 0; i < ServiceLineList.All.Length; i++)

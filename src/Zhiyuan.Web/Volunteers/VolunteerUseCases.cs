@@ -224,40 +224,18 @@ public sealed class VolunteerUseCases(
             return Outcome<VolunteerView>.NotFound();
         }
         var errors = new FieldErrors();
-        var mobile = (request.Mobile ?? "").Replace(" ", "").Trim();
+        var mobile = rules.CheckMobile(request.Mobile, errors, required: false);
         byte[]? phoneHash = null;
-        if (mobile.Length > 0)
+        if (mobile.Length > 0 && !errors.Any)
         {
-            if (!IdentityDocument.MobilePattern().IsMatch(mobile))
+            phoneHash = personalData.Hash(PhoneHashKind, mobile);
+            if (await db.Volunteers.AnyAsync(v => v.PhoneHash == phoneHash && v.Id != volunteer.Id, cancellationToken))
             {
-                errors.Add("mobile", text["Volunteers.Error.Mobile"]);
-            }
-            else
-            {
-                phoneHash = personalData.Hash(PhoneHashKind, mobile);
-                if (await db.Volunteers.AnyAsync(v => v.PhoneHash == phoneHash && v.Id != volunteer.Id, cancellationToken))
-                {
-                    errors.Add("mobile", text["Volunteers.Error.MobileTaken"]);
-                }
+                errors.Add("mobile", text["Volunteers.Error.MobileTaken"]);
             }
         }
-        var skills = (request.Skills ?? "").Trim();
-        if (skills.Length > Volunteer.SkillsMaxLength)
-        {
-            errors.Add("skills", text["Validation.TooLong", text["Volunteers.Field.Skills"], Volunteer.SkillsMaxLength]);
-        }
-        var lines = ServiceLines.None;
-        foreach (var raw in request.ServiceLines ?? [])
-        {
-            if (rules.ParseServiceLine(raw) is { } line)
-            {
-                lines |= line;
-            }
-            else
-            {
-                errors.Add("serviceLines", text["Volunteers.Error.ServiceLine", raw]);
-            }
-        }
+        var skills = rules.CheckSkills(request.Skills, errors);
+        var lines = rules.CheckServiceLines(request.ServiceLines, errors);
         if (errors.Any)
         {
             return Outcome<VolunteerView>.Invalid(errors);
@@ -321,7 +299,7 @@ public sealed class VolunteerUseCases(
         var found = await QueryViews(Search(scope, query).OrderBy(v => v.Number).Take(ExportMaxRows)).ToListAsync(cancellationToken);
         var csv = new System.Text.StringBuilder("\uFEFF");
         string[] headers = ["Number", "Name", "Gender", "BirthDate", "DocumentType", "DocumentNumber", "Mobile", "Unit", "Skills", "ServiceLines", "RegisteredOn"];
-        csv.AppendJoin(',', headers.Select(h => Quote(text["Volunteers.Field." + h]))).Append(',').Append(Quote(text["Certificate.Title"])).Append("\r\n");
+        csv.AppendJoin(',', headers.Select(h => CsvCell.Quote(text["Volunteers.Field." + h]))).Append(',').Append(CsvCell.Quote(text["Certificate.Title"])).Append("\r\n");
         foreach (var v in found)
         {
             string[] cells =
@@ -330,16 +308,12 @@ public sealed class VolunteerUseCases(
                 v.UnitName, v.Skills, string.Join("、", ServiceLineList.Split(v.ServiceLines).Select(l => text["ServiceLine." + l].Value)),
                 ChinaTime.Format(v.RegisteredAtUtc), v.CertificateRevoked ? text["Certificate.Revoked"] : text["Certificate.Valid"],
             ];
-            csv.AppendJoin(',', cells.Select(Quote)).Append("\r\n");
+            csv.AppendJoin(',', cells.Select(CsvCell.Quote)).Append("\r\n");
         }
         audit.Add("volunteer.export", scope.RootId, (query ?? "").Trim().Length == 0 ? "*" : query!.Trim(), text["Volunteers.ExportAuditDetails", found.Count]);
         await db.SaveChangesAsync(cancellationToken);
         return System.Text.Encoding.UTF8.GetBytes(csv.ToString());
     }
-
-    /// <summary>A CSV cell; a leading =, +, - or @ is defused so Excel shows it rather than runs it.</summary>
-    static string Quote(string value) =>
-        "\"" + (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' ? "'" + value : value).Replace("\"", "\"\"") + "\"";
 
     public Task<VolunteerView?> GetAsync(UnitScope scope, string number, CancellationToken cancellationToken = default) =>
         QueryViews(InScope(scope).Where(v => v.Number == number)).SingleOrDefaultAsync(cancellationToken);
