@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Activities;
 using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.Hours;
 using Zhiyuan.Web.Infrastructure;
 using Zhiyuan.Web.Organizations;
 using Zhiyuan.Web.Units;
@@ -34,6 +36,26 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<OrganizationAdmin> OrganizationAdmins => Set<OrganizationAdmin>();
 
     public DbSet<Membership> Memberships => Set<Membership>();
+
+    public DbSet<Activity> Activities => Set<Activity>();
+
+    public DbSet<ActivityCoOrganizer> ActivityCoOrganizers => Set<ActivityCoOrganizer>();
+
+    public DbSet<ActivitySession> ActivitySessions => Set<ActivitySession>();
+
+    public DbSet<SignUp> SignUps => Set<SignUp>();
+
+    public DbSet<ActivityOutcome> ActivityOutcomes => Set<ActivityOutcome>();
+
+    public DbSet<PopulationServed> PopulationServed => Set<PopulationServed>();
+
+    public DbSet<MediaLink> MediaLinks => Set<MediaLink>();
+
+    public DbSet<ActivityPhoto> ActivityPhotos => Set<ActivityPhoto>();
+
+    public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
+
+    public DbSet<CorrectionRequest> CorrectionRequests => Set<CorrectionRequest>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
