@@ -192,7 +192,7 @@ sealed class ForgottenCheckOuts(IServiceScopeFactory scopes, ILogger<ForgottenCh
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var closed = await scope.ServiceProvider.GetRequiredService<AttendanceUseCases>().CloseForgottenCheckOutsAsync(stoppingToken);
+                var closed = await scope.ServiceProvider.GetRequiredService<AttendanceUseCases>().CloseForgottenCheckOutsAsync(AttendanceUseCases.LateCheckOut, stoppingToken);
                 if (closed > 0)
                 {
                     log.LogInformation("Closed {Count} forgotten check-outs at their sessions' end", closed);

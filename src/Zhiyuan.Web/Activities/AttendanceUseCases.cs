@@ -35,7 +35,7 @@ public sealed class AttendanceUseCases(
 {
     /// <summary>How early before the start a volunteer may check in, and how late after the end check-out is still taken.</summary>
     public static readonly TimeSpan EarlyCheckIn = TimeSpan.FromHours(1);
-    public static readonly TimeSpan LateCheckOut = TimeSpan.FromHours(6);
+    public static readonly TimeSpan LateCheckOut = TimeSpan.FromHours(2);
 
     /// <summary>The leader's page: the current code and the roster of accepted volunteers.</summary>
     public async Task<LeaderView?> LeaderAsync(ClaimsPrincipal principal, Guid sessionId, CancellationToken cancellationToken = default)
@@ -45,7 +45,7 @@ public sealed class AttendanceUseCases(
         {
             return null;
         }
-        await CloseForgottenCheckOutsAsync(cancellationToken);
+        await CloseForgottenCheckOutsAsync(LateCheckOut, cancellationToken);
         var activity = (await activities.GetAsync(session.ActivityId, cancellationToken))!;
         var now = time.GetUtcNow();
         var window = CheckInCode.WindowOf(now);
@@ -187,13 +187,15 @@ public sealed class AttendanceUseCases(
 
     /// <summary>
     /// Whoever checked in and never out is checked out at the session's end, flagged so the
-    /// organisation sees it when confirming. Safe to run on every node at once: each row is changed
-    /// only while its check-out is still empty.
+    /// organisation sees it when confirming; done once the session has been over for
+    /// <paramref name="afterEnd"/> (late leavers may still scan out until then; their time is counted
+    /// to the end either way). Safe to run on every node at once: each row is changed only while its
+    /// check-out is still empty.
     /// </summary>
-    public async Task<int> CloseForgottenCheckOutsAsync(CancellationToken cancellationToken = default)
+    public async Task<int> CloseForgottenCheckOutsAsync(TimeSpan afterEnd, CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var forgotten = await db.SignUps.Where(s => s.CheckedInAtUtc != null && s.CheckedOutAtUtc == null && s.Session!.EndsAtUtc < now)
+        var endedBefore = time.GetUtcNow().UtcDateTime - afterEnd;
+        var forgotten = await db.SignUps.Where(s => s.CheckedInAtUtc != null && s.CheckedOutAtUtc == null && s.Session!.EndsAtUtc < endedBefore)
             .Select(s => new { s.Id, s.Session!.EndsAtUtc }).Take(10_000).ToListAsync(cancellationToken);
         foreach (var row in forgotten)
         {

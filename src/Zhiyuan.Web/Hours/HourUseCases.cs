@@ -68,7 +68,8 @@ public sealed class HourUseCases(
         {
             return Outcome<ConfirmationView>.Invalid("session", text["Hours.Error.NotOver", ChinaTime.Format(session.EndsAtUtc)]);
         }
-        await attendance.CloseForgottenCheckOutsAsync(cancellationToken);
+        // Confirming closes every forgotten check-out of ended sessions at once: the credit stops at the end anyway.
+        await attendance.CloseForgottenCheckOutsAsync(TimeSpan.Zero, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var attended = await db.SignUps.Include(s => s.Volunteer)
             .Where(s => s.SessionId == sessionId && s.Status == SignUpStatus.Accepted && s.CheckedInAtUtc != null && s.CheckedOutAtUtc != null && s.LedgerEntryId == null)
