@@ -119,13 +119,15 @@ public sealed class ActivityUseCases(
             errors.Add("geofenceMeters", text["Activities.Error.Geofence"]);
         }
         var sessions = CheckSessions(errors, request.Sessions);
+        // Sign-up closes by default when the last session starts, and may not close any later.
+        var lastStart = (request.Sessions ?? []).Select(s => s.StartsAt?.UtcDateTime).Max();
         var opens = request.SignUpOpensAt?.UtcDateTime ?? time.GetUtcNow().UtcDateTime;
-        var closes = request.SignUpClosesAt?.UtcDateTime ?? sessions.Select(s => s.StartsAtUtc).DefaultIfEmpty(opens).Max();
+        var closes = request.SignUpClosesAt?.UtcDateTime ?? lastStart ?? opens;
         if (closes <= opens)
         {
             errors.Add("signUpClosesAt", text["Activities.Error.WindowOrder"]);
         }
-        else if (sessions.Count > 0 && closes > sessions.Max(s => s.StartsAtUtc))
+        else if (closes > lastStart)
         {
             errors.Add("signUpClosesAt", text["Activities.Error.WindowAfterActivity"]);
         }
