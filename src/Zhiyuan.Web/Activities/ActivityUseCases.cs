@@ -330,6 +330,11 @@ public sealed class ActivityUseCases(
             a.RiskNotice, a.Insured, a.ResponsiblePerson, a.Status, sessions);
     }
 
+    /// <summary>The city and its districts and counties, to filter the public list by.</summary>
+    public Task<List<(string Code, string Name)>> FilterUnitsAsync(CancellationToken cancellationToken = default) =>
+        db.Units.AsNoTracking().Where(u => u.Depth <= 1 && u.IsActive).OrderBy(u => u.Depth).ThenBy(u => u.SortOrder).ThenBy(u => u.Code)
+            .Select(u => ValueTuple.Create(u.Code, u.Name)).ToListAsync(cancellationToken);
+
     /// <summary>Activities of the organisations the caller manages, drafts included, newest first.</summary>
     public async Task<List<ActivitySummary>> ManagedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
     {
