@@ -163,7 +163,10 @@ public sealed class AttendanceAndHoursTests : AppTest
         var start = NextHour();
         var first = await PublishedAsync(setup, Activity(host, start, hours: 3, title: "活动甲"));
         var second = await PublishedAsync(setup, Activity(other, start.AddHours(2), hours: 2, title: "活动乙"));
-        var twoSameDay = await PublishedAsync(setup, Activity(host, start.AddHours(5), hours: 2, title: "活动丙"));
+        var twoSameDay = await PublishedAsync(setup, Activity(host, start.AddHours(5), hours: 2, title: "活动丙") with
+        {
+            Sessions = [new Zhiyuan.Web.Activities.SessionRequest(start.AddHours(5), start.AddHours(7), 10, IsTraining: true)],
+        });
         var v = (await app.VolunteersAsync(1))[0];
         await OkAsync(await v.Client.SignUpAsync(SessionId(first)));
         await OkAsync(await v.Client.SignUpAsync(SessionId(twoSameDay)));
@@ -192,6 +195,12 @@ public sealed class AttendanceAndHoursTests : AppTest
         var entries = await app.WithDbAsync(db => db.LedgerEntries.Include(e => e.VolunteerUnit).OrderBy(e => e.StartUtc).ToListAsync());
         Assert.Equal([180, 60, 120], entries.Select(e => e.Minutes)); // 活动乙 credits 3h–4h only
         Assert.All(entries, e => Assert.Equal("441202", e.VolunteerUnit!.Code));
+
+        // The afternoon was a training session: its completion is in the volunteer's record.
+        using var volunteer = await AgainAsync(v.Number);
+        var record = await OkAsync(await volunteer.GetAsync("/api/volunteers/me/record"));
+        Assert.Equal("活动丙", Assert.Single(record.GetProperty("trainings").EnumerateArray()).GetProperty("activity").GetString());
+        Assert.Equal(360, record.GetProperty("totalMinutes").GetInt32());
 
         // Moving the volunteer to another unit later changes none of the entries.
         await app.WithDbAsync(async db =>
