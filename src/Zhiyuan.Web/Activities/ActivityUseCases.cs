@@ -270,12 +270,12 @@ public sealed class ActivityUseCases(
         // Dates are China dates: a day runs from 00:00 to 24:00 in UTC+8.
         if (query.From is { } from)
         {
-            var fromUtc = from.ToDateTime(TimeOnly.MinValue) - ChinaTime.Offset;
+            var fromUtc = from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) - ChinaTime.Offset;
             activities = activities.Where(a => a.Sessions.Any(s => s.EndsAtUtc > fromUtc));
         }
         if (query.To is { } to)
         {
-            var toUtc = to.AddDays(1).ToDateTime(TimeOnly.MinValue) - ChinaTime.Offset;
+            var toUtc = to.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) - ChinaTime.Offset;
             activities = activities.Where(a => a.Sessions.Any(s => s.StartsAtUtc < toUtc));
         }
         if (query.OpenPlaces)
