@@ -182,23 +182,22 @@ public sealed class SignUpUseCases(
         {
             return Outcome<SignUpView>.Invalid("reason", text["Organizations.Error.Reason", Activity.ShortTextMaxLength]);
         }
+        var activity = await db.Activities.AsNoTracking().SingleAsync(a => a.Id == signUp.Session.ActivityId, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         signUp.Status = !request.Approve ? SignUpStatus.Rejected
             : await TakePlaceAsync(sessionId, cancellationToken) ? SignUpStatus.Accepted : SignUpStatus.Waitlisted;
         signUp.Reason = request.Approve ? null : reason;
         signUp.DecidedAtUtc = time.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        var activity = await db.Activities.AsNoTracking().SingleAsync(a => a.Id == signUp.Session.ActivityId, cancellationToken);
         audit.Add(request.Approve ? "signup.accept" : "signup.reject", activity.UnitId, volunteerNumber, activity.Title + (reason.Length > 0 ? "：" + reason : ""));
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken));
     }
 
     public async Task<List<MySignUpView>> MineAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
     {
         var userId = users.GetUserId(principal);
-        var rows = await db.SignUps.AsNoTracking().Where(s => s.Volunteer!.UserId == userId && s.Status != SignUpStatus.Cancelled)
+        return await db.SignUps.AsNoTracking().Where(s => s.Volunteer!.UserId == userId && s.Status != SignUpStatus.Cancelled)
             .OrderByDescending(s => s.Session!.StartsAtUtc).Take(200)
             .Select(s => new MySignUpView(s.Session!.ActivityId, s.Session.Activity!.Title, s.SessionId, s.Session.StartsAtUtc, s.Session.EndsAtUtc,
                 s.Session.Activity.Address, s.Status,
@@ -207,7 +206,6 @@ public sealed class SignUpUseCases(
                     : null,
                 s.Reason, s.CheckedInAtUtc, s.CheckedOutAtUtc, s.LedgerEntryId != null))
             .ToListAsync(cancellationToken);
-        return rows;
     }
 
     /// <summary>Takes a place if one is left: one statement, so two nodes can never both take the last one.</summary>

@@ -87,7 +87,7 @@ public sealed class HourUseCases(
                 nothing++;
                 continue;
             }
-            var entry = NewEntry(signUp.VolunteerId, signUp.Volunteer!.UnitId, session, credit.Value, LedgerEntryKind.Confirmed, "", now);
+            var entry = NewEntry(signUp.VolunteerId, signUp.Volunteer!.UnitId, session.Activity!.HostOrganizationId, session, credit.Value, LedgerEntryKind.Confirmed, "", now);
             entry.CheckOutMissing = signUp.CheckOutMissing;
             db.LedgerEntries.Add(entry);
             signUp.LedgerEntryId = entry.Id;
@@ -177,15 +177,12 @@ public sealed class HourUseCases(
             return Outcome<List<LedgerEntryView>>.Invalid(errors);
         }
         var now = time.GetUtcNow().UtcDateTime;
-        var reversal = NewEntry(entry.VolunteerId, entry.VolunteerUnitId, session, new Credit(entry.StartUtc, entry.EndUtc, -entry.Minutes), LedgerEntryKind.Reversal, reason, now);
-        reversal.OrganizationId = entry.OrganizationId;
+        var reversal = NewEntry(entry.VolunteerId, entry.VolunteerUnitId, entry.OrganizationId, session, new Credit(entry.StartUtc, entry.EndUtc, -entry.Minutes), LedgerEntryKind.Reversal, reason, now);
         reversal.ReversesEntryId = entry.Id;
         db.LedgerEntries.Add(reversal);
         if (credit is { } corrected)
         {
-            var replacement = NewEntry(entry.VolunteerId, entry.VolunteerUnitId, session, corrected, LedgerEntryKind.Correction, reason, now);
-            replacement.OrganizationId = entry.OrganizationId;
-            db.LedgerEntries.Add(replacement);
+            db.LedgerEntries.Add(NewEntry(entry.VolunteerId, entry.VolunteerUnitId, entry.OrganizationId, session, corrected, LedgerEntryKind.Correction, reason, now));
         }
         if (correctionRequest is not null)
         {
@@ -345,13 +342,13 @@ public sealed class HourUseCases(
         request.DecidedBy = audit.ActorName;
     }
 
-    LedgerEntry NewEntry(Guid volunteerId, Guid volunteerUnitId, ActivitySession session, Credit credit, LedgerEntryKind kind, string reason, DateTime now) => new()
+    LedgerEntry NewEntry(Guid volunteerId, Guid volunteerUnitId, Guid organizationId, ActivitySession session, Credit credit, LedgerEntryKind kind, string reason, DateTime now) => new()
     {
         VolunteerId = volunteerId,
         VolunteerUnitId = volunteerUnitId,
         SessionId = session.Id,
         ActivityId = session.ActivityId,
-        OrganizationId = session.Activity?.HostOrganizationId ?? Guid.Empty,
+        OrganizationId = organizationId,
         StartUtc = credit.StartUtc,
         EndUtc = credit.EndUtc,
         Minutes = credit.Minutes,
