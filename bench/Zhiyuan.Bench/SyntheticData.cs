@@ -353,14 +353,17 @@ static class SyntheticData
             }
             await Phase("organisations", WriteOrganizationsAsync);
             await Phase("activities and sessions (plan and write)", WriteActivitiesAsync);
+            var restoreSignUps = await DeferIndexesAsync("SignUps");
+            var restoreLedger = await DeferIndexesAsync("LedgerEntries");
             await Phase("sign-ups, attendance and ledger", WriteSignUpsAndLedgerAsync);
+            await Phase("sign-up and ledger indexes, foreign keys", () => Task.WhenAll(Task.Run(restoreSignUps), Task.Run(restoreLedger)));
             // Last, because a members-only session that finds no free member enrols one.
             await Phase("memberships", WriteMembershipsAsync);
             // Fresh statistics, or the first queries plan as if the tables were empty.
             await Phase("ANALYZE", async () =>
             {
                 await using var db = BenchHost.Open(options.ConnectionString);
-                db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
+                db.Database.SetCommandTimeout(TimeSpan.FromHours(1));
                 await db.Database.ExecuteSqlRawAsync("ANALYZE");
             });
             if (sqliteTransaction is not null)
@@ -382,7 +385,63 @@ static class SyntheticData
 
         Task<BulkTable> OpenTable(string table, params string[] columns) => sqlite
             ? Task.FromResult(InsertTable.Open(sqliteConnection!, sqliteTransaction!, table, columns))
-            : CopyTable.OpenAsync(options.ConnectionString, table, columns);
+            : CopyTable.OpenAsync(Unlimited, table, columns);
+
+        /// <summary>Loading and re-indexing millions of rows takes longer than the default 30-second command timeout.</summary>
+        string Unlimited => new NpgsqlConnectionStringBuilder(options.ConnectionString) { CommandTimeout = 0 }.ToString();
+
+        /// <summary>
+        /// On PostgreSQL, drops the table's foreign keys and secondary indexes (as pg_restore loads a
+        /// table) and returns what puts them back exactly as they were: one pass per index and one
+        /// validating join per foreign key instead of millions of row-by-row checks and locks. If the
+        /// command dies in between, the table stays without them: run it again with --recreate.
+        /// </summary>
+        async Task<Func<Task>> DeferIndexesAsync(string table)
+        {
+            if (sqlite)
+            {
+                return () => Task.CompletedTask;
+            }
+            var restore = new List<string>();
+            await using (var connection = new NpgsqlConnection(Unlimited))
+            {
+                await connection.OpenAsync();
+                var drop = new List<string>();
+                await using (var command = new NpgsqlCommand("""
+                    SELECT format('ALTER TABLE %I DROP CONSTRAINT %I', @table, conname), format('ALTER TABLE %I ADD CONSTRAINT %I %s', @table, conname, pg_get_constraintdef(oid))
+                    FROM pg_constraint WHERE conrelid = format('%I', @table)::regclass AND contype = 'f'
+                    UNION ALL
+                    SELECT format('DROP INDEX %I', i.relname), pg_get_indexdef(i.oid)
+                    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                    WHERE x.indrelid = format('%I', @table)::regclass AND NOT x.indisprimary
+                    """, connection))
+                {
+                    command.Parameters.AddWithValue("table", table);
+                    await using var reader = await command.ExecuteReaderAsync();
+                    while (await reader.ReadAsync())
+                    {
+                        drop.Add(reader.GetString(0));
+                        restore.Add(reader.GetString(1));
+                    }
+                }
+                foreach (var sql in drop)
+                {
+                    await new NpgsqlCommand(sql, connection).ExecuteNonQueryAsync();
+                }
+            }
+            // Indexes first (the unique ones check the data), then the foreign keys.
+            restore = restore.Where(r => !r.StartsWith("ALTER")).Concat(restore.Where(r => r.StartsWith("ALTER"))).ToList();
+            return async () =>
+            {
+                await using var connection = new NpgsqlConnection(Unlimited);
+                await connection.OpenAsync();
+                await new NpgsqlCommand("SET maintenance_work_mem = '256MB'", connection).ExecuteNonQueryAsync();
+                foreach (var sql in restore)
+                {
+                    await new NpgsqlCommand(sql, connection).ExecuteNonQueryAsync();
+                }
+            };
+        }
 
         // ---- volunteers ---------------------------------------------------------------------------
 
@@ -1141,7 +1200,7 @@ static class SyntheticData
                 {
                     var list = r < 0.8 && volunteersByUnit[a.Unit].Length > 0 ? volunteersByUnit[a.Unit] : everyone;
                     var u = random.NextDouble();
-                    v = list[(int)(list.Length * u * u)];
+                    v = list[(int)(list.Length * Math.Pow(u, 1.5))];
                 }
                 if (Free(v))
                 {
@@ -1228,7 +1287,7 @@ static class SyntheticData
             {
                 await using var command = connection.CreateCommand();
                 command.CommandText = sql;
-                command.CommandTimeout = 600;
+                command.CommandTimeout = 3_600;
                 return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L);
             }
             Console.WriteLine("  rows per table:");
