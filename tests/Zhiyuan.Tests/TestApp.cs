@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Identity;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
@@ -99,6 +100,9 @@ public class TestApp : WebApplicationFactory<Program>
 
     public TestDatabase Database { get; }
 
+    /// <summary>The app's clock: real time, moved on by tests that need a session to start or a deadline to pass.</summary>
+    public TestClock Clock { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Database:Provider", TestDatabase.Provider.ToString());
@@ -108,6 +112,9 @@ public class TestApp : WebApplicationFactory<Program>
         {
             services.AddSingleton<IStartupFilter>(new RecordResponses(Responses));
             services.AddSingleton<ILoggerProvider>(new RecordLogs(LogLines));
+            services.AddSingleton<TimeProvider>(Clock);
+            // Password hashing at full strength costs ~50 ms a time; tests that sign in hundreds of volunteers need it cheap.
+            services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1_000);
         });
     }
 
@@ -334,4 +341,14 @@ public static class Pages
         var response = await client.PostFormAsync("/account/sign-in", page, "sign-in", ("Input.UserName", userName), ("Input.Password", password));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
     }
+}
+
+/// <summary>The system clock plus an offset a test can move forward.</summary>
+public sealed class TestClock : TimeProvider
+{
+    public TimeSpan Offset { get; set; }
+
+    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
+
+    public void Advance(TimeSpan by) => Offset += by;
 }

@@ -1,0 +1,207 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Localization;
+using Zhiyuan.Web.Hours;
+using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Organizations;
+using Zhiyuan.Web.Volunteers;
+
+namespace Zhiyuan.Web.Activities;
+
+public static class ActivitiesApi
+{
+    public static IServiceCollection AddActivities(this IServiceCollection services) => services
+        .AddScoped<ActivityUseCases>()
+        .AddScoped<SignUpUseCases>()
+        .AddScoped<AttendanceUseCases>()
+        .AddScoped<OutcomeUseCases>()
+        .AddScoped<HourUseCases>()
+        .AddHostedService<ForgottenCheckOuts>();
+
+    public static IEndpointRouteBuilder MapActivitiesApi(this IEndpointRouteBuilder app)
+    {
+        var open = app.MapGroup("/api/activities").WithTags("Activities");
+        open.MapGet("/", List).AllowAnonymous();
+        open.MapGet("/{id:guid}", Get).AllowAnonymous();
+        open.MapGet("/{id:guid}/outcome", GetOutcome).AllowAnonymous();
+        open.MapGet("/managed", Managed).RequireAuthorization();
+        open.MapPost("/", Create).RequireAuthorization();
+        open.MapPost("/{id:guid}/sessions", AddSession).RequireAuthorization();
+        open.MapPost("/{id:guid}/status", ChangeStatus).RequireAuthorization();
+        open.MapPut("/{id:guid}/outcome", SaveOutcome).RequireAuthorization();
+        open.MapPost("/{id:guid}/photos", AddPhoto).RequireAuthorization().DisableAntiforgery();
+        app.MapGet("/activities/photos/{id:guid}", Photo).AllowAnonymous().ExcludeFromDescription();
+
+        var sessions = app.MapGroup("/api/sessions/{sessionId:guid}").WithTags("Sign-ups and attendance").RequireAuthorization();
+        sessions.MapPost("/signups", SignUp);
+        sessions.MapDelete("/signups/me", Cancel);
+        sessions.MapPost("/signups/{number}/decision", Decide);
+        sessions.MapGet("/leader", Leader);
+        sessions.MapPost("/attendance", Attend);
+        sessions.MapPost("/roster/{number}", Mark);
+        sessions.MapPost("/confirm", Confirm);
+        sessions.MapGet("/ledger", SessionLedger);
+        sessions.MapPost("/correction-requests", RequestCorrection);
+
+        var hours = app.MapGroup("/api/hours").WithTags("Service hours").RequireAuthorization();
+        hours.MapGet("/pending", Pending);
+        hours.MapPost("/entries/{id:guid}/correction", Correct);
+        hours.MapPost("/correction-requests/{id:guid}/decline", DeclineCorrection);
+        app.MapGet("/api/volunteers/me/signups", MySignUps).WithTags("Volunteers").RequireAuthorization();
+        app.MapGet("/api/volunteers/me/record", MyRecord).WithTags("Volunteers").RequireAuthorization();
+        app.MapGet("/api/volunteers/me/record.csv", MyRecordCsv).WithTags("Volunteers").RequireAuthorization();
+        app.MapGet("/me/record.csv", MyRecordCsv).RequireAuthorization().ExcludeFromDescription();
+        return app;
+    }
+
+    /// <summary>Published, closed and finished activities; filters: q (title, organiser, place), line, unitCode (its subtree), from/to (China dates), openPlaces.</summary>
+    static async Task<Ok<ActivityPage>> List(ActivityUseCases activities, string? q, ServiceLines? line, string? unitCode, DateOnly? from, DateOnly? to,
+        bool? openPlaces, int? page, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await activities.ListAsync(new ActivityListQuery(q, line, unitCode, from, to, openPlaces ?? false, page ?? 1), cancellationToken));
+
+    static async Task<Results<Ok<ActivityView>, ProblemHttpResult>> Get(Guid id, ClaimsPrincipal user, ActivityUseCases activities, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await activities.GetForAsync(user, id, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.NotFound(text);
+
+    static async Task<Ok<List<ActivitySummary>>> Managed(ClaimsPrincipal user, ActivityUseCases activities, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await activities.ManagedAsync(user, cancellationToken));
+
+    /// <summary>Creates a draft activity with its sessions, for an organisation the caller administers. Times carry their offset, e.g. 2019-03-05T09:00:00+08:00.</summary>
+    static async Task<Results<Ok<ActivityView>, ProblemHttpResult, ValidationProblem>> Create(CreateActivityRequest request, ClaimsPrincipal user, ActivityUseCases activities,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await activities.CreateAsync(user, request, cancellationToken)).ToHttpResult(text);
+
+    static async Task<Results<Ok<ActivityView>, ProblemHttpResult, ValidationProblem>> AddSession(Guid id, SessionRequest request, ClaimsPrincipal user, ActivityUseCases activities,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await activities.AddSessionAsync(user, id, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Publish, close, reopen or finish: <c>{ "status": "Published" }</c>.</summary>
+    static async Task<Results<Ok<ActivityView>, ProblemHttpResult, ValidationProblem>> ChangeStatus(Guid id, ActivityStatusRequest request, ClaimsPrincipal user, ActivityUseCases activities,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await activities.ChangeStatusAsync(user, id, request.Status, cancellationToken)).ToHttpResult(text);
+
+    static async Task<Results<Ok<OutcomeView>, ProblemHttpResult>> GetOutcome(Guid id, ClaimsPrincipal user, ActivityUseCases activities, OutcomeUseCases outcomes,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await activities.GetForAsync(user, id, cancellationToken) is not null && await outcomes.GetAsync(id, cancellationToken) is { } view
+            ? TypedResults.Ok(view) : Problems.NotFound(text);
+
+    /// <summary>Person-times per population type, money and materials (yuan), media reports and links, news text. Replaces what was saved before.</summary>
+    static async Task<Results<Ok<OutcomeView>, ProblemHttpResult, ValidationProblem>> SaveOutcome(Guid id, OutcomeRequest request, ClaimsPrincipal user, OutcomeUseCases outcomes,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await outcomes.SaveAsync(user, id, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Uploads one photo (multipart field "photo"): JPEG, PNG or WebP by content, at most 10 MB; stored without metadata.</summary>
+    static async Task<Results<Ok<Guid>, ProblemHttpResult, ValidationProblem>> AddPhoto(Guid id, IFormFile? photo, ClaimsPrincipal user, OutcomeUseCases outcomes,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
+    {
+        if (photo is null)
+        {
+            return Problems.Invalid(new Dictionary<string, string[]> { ["photo"] = [text["Photos.Error.Empty"]] }, text);
+        }
+        if (photo.Length > PhotoUpload.MaxBytes)
+        {
+            return Problems.Invalid(new Dictionary<string, string[]> { ["photo"] = [text["Photos.Error.TooLarge", PhotoUpload.MaxBytes / 1024 / 1024]] }, text);
+        }
+        using var buffer = new MemoryStream();
+        await photo.CopyToAsync(buffer, cancellationToken);
+        return (await outcomes.AddPhotoAsync(user, id, buffer.ToArray(), cancellationToken)).ToHttpResult(text);
+    }
+
+    static async Task<IResult> Photo(Guid id, OutcomeUseCases outcomes, CancellationToken cancellationToken) =>
+        await outcomes.PhotoAsync(id, cancellationToken) is { } photo ? Results.File(photo.Content, photo.ContentType) : Results.NotFound();
+
+    /// <summary>The calling volunteer signs up. 200 says accepted, waitlisted (with the place in line) or waiting for review; 400 says why not.</summary>
+    static async Task<Results<Ok<SignUpView>, ProblemHttpResult, ValidationProblem>> SignUp(Guid sessionId, ClaimsPrincipal user, SignUpUseCases signUps,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await signUps.SignUpAsync(user, sessionId, cancellationToken)).ToHttpResult(text);
+
+    static async Task<Results<Ok<SignUpView>, ProblemHttpResult, ValidationProblem>> Cancel(Guid sessionId, ClaimsPrincipal user, SignUpUseCases signUps,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await signUps.CancelAsync(user, sessionId, cancellationToken)).ToHttpResult(text);
+
+    static async Task<Results<Ok<SignUpView>, ProblemHttpResult, ValidationProblem>> Decide(Guid sessionId, string number, ReviewRequest request, ClaimsPrincipal user,
+        SignUpUseCases signUps, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await signUps.DecideAsync(user, sessionId, number, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>The leader's view: the current check-in code (valid about two minutes) and the roster.</summary>
+    static async Task<Results<Ok<LeaderView>, ProblemHttpResult>> Leader(Guid sessionId, ClaimsPrincipal user, AttendanceUseCases attendance,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await attendance.LeaderAsync(user, sessionId, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.NotFound(text);
+
+    /// <summary>The volunteer sends the scanned code (and, for a geofenced activity, their position): first check-in, then check-out.</summary>
+    static async Task<Results<Ok<AttendanceView>, ProblemHttpResult, ValidationProblem>> Attend(Guid sessionId, AttendRequest request, ClaimsPrincipal user,
+        AttendanceUseCases attendance, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await attendance.AttendAsync(user, sessionId, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>The leader ticks the roster: <c>{ "action": "checkIn" }</c>, <c>{ "action": "checkOut" }</c>, or explicit times.</summary>
+    static async Task<Results<Ok<RosterEntry>, ProblemHttpResult, ValidationProblem>> Mark(Guid sessionId, string number, RosterRequest request, ClaimsPrincipal user,
+        AttendanceUseCases attendance, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await attendance.MarkAsync(user, sessionId, number, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>The organisation confirms the session's hours: attendance becomes ledger entries.</summary>
+    static async Task<Results<Ok<ConfirmationView>, ProblemHttpResult, ValidationProblem>> Confirm(Guid sessionId, ClaimsPrincipal user, HourUseCases hours,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await hours.ConfirmAsync(user, sessionId, cancellationToken)).ToHttpResult(text);
+
+    static async Task<Results<Ok<List<LedgerEntryView>>, ProblemHttpResult>> SessionLedger(Guid sessionId, ClaimsPrincipal user, HourUseCases hours,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await hours.SessionLedgerAsync(user, sessionId, cancellationToken) is { } entries ? TypedResults.Ok(entries) : Problems.NotFound(text);
+
+    static async Task<Results<Ok<MyCorrectionRequest>, ProblemHttpResult, ValidationProblem>> RequestCorrection(Guid sessionId, CorrectionRequestBody body, ClaimsPrincipal user,
+        HourUseCases hours, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await hours.RequestCorrectionAsync(user, sessionId, body, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Sessions waiting for confirmation (due 10 working days after the service; overdue ones first) and open correction requests.</summary>
+    static async Task<Ok<PendingHours>> Pending(ClaimsPrincipal user, HourUseCases hours, CancellationToken cancellationToken)
+    {
+        var (sessions, requests) = await hours.PendingAsync(user, cancellationToken);
+        return TypedResults.Ok(new PendingHours(sessions, requests));
+    }
+
+    /// <summary>Reverses an entry and, with new times, writes the corrected one. A reason is required.</summary>
+    static async Task<Results<Ok<List<LedgerEntryView>>, ProblemHttpResult, ValidationProblem>> Correct(Guid id, CorrectLedgerRequest request, ClaimsPrincipal user,
+        HourUseCases hours, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await hours.CorrectAsync(user, id, request, cancellationToken)).ToHttpResult(text);
+
+    static async Task<Results<Ok<OpenCorrectionRequest>, ProblemHttpResult, ValidationProblem>> DeclineCorrection(Guid id, ReviewRequest request, ClaimsPrincipal user,
+        HourUseCases hours, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await hours.DeclineCorrectionAsync(user, id, request, cancellationToken)).ToHttpResult(text);
+
+    static async Task<Ok<List<MySignUpView>>> MySignUps(ClaimsPrincipal user, SignUpUseCases signUps, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await signUps.MineAsync(user, cancellationToken));
+
+    static async Task<Results<Ok<ServiceRecord>, ProblemHttpResult>> MyRecord(ClaimsPrincipal user, HourUseCases hours, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await hours.RecordAsync(user, cancellationToken) is { } record ? TypedResults.Ok(record) : Problems.NotFound(text);
+
+    static async Task<IResult> MyRecordCsv(ClaimsPrincipal user, HourUseCases hours, CancellationToken cancellationToken) =>
+        await hours.RecordAsync(user, cancellationToken) is { } record
+            ? Results.File(System.Text.Encoding.UTF8.GetBytes(hours.RecordCsv(record)), "text/csv; charset=utf-8", $"service-record-{record.VolunteerNumber}.csv")
+            : Results.NotFound();
+}
+
+public sealed record PendingHours(List<PendingConfirmation> Sessions, List<OpenCorrectionRequest> CorrectionRequests);
+
+/// <summary>Closes forgotten check-outs every few minutes, so the flag is there before anyone confirms.</summary>
+sealed class ForgottenCheckOuts(IServiceScopeFactory scopes, ILogger<ForgottenCheckOuts> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(5));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var closed = await scope.ServiceProvider.GetRequiredService<AttendanceUseCases>().CloseForgottenCheckOutsAsync(AttendanceUseCases.LateCheckOut, stoppingToken);
+                if (closed > 0)
+                {
+                    log.LogInformation("Closed {Count} forgotten check-outs at their sessions' end", closed);
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                log.LogWarning(exception, "Closing forgotten check-outs failed; trying again at the next tick");
+            }
+        }
+    }
+}

@@ -1,0 +1,363 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Activities;
+using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Organizations;
+
+namespace Zhiyuan.Web.Hours;
+
+public sealed record ConfirmationView(Guid SessionId, int Confirmed, int Minutes, int NothingToCredit);
+
+public sealed record CorrectionRequestBody(string? Message);
+
+/// <summary>A correction by the organisation: new times, or none to cancel the entry altogether; always with a reason.</summary>
+public sealed record CorrectLedgerRequest(DateTimeOffset? StartAt, DateTimeOffset? EndAt, string? Reason, Guid? CorrectionRequestId = null);
+
+public sealed record LedgerEntryView(Guid Id, string VolunteerNumber, string VolunteerName, DateTime StartUtc, DateTime EndUtc, int Minutes,
+    LedgerEntryKind Kind, Guid? ReversesEntryId, DateTime RecordedAtUtc, string RecordedBy, string Reason, bool CheckOutMissing);
+
+/// <summary>A session whose hours wait for the organisation, and when they are due.</summary>
+public sealed record PendingConfirmation(Guid ActivityId, string ActivityTitle, string OrganizationName, Guid SessionId, DateTime EndsAtUtc,
+    int Attended, DateOnly DueDate, bool Overdue);
+
+public sealed record OpenCorrectionRequest(Guid Id, Guid ActivityId, string ActivityTitle, Guid SessionId, string VolunteerNumber, string VolunteerName,
+    string Message, DateTime RequestedAtUtc);
+
+/// <summary>One line of a volunteer's service record (志愿服务记录).</summary>
+public sealed record ServiceRecordLine(Guid EntryId, Guid SessionId, string Activity, DateTime StartUtc, DateTime EndUtc, string Place, string Content,
+    int Minutes, string OrganizingUnit, string ResponsiblePerson, bool Training, bool Corrected);
+
+public sealed record ServiceRecord(string VolunteerNumber, string Name, int TotalMinutes, List<ServiceRecordLine> Lines,
+    List<ServiceRecordLine> Trainings, List<MyCorrectionRequest> CorrectionRequests);
+
+public sealed record MyCorrectionRequest(string Activity, DateTime StartsAtUtc, string Message, CorrectionStatus Status, string? Response);
+
+/// <summary>
+/// Confirmed hours: written to the append-only ledger when the organisation confirms a session,
+/// corrected only by reversal plus new entry, and read back as the volunteer's service record.
+/// </summary>
+public sealed class HourUseCases(
+    AppDbContext db,
+    AuditLog audit,
+    ActivityUseCases activities,
+    AttendanceUseCases attendance,
+    UserManager<AppUser> users,
+    IStringLocalizer<SharedResource> text,
+    TimeProvider time)
+{
+    /// <summary>
+    /// The organisation confirms a finished session: every attendance not yet in the ledger becomes
+    /// an entry of the minutes served inside the session window, minus any time already credited to
+    /// the same volunteer elsewhere.
+    /// </summary>
+    public async Task<Outcome<ConfirmationView>> ConfirmAsync(ClaimsPrincipal principal, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        var session = await db.ActivitySessions.Include(s => s.Activity).SingleOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
+        if (session is null || !await activities.CanManageAsync(principal, session.ActivityId, cancellationToken))
+        {
+            return Outcome<ConfirmationView>.NotFound();
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        if (session.EndsAtUtc > now)
+        {
+            return Outcome<ConfirmationView>.Invalid("session", text["Hours.Error.NotOver", ChinaTime.Format(session.EndsAtUtc)]);
+        }
+        // Confirming closes every forgotten check-out of ended sessions at once: the credit stops at the end anyway.
+        await attendance.CloseForgottenCheckOutsAsync(TimeSpan.Zero, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var attended = await db.SignUps.Include(s => s.Volunteer)
+            .Where(s => s.SessionId == sessionId && s.Status == SignUpStatus.Accepted && s.CheckedInAtUtc != null && s.CheckedOutAtUtc != null && s.LedgerEntryId == null)
+            .ToListAsync(cancellationToken);
+        var volunteerIds = attended.Select(s => s.VolunteerId).ToList();
+        var credited = (await ActiveEntries().Where(e => volunteerIds.Contains(e.VolunteerId) && e.StartUtc < session.EndsAtUtc && e.EndUtc > session.StartsAtUtc)
+                .Select(e => new { e.VolunteerId, e.StartUtc, e.EndUtc }).ToListAsync(cancellationToken))
+            .ToLookup(e => e.VolunteerId, e => (e.StartUtc, e.EndUtc));
+        int confirmed = 0, minutes = 0, nothing = 0;
+        foreach (var signUp in attended)
+        {
+            var credit = ServiceTime.Compute(signUp.CheckedInAtUtc!.Value, signUp.CheckedOutAtUtc!.Value, session.StartsAtUtc, session.EndsAtUtc, credited[signUp.VolunteerId]);
+            if (credit is null)
+            {
+                nothing++;
+                continue;
+            }
+            var entry = NewEntry(signUp.VolunteerId, signUp.Volunteer!.UnitId, session, credit.Value, LedgerEntryKind.Confirmed, "", now);
+            entry.CheckOutMissing = signUp.CheckOutMissing;
+            db.LedgerEntries.Add(entry);
+            signUp.LedgerEntryId = entry.Id;
+            confirmed++;
+            minutes += credit.Value.Minutes;
+        }
+        session.HoursConfirmedAtUtc = now;
+        audit.Add("hours.confirm", session.Activity!.UnitId, session.Activity.Title, $"{ChinaTime.Format(session.StartsAtUtc)} · {confirmed} · {minutes} min");
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Outcome<ConfirmationView>.Ok(new ConfirmationView(sessionId, confirmed, minutes, nothing));
+    }
+
+    /// <summary>The ledger entries of a session, reversals and corrections included, for those who manage it.</summary>
+    public async Task<List<LedgerEntryView>?> SessionLedgerAsync(ClaimsPrincipal principal, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        var activityId = await db.ActivitySessions.Where(s => s.Id == sessionId).Select(s => (Guid?)s.ActivityId).SingleOrDefaultAsync(cancellationToken);
+        if (activityId is null || !await activities.CanManageAsync(principal, activityId.Value, cancellationToken))
+        {
+            return null;
+        }
+        return await db.LedgerEntries.AsNoTracking().Where(e => e.SessionId == sessionId).OrderBy(e => e.Volunteer!.Number).ThenBy(e => e.RecordedAtUtc)
+            .Select(e => new LedgerEntryView(e.Id, e.Volunteer!.Number, e.Volunteer.Name, e.StartUtc, e.EndUtc, e.Minutes, e.Kind, e.ReversesEntryId,
+                e.RecordedAtUtc, e.RecordedBy, e.Reason, e.CheckOutMissing))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>A correction: the entry is reversed, and (unless only a cancellation is wanted) a new entry with the corrected times is written.</summary>
+    public async Task<Outcome<List<LedgerEntryView>>> CorrectAsync(ClaimsPrincipal principal, Guid entryId, CorrectLedgerRequest request, CancellationToken cancellationToken = default)
+    {
+        var entry = await db.LedgerEntries.AsNoTracking().Include(e => e.Session).SingleOrDefaultAsync(e => e.Id == entryId, cancellationToken);
+        if (entry is null || !await activities.CanManageAsync(principal, entry.ActivityId, cancellationToken))
+        {
+            return Outcome<List<LedgerEntryView>>.NotFound();
+        }
+        var session = entry.Session!;
+        var errors = new FieldErrors();
+        if (entry.Kind == LedgerEntryKind.Reversal || await db.LedgerEntries.AnyAsync(e => e.ReversesEntryId == entryId, cancellationToken))
+        {
+            errors.Add("entry", text["Hours.Error.AlreadyReversed"]);
+        }
+        var reason = (request.Reason ?? "").Trim();
+        if (reason.Length == 0 || reason.Length > LedgerEntry.ReasonMaxLength)
+        {
+            errors.Add("reason", text["Organizations.Error.Reason", LedgerEntry.ReasonMaxLength]);
+        }
+        Credit? credit = null;
+        if (request.StartAt is not null || request.EndAt is not null)
+        {
+            var start = request.StartAt?.UtcDateTime;
+            var end = request.EndAt?.UtcDateTime;
+            if (start is null || end is null)
+            {
+                errors.Add(start is null ? "startAt" : "endAt", text["Validation.Required", text[start is null ? "Attendance.Field.CheckedIn" : "Attendance.Field.CheckedOut"]]);
+            }
+            else if (end <= start)
+            {
+                errors.Add("endAt", text["Attendance.Error.OutBeforeIn"]);
+            }
+            else if (start < session.StartsAtUtc || end > session.EndsAtUtc)
+            {
+                errors.Add("endAt", text["Hours.Error.BeyondSession", ChinaTime.Format(session.StartsAtUtc) + "–" + ChinaTime.ToChina(session.EndsAtUtc).ToString("HH:mm")]);
+            }
+            else
+            {
+                var others = await ActiveEntries().Where(e => e.VolunteerId == entry.VolunteerId && e.Id != entryId && e.StartUtc < end && e.EndUtc > start)
+                    .Select(e => new { e.StartUtc, e.EndUtc }).ToListAsync(cancellationToken);
+                credit = ServiceTime.Compute(start.Value, end.Value, session.StartsAtUtc, session.EndsAtUtc, others.Select(o => (o.StartUtc, o.EndUtc)));
+                if (credit is null)
+                {
+                    errors.Add("startAt", text["Hours.Error.NothingLeft"]);
+                }
+            }
+        }
+        CorrectionRequest? correctionRequest = null;
+        if (request.CorrectionRequestId is { } requestId)
+        {
+            correctionRequest = await db.CorrectionRequests.SingleOrDefaultAsync(r => r.Id == requestId && r.SessionId == entry.SessionId
+                && r.VolunteerId == entry.VolunteerId && r.Status == CorrectionStatus.Open, cancellationToken);
+            if (correctionRequest is null)
+            {
+                errors.Add("correctionRequestId", text["Hours.Error.NoRequest"]);
+            }
+        }
+        if (errors.Any)
+        {
+            return Outcome<List<LedgerEntryView>>.Invalid(errors);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var reversal = NewEntry(entry.VolunteerId, entry.VolunteerUnitId, session, new Credit(entry.StartUtc, entry.EndUtc, -entry.Minutes), LedgerEntryKind.Reversal, reason, now);
+        reversal.OrganizationId = entry.OrganizationId;
+        reversal.ReversesEntryId = entry.Id;
+        db.LedgerEntries.Add(reversal);
+        if (credit is { } corrected)
+        {
+            var replacement = NewEntry(entry.VolunteerId, entry.VolunteerUnitId, session, corrected, LedgerEntryKind.Correction, reason, now);
+            replacement.OrganizationId = entry.OrganizationId;
+            db.LedgerEntries.Add(replacement);
+        }
+        if (correctionRequest is not null)
+        {
+            Decide(correctionRequest, CorrectionStatus.Corrected, reason, now);
+        }
+        var activity = await db.Activities.AsNoTracking().SingleAsync(a => a.Id == entry.ActivityId, cancellationToken);
+        var number = await db.Volunteers.Where(v => v.Id == entry.VolunteerId).Select(v => v.Number).SingleAsync(cancellationToken);
+        audit.Add("hours.correct", activity.UnitId, number, $"{activity.Title}：{entry.Minutes} → {credit?.Minutes ?? 0} min；{reason}");
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Someone reversed the same entry at the same moment; the unique index on ReversesEntryId kept it to one.
+            return Outcome<List<LedgerEntryView>>.Invalid("entry", text["Hours.Error.AlreadyReversed"]);
+        }
+        return Outcome<List<LedgerEntryView>>.Ok((await SessionLedgerAsync(principal, entry.SessionId, cancellationToken))!.Where(e => e.VolunteerNumber == number).ToList());
+    }
+
+    /// <summary>A volunteer asks the organisation to correct (or add) their hours for a session they signed up for.</summary>
+    public async Task<Outcome<MyCorrectionRequest>> RequestCorrectionAsync(ClaimsPrincipal principal, Guid sessionId, CorrectionRequestBody body, CancellationToken cancellationToken = default)
+    {
+        var userId = users.GetUserId(principal);
+        var signUp = await db.SignUps.AsNoTracking().Include(s => s.Session).ThenInclude(s => s!.Activity)
+            .SingleOrDefaultAsync(s => s.SessionId == sessionId && s.Volunteer!.UserId == userId && s.Status == SignUpStatus.Accepted, cancellationToken);
+        if (signUp is null)
+        {
+            return Outcome<MyCorrectionRequest>.NotFound();
+        }
+        var message = (body.Message ?? "").Trim();
+        if (message.Length == 0 || message.Length > LedgerEntry.ReasonMaxLength)
+        {
+            return Outcome<MyCorrectionRequest>.Invalid("message", text["Hours.Error.Message", LedgerEntry.ReasonMaxLength]);
+        }
+        if (await db.CorrectionRequests.AnyAsync(r => r.SessionId == sessionId && r.VolunteerId == signUp.VolunteerId && r.Status == CorrectionStatus.Open, cancellationToken))
+        {
+            return Outcome<MyCorrectionRequest>.Invalid("message", text["Hours.Error.RequestOpen"]);
+        }
+        var request = new CorrectionRequest
+        {
+            VolunteerId = signUp.VolunteerId, SessionId = sessionId, Message = message, RequestedAtUtc = time.GetUtcNow().UtcDateTime, Status = CorrectionStatus.Open,
+        };
+        db.CorrectionRequests.Add(request);
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<MyCorrectionRequest>.Ok(new MyCorrectionRequest(signUp.Session!.Activity!.Title, signUp.Session.StartsAtUtc, message, CorrectionStatus.Open, null));
+    }
+
+    /// <summary>The organisation declines a correction request, saying why.</summary>
+    public async Task<Outcome<OpenCorrectionRequest>> DeclineCorrectionAsync(ClaimsPrincipal principal, Guid requestId, ReviewRequest body, CancellationToken cancellationToken = default)
+    {
+        var request = await db.CorrectionRequests.Include(r => r.Session).SingleOrDefaultAsync(r => r.Id == requestId && r.Status == CorrectionStatus.Open, cancellationToken);
+        if (request is null || !await activities.CanManageAsync(principal, request.Session!.ActivityId, cancellationToken))
+        {
+            return Outcome<OpenCorrectionRequest>.NotFound();
+        }
+        var reason = (body.Reason ?? "").Trim();
+        if (reason.Length == 0 || reason.Length > LedgerEntry.ReasonMaxLength)
+        {
+            return Outcome<OpenCorrectionRequest>.Invalid("reason", text["Organizations.Error.Reason", LedgerEntry.ReasonMaxLength]);
+        }
+        Decide(request, CorrectionStatus.Declined, reason, time.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<OpenCorrectionRequest>.Ok((await OpenRequests(db.CorrectionRequests.Where(r => r.Id == requestId)).SingleAsync(cancellationToken)) with { });
+    }
+
+    /// <summary>
+    /// Sessions whose attendance waits for confirmation, with the due date (10 working days after the
+    /// service) and whether it has passed; and open correction requests. For the organisations the
+    /// caller administers and the unit subtree they administer.
+    /// </summary>
+    public async Task<(List<PendingConfirmation> Sessions, List<OpenCorrectionRequest> Requests)> PendingAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var visible = await ManagedActivities(principal, cancellationToken);
+        var rows = await db.ActivitySessions.AsNoTracking()
+            .Where(s => visible.Contains(s.ActivityId) && s.EndsAtUtc < now
+                && db.SignUps.Any(u => u.SessionId == s.Id && u.Status == SignUpStatus.Accepted && u.CheckedInAtUtc != null && u.LedgerEntryId == null))
+            .OrderBy(s => s.EndsAtUtc).Take(500)
+            .Select(s => new
+            {
+                s.ActivityId, s.Activity!.Title, Organization = s.Activity.HostOrganization!.Name, s.Id, s.EndsAtUtc,
+                Attended = db.SignUps.Count(u => u.SessionId == s.Id && u.CheckedInAtUtc != null && u.LedgerEntryId == null),
+            })
+            .ToListAsync(cancellationToken);
+        var today = ChinaTime.Today(time);
+        var sessions = rows.Select(r =>
+        {
+            var due = ServiceTime.ConfirmationDue(DateOnly.FromDateTime(ChinaTime.ToChina(r.EndsAtUtc)));
+            return new PendingConfirmation(r.ActivityId, r.Title, r.Organization, r.Id, r.EndsAtUtc, r.Attended, due, today > due);
+        }).OrderByDescending(p => p.Overdue).ThenBy(p => p.DueDate).ToList();
+        var requests = await OpenRequests(db.CorrectionRequests.Where(r => r.Status == CorrectionStatus.Open && visible.Contains(r.Session!.ActivityId)))
+            .Take(500).ToListAsync(cancellationToken);
+        return (sessions, requests);
+    }
+
+    /// <summary>The volunteer's own service record: confirmed hours after corrections, and the training completed.</summary>
+    public async Task<ServiceRecord?> RecordAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
+    {
+        var userId = users.GetUserId(principal);
+        var volunteer = await db.Volunteers.AsNoTracking().Where(v => v.UserId == userId).Select(v => new { v.Id, v.Number, v.Name }).SingleOrDefaultAsync(cancellationToken);
+        if (volunteer is null)
+        {
+            return null;
+        }
+        var lines = await ActiveEntries().Where(e => e.VolunteerId == volunteer.Id).OrderByDescending(e => e.StartUtc)
+            .Select(e => new ServiceRecordLine(e.Id, e.SessionId, e.Activity!.Title, e.StartUtc, e.EndUtc, e.Activity.Address, e.Activity.Description, e.Minutes,
+                e.Organization!.Name + "（" + e.Activity.Unit!.Name + "）", e.Activity.ResponsiblePerson, e.Session!.IsTraining, e.Kind == LedgerEntryKind.Correction))
+            .ToListAsync(cancellationToken);
+        var requests = await db.CorrectionRequests.AsNoTracking().Where(r => r.VolunteerId == volunteer.Id).OrderByDescending(r => r.RequestedAtUtc)
+            .Select(r => new MyCorrectionRequest(r.Session!.Activity!.Title, r.Session.StartsAtUtc, r.Message, r.Status, r.Response))
+            .ToListAsync(cancellationToken);
+        return new ServiceRecord(volunteer.Number, volunteer.Name, lines.Sum(l => l.Minutes), lines, lines.Where(l => l.Training).ToList(), requests);
+    }
+
+    /// <summary>The service record as CSV (UTF-8 with BOM so that Excel shows the Chinese).</summary>
+    public string RecordCsv(ServiceRecord record)
+    {
+        var csv = new StringBuilder("\uFEFF");
+        csv.AppendLine(string.Join(',', new[] { "Hours.Record.Activity", "Hours.Record.Date", "Hours.Record.Time", "Hours.Record.Place", "Hours.Record.Content",
+            "Hours.Record.Hours", "Hours.Record.Unit", "Hours.Record.Responsible" }.Select(k => CsvCell.Quote(text[k]))));
+        foreach (var line in record.Lines)
+        {
+            csv.AppendLine(string.Join(',', new[]
+            {
+                line.Activity, ChinaTime.ToChina(line.StartUtc).ToString("yyyy-MM-dd"),
+                ChinaTime.ToChina(line.StartUtc).ToString("HH:mm") + "–" + ChinaTime.ToChina(line.EndUtc).ToString("HH:mm"),
+                line.Place, line.Content, FormatHours(line.Minutes), line.OrganizingUnit, line.ResponsiblePerson,
+            }.Select(CsvCell.Quote)));
+        }
+        csv.AppendLine(string.Join(',', CsvCell.Quote(text["Hours.Record.Total"]), "", "", "", "", FormatHours(record.TotalMinutes), "", ""));
+        return csv.ToString();
+    }
+
+    public static string FormatHours(int minutes) => (minutes / 60m).ToString("0.##");
+
+    /// <summary>Entries that count: confirmations and corrections not later reversed.</summary>
+    IQueryable<LedgerEntry> ActiveEntries() => db.LedgerEntries.Where(e => e.Kind != LedgerEntryKind.Reversal && !db.LedgerEntries.Any(r => r.ReversesEntryId == e.Id));
+
+    async Task<List<Guid>> ManagedActivities(ClaimsPrincipal principal, CancellationToken cancellationToken)
+    {
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        var userId = users.GetUserId(principal);
+        var organizationIds = await db.OrganizationAdmins.Where(a => a.UserId == userId).Select(a => a.OrganizationId).ToListAsync(cancellationToken);
+        return await db.Activities.Where(a => organizationIds.Contains(a.HostOrganizationId) || (scope != null && a.Unit!.Path.StartsWith(scope.RootPath)))
+            .Select(a => a.Id).ToListAsync(cancellationToken);
+    }
+
+    IQueryable<OpenCorrectionRequest> OpenRequests(IQueryable<CorrectionRequest> requests) => requests.AsNoTracking().OrderBy(r => r.RequestedAtUtc)
+        .Select(r => new OpenCorrectionRequest(r.Id, r.Session!.ActivityId, r.Session.Activity!.Title, r.SessionId, r.Volunteer!.Number, r.Volunteer.Name, r.Message, r.RequestedAtUtc));
+
+    void Decide(CorrectionRequest request, CorrectionStatus status, string response, DateTime now)
+    {
+        request.Status = status;
+        request.Response = response;
+        request.DecidedAtUtc = now;
+        request.DecidedBy = audit.ActorName;
+    }
+
+    LedgerEntry NewEntry(Guid volunteerId, Guid volunteerUnitId, ActivitySession session, Credit credit, LedgerEntryKind kind, string reason, DateTime now) => new()
+    {
+        VolunteerId = volunteerId,
+        VolunteerUnitId = volunteerUnitId,
+        SessionId = session.Id,
+        ActivityId = session.ActivityId,
+        OrganizationId = session.Activity?.HostOrganizationId ?? Guid.Empty,
+        StartUtc = credit.StartUtc,
+        EndUtc = credit.EndUtc,
+        Minutes = credit.Minutes,
+        Kind = kind,
+        Reason = reason,
+        RecordedAtUtc = now,
+        RecordedBy = audit.ActorName,
+    };
+}
