@@ -20,7 +20,7 @@ using Zhiyuan.Web.Units;
 //   dotnet run -c Release --project bench/Zhiyuan.Bench -- generate "Host=…;Database=…" [--scale small|city|province] [--seed N] [--recreate]
 //
 // Sign-up storm: 20,000 sign-ups over HTTP from 64 clients against a plain Npgsql loop.
-//   dotnet run -c Release --project bench/Zhiyuan.Bench -- signups "Host=…;Database=…" [--generate|--existing] [generator options]
+//   dotnet run -c Release --project bench/Zhiyuan.Bench -- signups "Host=…;Database=…" [--existing | generator options]
 
 if (args.FirstOrDefault() == "import")
 {
@@ -30,6 +30,11 @@ if (args.FirstOrDefault() == "import")
 if (args.FirstOrDefault() == "generate")
 {
     await SyntheticData.RunAsync(SyntheticData.Parse(args[1..]));
+    return;
+}
+if (args.FirstOrDefault() == "signups")
+{
+    await SignUpStorm.RunAsync(args[1..]);
     return;
 }
 
