@@ -32,6 +32,7 @@ public static class ActivitiesApi
         open.MapPut("/{id:guid}/outcome", SaveOutcome).RequireAuthorization();
         open.MapPost("/{id:guid}/photos", AddPhoto).RequireAuthorization().DisableAntiforgery();
         app.MapGet("/activities/photos/{id:guid}", Photo).AllowAnonymous().ExcludeFromDescription();
+        app.MapPost("/activities/{id:guid}/photos", AddPhotoFromPage).RequireAuthorization().ExcludeFromDescription();
 
         var sessions = app.MapGroup("/api/sessions/{sessionId:guid}").WithTags("Sign-ups and attendance").RequireAuthorization();
         sessions.MapPost("/signups", SignUp);
@@ -105,6 +106,20 @@ public static class ActivitiesApi
         using var buffer = new MemoryStream();
         await photo.CopyToAsync(buffer, cancellationToken);
         return (await outcomes.AddPhotoAsync(user, id, buffer.ToArray(), cancellationToken)).ToHttpResult(text);
+    }
+
+    /// <summary>The manage page's upload form (cookie and antiforgery token): back to the page with the result.</summary>
+    static async Task<IResult> AddPhotoFromPage(Guid id, IFormFile? photo, ClaimsPrincipal user, OutcomeUseCases outcomes,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
+    {
+        var result = await AddPhoto(id, photo, user, outcomes, text, cancellationToken);
+        var message = result.Result switch
+        {
+            Ok<Guid> => "ok",
+            ValidationProblem invalid => invalid.ProblemDetails.Errors.Values.First()[0],
+            _ => text["Problem.NotFound"].Value,
+        };
+        return Results.LocalRedirect($"/activities/{id}/manage?photo={Uri.EscapeDataString(message)}#outcome");
     }
 
     static async Task<IResult> Photo(Guid id, OutcomeUseCases outcomes, CancellationToken cancellationToken) =>

@@ -119,13 +119,15 @@ public sealed class ActivityUseCases(
             errors.Add("geofenceMeters", text["Activities.Error.Geofence"]);
         }
         var sessions = CheckSessions(errors, request.Sessions);
+        // Sign-up closes by default when the last session starts, and may not close any later.
+        var lastStart = (request.Sessions ?? []).Select(s => s.StartsAt?.UtcDateTime).Max();
         var opens = request.SignUpOpensAt?.UtcDateTime ?? time.GetUtcNow().UtcDateTime;
-        var closes = request.SignUpClosesAt?.UtcDateTime ?? sessions.Select(s => s.StartsAtUtc).DefaultIfEmpty(opens).Max();
+        var closes = request.SignUpClosesAt?.UtcDateTime ?? lastStart ?? opens;
         if (closes <= opens)
         {
             errors.Add("signUpClosesAt", text["Activities.Error.WindowOrder"]);
         }
-        else if (sessions.Count > 0 && closes > sessions.Max(s => s.StartsAtUtc))
+        else if (closes > lastStart)
         {
             errors.Add("signUpClosesAt", text["Activities.Error.WindowAfterActivity"]);
         }
@@ -327,6 +329,11 @@ public sealed class ActivityUseCases(
             a.SignUpOpensAtUtc, a.SignUpClosesAtUtc, a.CancelHoursBefore, a.MinAge, a.MaxAge, a.RequiredSkills, a.MembersOnly, a.ReviewSignUps,
             a.RiskNotice, a.Insured, a.ResponsiblePerson, a.Status, sessions);
     }
+
+    /// <summary>The city and its districts and counties, to filter the public list by.</summary>
+    public Task<List<(string Code, string Name)>> FilterUnitsAsync(CancellationToken cancellationToken = default) =>
+        db.Units.AsNoTracking().Where(u => u.Depth <= 1 && u.IsActive).OrderBy(u => u.Depth).ThenBy(u => u.SortOrder).ThenBy(u => u.Code)
+            .Select(u => ValueTuple.Create(u.Code, u.Name)).ToListAsync(cancellationToken);
 
     /// <summary>Activities of the organisations the caller manages, drafts included, newest first.</summary>
     public async Task<List<ActivitySummary>> ManagedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)

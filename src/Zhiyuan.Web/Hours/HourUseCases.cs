@@ -249,7 +249,7 @@ public sealed class HourUseCases(
         }
         Decide(request, CorrectionStatus.Declined, reason, time.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(cancellationToken);
-        return Outcome<OpenCorrectionRequest>.Ok((await OpenRequests(db.CorrectionRequests.Where(r => r.Id == requestId)).SingleAsync(cancellationToken)) with { });
+        return Outcome<OpenCorrectionRequest>.Ok(await OpenRequests(db.CorrectionRequests.Where(r => r.Id == requestId)).SingleAsync(cancellationToken));
     }
 
     /// <summary>
