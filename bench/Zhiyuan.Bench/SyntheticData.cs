@@ -359,19 +359,19 @@ static class SyntheticData
             await Phase("sign-up and ledger indexes, foreign keys", () => Task.WhenAll(Task.Run(restoreSignUps), Task.Run(restoreLedger)));
             // Last, because a members-only session that finds no free member enrols one.
             await Phase("memberships", WriteMembershipsAsync);
-            // Fresh statistics, or the first queries plan as if the tables were empty.
-            await Phase("ANALYZE", async () =>
-            {
-                await using var db = BenchHost.Open(options.ConnectionString);
-                db.Database.SetCommandTimeout(TimeSpan.FromHours(1));
-                await db.Database.ExecuteSqlRawAsync("ANALYZE");
-            });
             if (sqliteTransaction is not null)
             {
                 await sqliteTransaction.CommitAsync();
                 await sqliteConnection!.DisposeAsync();
                 SqliteConnection.ClearAllPools();
             }
+            // Fresh statistics, or the first queries plan as if the tables were empty (after the commit: on SQLite it needs the write lock).
+            await Phase("ANALYZE", async () =>
+            {
+                await using var db = BenchHost.Open(options.ConnectionString);
+                db.Database.SetCommandTimeout(TimeSpan.FromHours(1));
+                await db.Database.ExecuteSqlRawAsync("ANALYZE");
+            });
         }
 
         async Task Phase(string name, Func<Task> work)
