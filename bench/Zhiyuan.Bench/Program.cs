@@ -15,10 +15,26 @@ using Zhiyuan.Web.Units;
 //
 // Volunteer import: 100,000 rows through the platform's import against PostgreSQL's own COPY.
 //   dotnet run -c Release --project bench/Zhiyuan.Bench -- import "Host=…;Username=…" [rows]
+//
+// Synthetic data: a whole city's (or province's) volunteers, organisations, activities and hours.
+//   dotnet run -c Release --project bench/Zhiyuan.Bench -- generate "Host=…;Database=…" [--scale small|city|province] [--seed N] [--recreate]
+//
+// Sign-up storm: 20,000 sign-ups over HTTP from 64 clients against a plain Npgsql loop.
+//   dotnet run -c Release --project bench/Zhiyuan.Bench -- signups "Host=…;Database=…" [--existing | generator options]
 
 if (args.FirstOrDefault() == "import")
 {
     await ImportBenchmark.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2]) : 100_000);
+    return;
+}
+if (args.FirstOrDefault() == "generate")
+{
+    await SyntheticData.RunAsync(SyntheticData.Parse(args[1..]));
+    return;
+}
+if (args.FirstOrDefault() == "signups")
+{
+    await SignUpStorm.RunAsync(args[1..]);
     return;
 }
 

@@ -316,7 +316,7 @@ public sealed class VolunteerImport(
     /// Inserts the checked rows in the caller's transaction: PostgreSQL's binary COPY, or one prepared
     /// statement run per row on SQLite. Both are many times faster than tracking 100,000 entities.
     /// </summary>
-    async Task<List<Guid>> InsertAsync(IEnumerable<Volunteer> rows, CancellationToken cancellationToken)
+    internal async Task<List<Guid>> InsertAsync(IEnumerable<Volunteer> rows, CancellationToken cancellationToken)
     {
         var ids = new List<Guid>();
         var connection = db.Database.GetDbConnection();
