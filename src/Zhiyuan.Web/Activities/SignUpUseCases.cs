@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
+using Npgsql;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
@@ -81,7 +82,14 @@ public sealed class SignUpUseCases(
                 return Refused("Activities.Refused.MembersOnly", host);
             }
         }
-        var existing = await db.SignUps.SingleOrDefaultAsync(s => s.SessionId == sessionId && s.VolunteerId == volunteer.Id, cancellationToken);
+        // This session's own sign-up (if any) and any other live one that overlaps it, in one query.
+        var clashes = await db.SignUps.AsNoTracking()
+            .Where(s => s.VolunteerId == volunteer.Id && (s.SessionId == sessionId
+                || ((s.Status == SignUpStatus.Accepted || s.Status == SignUpStatus.Waitlisted || s.Status == SignUpStatus.Pending)
+                    && s.Session!.StartsAtUtc < session.EndsAtUtc && s.Session.EndsAtUtc > session.StartsAtUtc)))
+            .Select(s => new { s.SessionId, s.Status, s.Reason, s.Session!.Activity!.Title, s.Session.StartsAtUtc, s.Session.EndsAtUtc })
+            .ToListAsync(cancellationToken);
+        var existing = clashes.FirstOrDefault(c => c.SessionId == sessionId);
         if (existing is { Status: SignUpStatus.Accepted or SignUpStatus.Waitlisted or SignUpStatus.Pending })
         {
             return Refused("Activities.Refused.Already");
@@ -90,38 +98,25 @@ public sealed class SignUpUseCases(
         {
             return Refused("Activities.Refused.Rejected", existing.Reason ?? "");
         }
-        var overlapping = await db.SignUps.AsNoTracking()
-            .Where(s => s.VolunteerId == volunteer.Id && s.SessionId != sessionId
-                && (s.Status == SignUpStatus.Accepted || s.Status == SignUpStatus.Waitlisted || s.Status == SignUpStatus.Pending)
-                && s.Session!.StartsAtUtc < session.EndsAtUtc && s.Session.EndsAtUtc > session.StartsAtUtc)
-            .Select(s => new { s.Session!.Activity!.Title, s.Session.StartsAtUtc, s.Session.EndsAtUtc }).FirstOrDefaultAsync(cancellationToken);
-        if (overlapping is not null)
+        if (clashes.FirstOrDefault(c => c.SessionId != sessionId) is { } overlapping)
         {
             return Refused("Activities.Refused.Overlap", overlapping.Title, ChinaTime.Format(overlapping.StartsAtUtc) + "–" + ChinaTime.ToChina(overlapping.EndsAtUtc).ToString("HH:mm"));
         }
 
-        // Writes only from here, the conditional update first: on SQLite that takes the write lock
-        // at once, so no reader has to be upgraded to a writer half-way through.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var status = activity.ReviewSignUps ? SignUpStatus.Pending
-            : await TakePlaceAsync(sessionId, cancellationToken) ? SignUpStatus.Accepted : SignUpStatus.Waitlisted;
-        var signUp = existing ?? new SignUp { SessionId = sessionId, VolunteerId = volunteer.Id };
-        signUp.Status = status;
-        signUp.RequestedAtUtc = now;
-        signUp.DecidedAtUtc = status == SignUpStatus.Pending ? null : now;
-        signUp.Reason = null;
-        if (existing is null)
-        {
-            db.SignUps.Add(signUp);
-        }
+        SignUp signUp;
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            signUp = existing is null && !activity.ReviewSignUps && db.Database.IsNpgsql()
+                ? await InsertInOneStatementAsync(sessionId, volunteer.Id, now, cancellationToken)
+                : await InsertInTransactionAsync(sessionId, volunteer.Id, activity.ReviewSignUps, now, cancellationToken);
         }
         catch (DbUpdateException)
         {
-            // The unique index caught a simultaneous second sign-up of the same volunteer; the place goes back with the rollback.
+            // The unique index caught a simultaneous second sign-up of the same volunteer; the place went back with the rollback.
+            return Refused("Activities.Refused.Already");
+        }
+        catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
             return Refused("Activities.Refused.Already");
         }
         return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken));
@@ -206,6 +201,48 @@ public sealed class SignUpUseCases(
                     : null,
                 s.Reason, s.CheckedInAtUtc, s.CheckedOutAtUtc, s.LedgerEntryId != null))
             .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// PostgreSQL: take a place (if one is left) and insert the sign-up in a single statement, so the
+    /// session row stays locked only while that statement runs, not across round trips to the app —
+    /// under a storm of sign-ups for one session, that lock is what everyone queues for.
+    /// </summary>
+    async Task<SignUp> InsertInOneStatementAsync(Guid sessionId, Guid volunteerId, DateTime now, CancellationToken cancellationToken)
+    {
+        var id = Guid.CreateVersion7();
+        var status = await db.Database.SqlQuery<string>($"""
+            WITH took AS (
+                UPDATE "ActivitySessions" SET "Accepted" = "Accepted" + 1 WHERE "Id" = {sessionId} AND "Accepted" < "Capacity" RETURNING 1)
+            INSERT INTO "SignUps" ("Id", "SessionId", "VolunteerId", "Status", "RequestedAtUtc", "DecidedAtUtc", "CheckOutMissing", "LastCodeWindow")
+            VALUES ({id}, {sessionId}, {volunteerId}, CASE WHEN EXISTS (SELECT 1 FROM took) THEN 'Accepted' ELSE 'Waitlisted' END, {now}, {now}, FALSE, 0)
+            RETURNING "Status" AS "Value"
+            """).ToListAsync(cancellationToken);
+        return new SignUp { Id = id, SessionId = sessionId, VolunteerId = volunteerId, Status = Enum.Parse<SignUpStatus>(status.Single()), RequestedAtUtc = now, DecidedAtUtc = now };
+    }
+
+    /// <summary>
+    /// Everywhere else (SQLite, a reviewed activity, a volunteer signing up again after cancelling):
+    /// one transaction that starts with the conditional update, so on SQLite it takes the write lock
+    /// at once and no reader has to be upgraded to a writer half-way through.
+    /// </summary>
+    async Task<SignUp> InsertInTransactionAsync(Guid sessionId, Guid volunteerId, bool reviewed, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var status = reviewed ? SignUpStatus.Pending
+            : await TakePlaceAsync(sessionId, cancellationToken) ? SignUpStatus.Accepted : SignUpStatus.Waitlisted;
+        var signUp = await db.SignUps.SingleOrDefaultAsync(s => s.SessionId == sessionId && s.VolunteerId == volunteerId, cancellationToken);
+        if (signUp is null)
+        {
+            db.SignUps.Add(signUp = new SignUp { SessionId = sessionId, VolunteerId = volunteerId });
+        }
+        signUp.Status = status;
+        signUp.RequestedAtUtc = now;
+        signUp.DecidedAtUtc = status == SignUpStatus.Pending ? null : now;
+        signUp.Reason = null;
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return signUp;
     }
 
     /// <summary>Takes a place if one is left: one statement, so two nodes can never both take the last one.</summary>
