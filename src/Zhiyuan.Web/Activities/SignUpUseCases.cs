@@ -36,49 +36,56 @@ public sealed class SignUpUseCases(
 
     public async Task<Outcome<SignUpView>> SignUpAsync(ClaimsPrincipal principal, Guid sessionId, CancellationToken cancellationToken = default)
     {
-        var session = await db.ActivitySessions.AsNoTracking().Include(s => s.Activity).SingleOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
-        if (session is null || session.Activity!.Status == ActivityStatus.Draft)
+        // Only the columns the checks need: this runs on every sign-up, storms included.
+        var session = await db.ActivitySessions.AsNoTracking().Where(s => s.Id == sessionId)
+            .Select(s => new
+            {
+                s.StartsAtUtc, s.EndsAtUtc, s.ActivityId, s.Activity!.Status, s.Activity.SignUpOpensAtUtc, s.Activity.SignUpClosesAtUtc,
+                s.Activity.MinAge, s.Activity.MaxAge, s.Activity.RequiredSkills, s.Activity.MembersOnly, s.Activity.ReviewSignUps, s.Activity.HostOrganizationId,
+            })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (session is null || session.Status == ActivityStatus.Draft)
         {
             return Outcome<SignUpView>.NotFound();
         }
-        var activity = session.Activity;
         var userId = users.GetUserId(principal);
-        var volunteer = await db.Volunteers.AsNoTracking().SingleOrDefaultAsync(v => v.UserId == userId, cancellationToken);
+        var volunteer = await db.Volunteers.AsNoTracking().Where(v => v.UserId == userId)
+            .Select(v => new { v.Id, v.BirthDate, v.Skills }).SingleOrDefaultAsync(cancellationToken);
         if (volunteer is null)
         {
             return Refused("Activities.Refused.NotAVolunteer");
         }
         var now = time.GetUtcNow().UtcDateTime;
-        if (activity.Status != ActivityStatus.Published)
+        if (session.Status != ActivityStatus.Published)
         {
             return Refused("Activities.Refused.NotOpen");
         }
-        if (now < activity.SignUpOpensAtUtc)
+        if (now < session.SignUpOpensAtUtc)
         {
-            return Refused("Activities.Refused.NotYet", ChinaTime.Format(activity.SignUpOpensAtUtc));
+            return Refused("Activities.Refused.NotYet", ChinaTime.Format(session.SignUpOpensAtUtc));
         }
-        if (now >= activity.SignUpClosesAtUtc || now >= session.StartsAtUtc)
+        if (now >= session.SignUpClosesAtUtc || now >= session.StartsAtUtc)
         {
             return Refused("Activities.Refused.Closed");
         }
         var age = IdentityDocument.AgeOn(volunteer.BirthDate, DateOnly.FromDateTime(ChinaTime.ToChina(session.StartsAtUtc)));
-        if (activity.MinAge is { } min && age < min || activity.MaxAge is { } max && age > max)
+        if (session.MinAge is { } min && age < min || session.MaxAge is { } max && age > max)
         {
-            return Refused("Activities.Refused.Age", age, AgeRange(activity));
+            return Refused("Activities.Refused.Age", age, AgeRange(session.MinAge, session.MaxAge));
         }
-        var missing = activity.RequiredSkills.Split(SkillSeparators, StringSplitOptions.RemoveEmptyEntries)
+        var missing = session.RequiredSkills.Split(SkillSeparators, StringSplitOptions.RemoveEmptyEntries)
             .Where(skill => !volunteer.Skills.Contains(skill, StringComparison.OrdinalIgnoreCase)).ToList();
         if (missing.Count > 0)
         {
             return Refused("Activities.Refused.Skills", string.Join("、", missing));
         }
-        if (activity.MembersOnly)
+        if (session.MembersOnly)
         {
-            var organizers = await db.ActivityCoOrganizers.Where(c => c.ActivityId == activity.Id).Select(c => c.OrganizationId).ToListAsync(cancellationToken);
-            organizers.Add(activity.HostOrganizationId);
+            var organizers = await db.ActivityCoOrganizers.Where(c => c.ActivityId == session.ActivityId).Select(c => c.OrganizationId).ToListAsync(cancellationToken);
+            organizers.Add(session.HostOrganizationId);
             if (!await db.Memberships.AnyAsync(m => m.VolunteerId == volunteer.Id && organizers.Contains(m.OrganizationId) && m.Status == MembershipStatus.Approved, cancellationToken))
             {
-                var host = await db.Organizations.Where(o => o.Id == activity.HostOrganizationId).Select(o => o.Name).SingleAsync(cancellationToken);
+                var host = await db.Organizations.Where(o => o.Id == session.HostOrganizationId).Select(o => o.Name).SingleAsync(cancellationToken);
                 return Refused("Activities.Refused.MembersOnly", host);
             }
         }
@@ -104,11 +111,18 @@ public sealed class SignUpUseCases(
         }
 
         SignUp signUp;
+        int? position = null;
         try
         {
-            signUp = existing is null && !activity.ReviewSignUps && db.Database.IsNpgsql()
-                ? await InsertInOneStatementAsync(sessionId, volunteer.Id, now, cancellationToken)
-                : await InsertInTransactionAsync(sessionId, volunteer.Id, activity.ReviewSignUps, now, cancellationToken);
+            if (existing is null && !session.ReviewSignUps && db.Database.IsNpgsql())
+            {
+                (signUp, var waitlistPosition) = await InsertInOneStatementAsync(sessionId, volunteer.Id, now, cancellationToken);
+                position = waitlistPosition;
+            }
+            else
+            {
+                signUp = await InsertInTransactionAsync(sessionId, volunteer.Id, session.ReviewSignUps, now, cancellationToken);
+            }
         }
         catch (DbUpdateException)
         {
@@ -119,7 +133,7 @@ public sealed class SignUpUseCases(
         {
             return Refused("Activities.Refused.Already");
         }
-        return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken));
+        return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken, position));
     }
 
     /// <summary>
@@ -208,18 +222,23 @@ public sealed class SignUpUseCases(
     /// session row stays locked only while that statement runs, not across round trips to the app —
     /// under a storm of sign-ups for one session, that lock is what everyone queues for.
     /// </summary>
-    async Task<SignUp> InsertInOneStatementAsync(Guid sessionId, Guid volunteerId, DateTime now, CancellationToken cancellationToken)
+    async Task<(SignUp SignUp, int WaitlistPosition)> InsertInOneStatementAsync(Guid sessionId, Guid volunteerId, DateTime now, CancellationToken cancellationToken)
     {
         var id = Guid.CreateVersion7();
-        var status = await db.Database.SqlQuery<string>($"""
+        // The position on the waitlist comes back with the row: those waitlisted before it, plus one.
+        var inserted = await db.Database.SqlQuery<InsertedSignUp>($"""
             WITH took AS (
                 UPDATE "ActivitySessions" SET "Accepted" = "Accepted" + 1 WHERE "Id" = {sessionId} AND "Accepted" < "Capacity" RETURNING 1)
             INSERT INTO "SignUps" ("Id", "SessionId", "VolunteerId", "Status", "RequestedAtUtc", "DecidedAtUtc", "CheckOutMissing", "LastCodeWindow")
             VALUES ({id}, {sessionId}, {volunteerId}, CASE WHEN EXISTS (SELECT 1 FROM took) THEN 'Accepted' ELSE 'Waitlisted' END, {now}, {now}, FALSE, 0)
-            RETURNING "Status" AS "Value"
+            RETURNING "Status",
+                (SELECT COUNT(*)::int FROM "SignUps" w WHERE w."SessionId" = {sessionId} AND w."Status" = 'Waitlisted' AND w."RequestedAtUtc" < {now}) + 1 AS "Position"
             """).ToListAsync(cancellationToken);
-        return new SignUp { Id = id, SessionId = sessionId, VolunteerId = volunteerId, Status = Enum.Parse<SignUpStatus>(status.Single()), RequestedAtUtc = now, DecidedAtUtc = now };
+        var signUp = new SignUp { Id = id, SessionId = sessionId, VolunteerId = volunteerId, Status = Enum.Parse<SignUpStatus>(inserted[0].Status), RequestedAtUtc = now, DecidedAtUtc = now };
+        return (signUp, inserted[0].Position);
     }
+
+    sealed record InsertedSignUp(string Status, int Position);
 
     /// <summary>
     /// Everywhere else (SQLite, a reviewed activity, a volunteer signing up again after cancelling):
@@ -269,12 +288,12 @@ public sealed class SignUpUseCases(
         }
     }
 
-    async Task<SignUpView> ViewAsync(SignUp signUp, CancellationToken cancellationToken)
+    async Task<SignUpView> ViewAsync(SignUp signUp, CancellationToken cancellationToken, int? knownPosition = null)
     {
         switch (signUp.Status)
         {
             case SignUpStatus.Waitlisted:
-                var position = await db.SignUps.CountAsync(o => o.SessionId == signUp.SessionId && o.Status == SignUpStatus.Waitlisted && o.RequestedAtUtc < signUp.RequestedAtUtc, cancellationToken) + 1;
+                var position = knownPosition ?? await db.SignUps.CountAsync(o => o.SessionId == signUp.SessionId && o.Status == SignUpStatus.Waitlisted && o.RequestedAtUtc < signUp.RequestedAtUtc, cancellationToken) + 1;
                 return new SignUpView(signUp.SessionId, signUp.Status, position, text["Activities.SignUp.Waitlisted", position]);
             case SignUpStatus.Pending:
                 return new SignUpView(signUp.SessionId, signUp.Status, null, text["Activities.SignUp.Pending"]);
@@ -285,7 +304,7 @@ public sealed class SignUpUseCases(
         }
     }
 
-    static string AgeRange(Activity activity) => (activity.MinAge, activity.MaxAge) switch
+    static string AgeRange(int? minAge, int? maxAge) => (minAge, maxAge) switch
     {
         ({ } min, { } max) => $"{min}–{max}",
         ({ } min, null) => $"{min}+",
