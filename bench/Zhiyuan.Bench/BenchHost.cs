@@ -57,5 +57,7 @@ sealed class BenchHost(string connectionString) : WebApplicationFactory<AppDbCon
         builder.UseSetting("Database:ConnectionString", connectionString);
         builder.UseSetting("Admin:Password", AdminPassword);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // Measured as deployed: the test host's default, Development, validates every service scope.
+        builder.UseEnvironment("Production");
     }
 }
