@@ -207,7 +207,7 @@ sealed class ForgottenCheckOuts(IServiceScopeFactory scopes, ILogger<ForgottenCh
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var closed = await scope.ServiceProvider.GetRequiredService<AttendanceUseCases>().CloseForgottenCheckOutsAsync(AttendanceUseCases.LateCheckOut, stoppingToken);
+                var closed = await scope.ServiceProvider.GetRequiredService<AttendanceUseCases>().CloseForgottenCheckOutsAsync(AttendanceUseCases.LateCheckOut, cancellationToken: stoppingToken);
                 if (closed > 0)
                 {
                     log.LogInformation("Closed {Count} forgotten check-outs at their sessions' end", closed);

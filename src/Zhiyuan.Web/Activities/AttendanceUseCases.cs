@@ -45,7 +45,7 @@ public sealed class AttendanceUseCases(
         {
             return null;
         }
-        await CloseForgottenCheckOutsAsync(LateCheckOut, cancellationToken);
+        await CloseForgottenCheckOutsAsync(LateCheckOut, sessionId, cancellationToken);
         var activity = (await activities.GetAsync(session.ActivityId, cancellationToken))!;
         var now = time.GetUtcNow();
         var window = CheckInCode.WindowOf(now);
@@ -186,16 +186,17 @@ public sealed class AttendanceUseCases(
     }
 
     /// <summary>
-    /// Whoever checked in and never out is checked out at the session's end, flagged so the
+    /// Whoever checked in and never out (in one session, or in all) is checked out at the session's end, flagged so the
     /// organisation sees it when confirming; done once the session has been over for
     /// <paramref name="afterEnd"/> (late leavers may still scan out until then; their time is counted
     /// to the end either way). Safe to run on every node at once: each row is changed only while its
     /// check-out is still empty.
     /// </summary>
-    public async Task<int> CloseForgottenCheckOutsAsync(TimeSpan afterEnd, CancellationToken cancellationToken = default)
+    public async Task<int> CloseForgottenCheckOutsAsync(TimeSpan afterEnd, Guid? sessionId = null, CancellationToken cancellationToken = default)
     {
         var endedBefore = time.GetUtcNow().UtcDateTime - afterEnd;
-        var forgotten = await db.SignUps.Where(s => s.CheckedInAtUtc != null && s.CheckedOutAtUtc == null && s.Session!.EndsAtUtc < endedBefore)
+        var forgotten = await db.SignUps.Where(s => (sessionId == null || s.SessionId == sessionId)
+                && s.CheckedInAtUtc != null && s.CheckedOutAtUtc == null && s.Session!.EndsAtUtc < endedBefore)
             .Select(s => new { s.Id, s.Session!.EndsAtUtc }).Take(10_000).ToListAsync(cancellationToken);
         foreach (var row in forgotten)
         {

@@ -69,7 +69,7 @@ public sealed class HourUseCases(
             return Outcome<ConfirmationView>.Invalid("session", text["Hours.Error.NotOver", ChinaTime.Format(session.EndsAtUtc)]);
         }
         // Confirming closes every forgotten check-out of ended sessions at once: the credit stops at the end anyway.
-        await attendance.CloseForgottenCheckOutsAsync(TimeSpan.Zero, cancellationToken);
+        await attendance.CloseForgottenCheckOutsAsync(TimeSpan.Zero, sessionId, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var attended = await db.SignUps.Include(s => s.Volunteer)
             .Where(s => s.SessionId == sessionId && s.Status == SignUpStatus.Accepted && s.CheckedInAtUtc != null && s.CheckedOutAtUtc != null && s.LedgerEntryId == null)
@@ -322,13 +322,15 @@ public sealed class HourUseCases(
     /// <summary>Entries that count: confirmations and corrections not later reversed.</summary>
     IQueryable<LedgerEntry> ActiveEntries() => db.LedgerEntries.Where(e => e.Kind != LedgerEntryKind.Reversal && !db.LedgerEntries.Any(r => r.ReversesEntryId == e.Id));
 
-    async Task<List<Guid>> ManagedActivities(ClaimsPrincipal principal, CancellationToken cancellationToken)
+    /// <summary>The ids of the activities the caller runs, as a subquery (a city administrator's list is every activity).</summary>
+    async Task<IQueryable<Guid>> ManagedActivities(ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
         var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
         var userId = users.GetUserId(principal);
-        var organizationIds = await db.OrganizationAdmins.Where(a => a.UserId == userId).Select(a => a.OrganizationId).ToListAsync(cancellationToken);
-        return await db.Activities.Where(a => organizationIds.Contains(a.HostOrganizationId) || (scope != null && a.Unit!.Path.StartsWith(scope.RootPath)))
-            .Select(a => a.Id).ToListAsync(cancellationToken);
+        var scopePath = scope?.RootPath;
+        return db.Activities.Where(a => db.OrganizationAdmins.Any(o => o.OrganizationId == a.HostOrganizationId && o.UserId == userId)
+                || (scopePath != null && a.Unit!.Path.StartsWith(scopePath)))
+            .Select(a => a.Id);
     }
 
     IQueryable<OpenCorrectionRequest> OpenRequests(IQueryable<CorrectionRequest> requests) => requests.AsNoTracking().OrderBy(r => r.RequestedAtUtc)
