@@ -125,6 +125,13 @@ public sealed class ActivityJourney
         await Browser.ScreenshotAsync(phone, "service-record-zh-phone");
         var download = await phone.RunAndWaitForDownloadAsync(() => phone.ClickAsync("#record-download"));
         Assert.Contains("西江河畔清洁行动", await File.ReadAllTextAsync(await download.PathAsync()));
+
+        // The public list in English on a desktop, filtered by line.
+        var english = await browser.NewPageAsync(locale: "en");
+        await english.GotoAsync("/activities?line=Ecology");
+        Assert.Contains("西江河畔清洁行动", await english.InnerTextAsync("#activity-list"));
+        Assert.Contains("Recruiting", await english.InnerTextAsync("#activity-list"));
+        await Browser.ScreenshotAsync(english, "activities-en-desktop");
     }
 
     static async Task SignInAsync(IPage page, string userName)
