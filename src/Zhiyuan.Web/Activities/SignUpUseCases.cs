@@ -36,22 +36,25 @@ public sealed class SignUpUseCases(
 
     public async Task<Outcome<SignUpView>> SignUpAsync(ClaimsPrincipal principal, Guid sessionId, CancellationToken cancellationToken = default)
     {
-        // Only the columns the checks need: this runs on every sign-up, storms included.
+        // The session and its activity's rules with the caller's volunteer record, in one round trip
+        // (this runs on every sign-up, storms included).
+        var userId = users.GetUserId(principal);
         var session = await db.ActivitySessions.AsNoTracking().Where(s => s.Id == sessionId)
             .Select(s => new
             {
                 s.StartsAtUtc, s.EndsAtUtc, s.ActivityId, s.Activity!.Status, s.Activity.SignUpOpensAtUtc, s.Activity.SignUpClosesAtUtc,
                 s.Activity.MinAge, s.Activity.MaxAge, s.Activity.RequiredSkills, s.Activity.MembersOnly, s.Activity.ReviewSignUps, s.Activity.HostOrganizationId,
+                // Three scalar subqueries rather than one row: SQLite has no LATERAL join to fetch a row with.
+                VolunteerId = db.Volunteers.Where(v => v.UserId == userId).Select(v => (Guid?)v.Id).FirstOrDefault(),
+                BirthDate = db.Volunteers.Where(v => v.UserId == userId).Select(v => (DateOnly?)v.BirthDate).FirstOrDefault(),
+                Skills = db.Volunteers.Where(v => v.UserId == userId).Select(v => v.Skills).FirstOrDefault(),
             })
             .SingleOrDefaultAsync(cancellationToken);
         if (session is null || session.Status == ActivityStatus.Draft)
         {
             return Outcome<SignUpView>.NotFound();
         }
-        var userId = users.GetUserId(principal);
-        var volunteer = await db.Volunteers.AsNoTracking().Where(v => v.UserId == userId)
-            .Select(v => new { v.Id, v.BirthDate, v.Skills }).SingleOrDefaultAsync(cancellationToken);
-        if (volunteer is null)
+        if (session.VolunteerId is not { } volunteerId)
         {
             return Refused("Activities.Refused.NotAVolunteer");
         }
@@ -68,13 +71,13 @@ public sealed class SignUpUseCases(
         {
             return Refused("Activities.Refused.Closed");
         }
-        var age = IdentityDocument.AgeOn(volunteer.BirthDate, DateOnly.FromDateTime(ChinaTime.ToChina(session.StartsAtUtc)));
+        var age = IdentityDocument.AgeOn(session.BirthDate!.Value, DateOnly.FromDateTime(ChinaTime.ToChina(session.StartsAtUtc)));
         if (session.MinAge is { } min && age < min || session.MaxAge is { } max && age > max)
         {
             return Refused("Activities.Refused.Age", age, AgeRange(session.MinAge, session.MaxAge));
         }
         var missing = session.RequiredSkills.Split(SkillSeparators, StringSplitOptions.RemoveEmptyEntries)
-            .Where(skill => !volunteer.Skills.Contains(skill, StringComparison.OrdinalIgnoreCase)).ToList();
+            .Where(skill => !session.Skills!.Contains(skill, StringComparison.OrdinalIgnoreCase)).ToList();
         if (missing.Count > 0)
         {
             return Refused("Activities.Refused.Skills", string.Join("、", missing));
@@ -83,7 +86,7 @@ public sealed class SignUpUseCases(
         {
             var organizers = await db.ActivityCoOrganizers.Where(c => c.ActivityId == session.ActivityId).Select(c => c.OrganizationId).ToListAsync(cancellationToken);
             organizers.Add(session.HostOrganizationId);
-            if (!await db.Memberships.AnyAsync(m => m.VolunteerId == volunteer.Id && organizers.Contains(m.OrganizationId) && m.Status == MembershipStatus.Approved, cancellationToken))
+            if (!await db.Memberships.AnyAsync(m => m.VolunteerId == volunteerId && organizers.Contains(m.OrganizationId) && m.Status == MembershipStatus.Approved, cancellationToken))
             {
                 var host = await db.Organizations.Where(o => o.Id == session.HostOrganizationId).Select(o => o.Name).SingleAsync(cancellationToken);
                 return Refused("Activities.Refused.MembersOnly", host);
@@ -91,7 +94,7 @@ public sealed class SignUpUseCases(
         }
         // This session's own sign-up (if any) and any other live one that overlaps it, in one query.
         var clashes = await db.SignUps.AsNoTracking()
-            .Where(s => s.VolunteerId == volunteer.Id && (s.SessionId == sessionId
+            .Where(s => s.VolunteerId == volunteerId && (s.SessionId == sessionId
                 || ((s.Status == SignUpStatus.Accepted || s.Status == SignUpStatus.Waitlisted || s.Status == SignUpStatus.Pending)
                     && s.Session!.StartsAtUtc < session.EndsAtUtc && s.Session.EndsAtUtc > session.StartsAtUtc)))
             .Select(s => new { s.SessionId, s.Status, s.Reason, s.Session!.Activity!.Title, s.Session.StartsAtUtc, s.Session.EndsAtUtc })
@@ -116,12 +119,12 @@ public sealed class SignUpUseCases(
         {
             if (existing is null && !session.ReviewSignUps && db.Database.IsNpgsql())
             {
-                (signUp, var waitlistPosition) = await InsertInOneStatementAsync(sessionId, volunteer.Id, now, cancellationToken);
+                (signUp, var waitlistPosition) = await InsertInOneStatementAsync(sessionId, volunteerId, now, cancellationToken);
                 position = waitlistPosition;
             }
             else
             {
-                signUp = await InsertInTransactionAsync(sessionId, volunteer.Id, session.ReviewSignUps, now, cancellationToken);
+                signUp = await InsertInTransactionAsync(sessionId, volunteerId, session.ReviewSignUps, now, cancellationToken);
             }
         }
         catch (DbUpdateException)
@@ -211,7 +214,8 @@ public sealed class SignUpUseCases(
             .Select(s => new MySignUpView(s.Session!.ActivityId, s.Session.Activity!.Title, s.SessionId, s.Session.StartsAtUtc, s.Session.EndsAtUtc,
                 s.Session.Activity.Address, s.Status,
                 s.Status == SignUpStatus.Waitlisted
-                    ? db.SignUps.Count(o => o.SessionId == s.SessionId && o.Status == SignUpStatus.Waitlisted && o.RequestedAtUtc < s.RequestedAtUtc) + 1
+                    ? db.SignUps.Count(o => o.SessionId == s.SessionId && o.Status == SignUpStatus.Waitlisted
+                        && (o.RequestedAtUtc < s.RequestedAtUtc || (o.RequestedAtUtc == s.RequestedAtUtc && o.Id.CompareTo(s.Id) < 0))) + 1
                     : null,
                 s.Reason, s.CheckedInAtUtc, s.CheckedOutAtUtc, s.LedgerEntryId != null))
             .ToListAsync(cancellationToken);
@@ -226,13 +230,14 @@ public sealed class SignUpUseCases(
     {
         var id = Guid.CreateVersion7();
         // The position on the waitlist comes back with the row: those waitlisted before it, plus one.
+        // Order is request time, then id: PostgreSQL keeps microseconds, so two requests can share a time.
         var inserted = await db.Database.SqlQuery<InsertedSignUp>($"""
             WITH took AS (
                 UPDATE "ActivitySessions" SET "Accepted" = "Accepted" + 1 WHERE "Id" = {sessionId} AND "Accepted" < "Capacity" RETURNING 1)
             INSERT INTO "SignUps" ("Id", "SessionId", "VolunteerId", "Status", "RequestedAtUtc", "DecidedAtUtc", "CheckOutMissing", "LastCodeWindow")
             VALUES ({id}, {sessionId}, {volunteerId}, CASE WHEN EXISTS (SELECT 1 FROM took) THEN 'Accepted' ELSE 'Waitlisted' END, {now}, {now}, FALSE, 0)
             RETURNING "Status",
-                (SELECT COUNT(*)::int FROM "SignUps" w WHERE w."SessionId" = {sessionId} AND w."Status" = 'Waitlisted' AND w."RequestedAtUtc" < {now}) + 1 AS "Position"
+                (SELECT COUNT(*)::int FROM "SignUps" w WHERE w."SessionId" = {sessionId} AND w."Status" = 'Waitlisted' AND (w."RequestedAtUtc", w."Id") < ({now}, {id})) + 1 AS "Position"
             """).ToListAsync(cancellationToken);
         var signUp = new SignUp { Id = id, SessionId = sessionId, VolunteerId = volunteerId, Status = Enum.Parse<SignUpStatus>(inserted[0].Status), RequestedAtUtc = now, DecidedAtUtc = now };
         return (signUp, inserted[0].Position);
@@ -293,7 +298,8 @@ public sealed class SignUpUseCases(
         switch (signUp.Status)
         {
             case SignUpStatus.Waitlisted:
-                var position = knownPosition ?? await db.SignUps.CountAsync(o => o.SessionId == signUp.SessionId && o.Status == SignUpStatus.Waitlisted && o.RequestedAtUtc < signUp.RequestedAtUtc, cancellationToken) + 1;
+                var position = knownPosition ?? await db.SignUps.CountAsync(o => o.SessionId == signUp.SessionId && o.Status == SignUpStatus.Waitlisted
+                    && (o.RequestedAtUtc < signUp.RequestedAtUtc || (o.RequestedAtUtc == signUp.RequestedAtUtc && o.Id.CompareTo(signUp.Id) < 0)), cancellationToken) + 1;
                 return new SignUpView(signUp.SessionId, signUp.Status, position, text["Activities.SignUp.Waitlisted", position]);
             case SignUpStatus.Pending:
                 return new SignUpView(signUp.SessionId, signUp.Status, null, text["Activities.SignUp.Pending"]);
