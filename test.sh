@@ -89,7 +89,7 @@ run_tests() { # name, project, environment…
   local log; log=$(mktemp)
   say ""; say "=== $name ==="
   env "$@" dotnet test "$project" --no-build -nologo --results-directory "$root/TestResults" 2>&1 | tee "$log" |
-    grep -E '^\s+(Failed|Skipped) |Error Message|Passed!|Failed!|error (CS|MSB)' >&2
+    grep -E -A3 '^\s+(Failed|Skipped) |Passed!|Failed!|error (CS|MSB)' | grep -v -E '^--$' >&2
   local code=${PIPESTATUS[0]}
   local line; line=$(grep -E '(Passed|Failed)! +- ' "$log" | tail -1)
   if [ -n "$line" ]; then
