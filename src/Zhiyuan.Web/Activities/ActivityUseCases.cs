@@ -67,6 +67,7 @@ public sealed record ActivityPage(List<ActivitySummary> Items, int Total, int Pa
 public sealed class ActivityUseCases(
     AppDbContext db,
     AuditLog audit,
+    OrganizationUseCases organizations,
     UserManager<AppUser> users,
     IStringLocalizer<SharedResource> text,
     TimeProvider time)
@@ -79,9 +80,9 @@ public sealed class ActivityUseCases(
     public async Task<Outcome<ActivityView>> CreateAsync(ClaimsPrincipal principal, CreateActivityRequest request, CancellationToken cancellationToken = default)
     {
         var errors = new FieldErrors();
-        var managed = await ManagedOrganizationIdsAsync(principal, cancellationToken);
-        var host = request.HostOrganizationId is { } hostId && managed.Contains(hostId)
-            ? await db.Organizations.AsNoTracking().SingleAsync(o => o.Id == hostId, cancellationToken) : null;
+        var host = request.HostOrganizationId is { } hostId
+            ? await (await organizations.ManagedQueryAsync(principal, cancellationToken)).AsNoTracking().SingleOrDefaultAsync(o => o.Id == hostId, cancellationToken)
+            : null;
         if (host is null)
         {
             errors.Add("hostOrganizationId", text["Activities.Error.Host"]);
@@ -335,12 +336,11 @@ public sealed class ActivityUseCases(
         db.Units.AsNoTracking().Where(u => u.Depth <= 1 && u.IsActive).OrderBy(u => u.Depth).ThenBy(u => u.SortOrder).ThenBy(u => u.Code)
             .Select(u => ValueTuple.Create(u.Code, u.Name)).ToListAsync(cancellationToken);
 
-    /// <summary>Activities of the organisations the caller manages, drafts included, newest first.</summary>
+    /// <summary>The activities the caller runs, drafts included, newest first.</summary>
     public async Task<List<ActivitySummary>> ManagedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
     {
-        var ids = await ManagedOrganizationIdsAsync(principal, cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
-        return await db.Activities.AsNoTracking().Where(a => ids.Contains(a.HostOrganizationId))
+        return await (await ManagedQueryAsync(principal, cancellationToken)).AsNoTracking()
             .OrderByDescending(a => a.CreatedAtUtc).Take(200)
             .Select(a => new ActivitySummary(a.Id, a.Title, a.HostOrganization!.Name, a.Unit!.Name, a.ServiceLine, a.Address,
                 a.Sessions.Min(s => (DateTime?)s.StartsAtUtc), a.Sessions.Max(s => (DateTime?)s.EndsAtUtc),
@@ -355,30 +355,19 @@ public sealed class ActivityUseCases(
     public async Task<bool> CanManageAsync(ClaimsPrincipal principal, Guid activityId, CancellationToken cancellationToken = default) =>
         await ManageableAsync(principal, activityId, cancellationToken) is not null;
 
-    internal async Task<Activity?> ManageableAsync(ClaimsPrincipal principal, Guid activityId, CancellationToken cancellationToken)
-    {
-        var activity = await db.Activities.Include(a => a.Unit).SingleOrDefaultAsync(a => a.Id == activityId, cancellationToken);
-        if (activity is null)
-        {
-            return null;
-        }
-        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
-        if (scope is not null && activity.Unit!.Path.StartsWith(scope.RootPath, StringComparison.Ordinal))
-        {
-            return activity;
-        }
-        var userId = users.GetUserId(principal);
-        return userId is not null && await db.OrganizationAdmins.AnyAsync(a => a.OrganizationId == activity.HostOrganizationId && a.UserId == userId, cancellationToken)
-            ? activity : null;
-    }
+    internal async Task<Activity?> ManageableAsync(ClaimsPrincipal principal, Guid activityId, CancellationToken cancellationToken) =>
+        await (await ManagedQueryAsync(principal, cancellationToken)).Include(a => a.Unit).SingleOrDefaultAsync(a => a.Id == activityId, cancellationToken);
 
-    async Task<HashSet<Guid>> ManagedOrganizationIdsAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
+    /// <summary>
+    /// The activities the caller runs, as a query: hosted by an organisation they administer, or in
+    /// the unit subtree they administer. The one place this rule is written.
+    /// </summary>
+    internal async Task<IQueryable<Activity>> ManagedQueryAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
-        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        var scopePath = (await UnitScope.ForAsync(principal, db, cancellationToken))?.RootPath;
         var userId = users.GetUserId(principal);
-        return (await db.Organizations.Where(o => o.Status == OrganizationStatus.Approved
-                && ((scope != null && o.Unit!.Path.StartsWith(scope.RootPath)) || o.Admins.Any(a => a.UserId == userId)))
-            .Select(o => o.Id).ToListAsync(cancellationToken)).ToHashSet();
+        return db.Activities.Where(a => (scopePath != null && a.Unit!.Path.StartsWith(scopePath))
+            || db.OrganizationAdmins.Any(o => o.OrganizationId == a.HostOrganizationId && o.UserId == userId));
     }
 
     List<ActivitySession> CheckSessions(FieldErrors errors, SessionRequest[]? requests)

@@ -19,27 +19,12 @@ public static class DatabaseSetup
             return options ?? throw new InvalidOperationException(error);
         });
         services.AddDbContext<SqliteAppDbContext>((sp, db) => db.UseSqlite(sp.GetRequiredService<DatabaseOptions>().ConnectionString));
-        services.AddDbContext<PostgresAppDbContext>((sp, db) => db.UseNpgsql(WithPreparedStatements(sp.GetRequiredService<DatabaseOptions>().ConnectionString)));
+        services.AddDbContext<PostgresAppDbContext>((sp, db) => db.UseNpgsql(sp.GetRequiredService<DatabaseOptions>().ConnectionString));
         services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<DatabaseOptions>().Provider == DatabaseProvider.Postgres
             ? sp.GetRequiredService<PostgresAppDbContext>()
             : sp.GetRequiredService<SqliteAppDbContext>());
         services.AddHealthChecks().AddDbContextCheck<AppDbContext>("database");
         return services;
-    }
-
-    /// <summary>
-    /// Lets Npgsql prepare the statements a connection runs again and again, unless the connection
-    /// string says otherwise: PostgreSQL then plans each of them once per connection instead of on
-    /// every call (measured: +40% sign-ups per second under a storm, docs/performance.md).
-    /// </summary>
-    static string WithPreparedStatements(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
-        {
-            builder.MaxAutoPrepare = 64;
-        }
-        return builder.ConnectionString;
     }
 
     /// <summary>

@@ -257,7 +257,7 @@ public sealed class HourUseCases(
     public async Task<(List<PendingConfirmation> Sessions, List<OpenCorrectionRequest> Requests)> PendingAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var visible = await ManagedActivities(principal, cancellationToken);
+        var visible = (await activities.ManagedQueryAsync(principal, cancellationToken)).Select(a => a.Id);
         var rows = await db.ActivitySessions.AsNoTracking()
             .Where(s => visible.Contains(s.ActivityId) && s.EndsAtUtc < now
                 && db.SignUps.Any(u => u.SessionId == s.Id && u.Status == SignUpStatus.Accepted && u.CheckedInAtUtc != null && u.LedgerEntryId == null))
@@ -321,17 +321,6 @@ public sealed class HourUseCases(
 
     /// <summary>Entries that count: confirmations and corrections not later reversed.</summary>
     IQueryable<LedgerEntry> ActiveEntries() => db.LedgerEntries.Where(e => e.Kind != LedgerEntryKind.Reversal && !db.LedgerEntries.Any(r => r.ReversesEntryId == e.Id));
-
-    /// <summary>The ids of the activities the caller runs, as a subquery (a city administrator's list is every activity).</summary>
-    async Task<IQueryable<Guid>> ManagedActivities(ClaimsPrincipal principal, CancellationToken cancellationToken)
-    {
-        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
-        var userId = users.GetUserId(principal);
-        var scopePath = scope?.RootPath;
-        return db.Activities.Where(a => db.OrganizationAdmins.Any(o => o.OrganizationId == a.HostOrganizationId && o.UserId == userId)
-                || (scopePath != null && a.Unit!.Path.StartsWith(scopePath)))
-            .Select(a => a.Id);
-    }
 
     IQueryable<OpenCorrectionRequest> OpenRequests(IQueryable<CorrectionRequest> requests) => requests.AsNoTracking().OrderBy(r => r.RequestedAtUtc)
         .Select(r => new OpenCorrectionRequest(r.Id, r.Session!.ActivityId, r.Session.Activity!.Title, r.SessionId, r.Volunteer!.Number, r.Volunteer.Name, r.Message, r.RequestedAtUtc));

@@ -22,6 +22,10 @@ public sealed class Outcome<T>
 
     public bool Succeeded => Errors is null && !IsNotFound;
 
+    /// <summary>What a page shows above its form: the field errors, or "not found" as an error of the given field.</summary>
+    public IReadOnlyDictionary<string, string[]>? ErrorsFor(string field, string notFoundMessage) =>
+        IsNotFound ? new Dictionary<string, string[]> { [field] = [notFoundMessage] } : Errors;
+
     public static Outcome<T> Ok(T value) => new(value, null, false);
 
     public static Outcome<T> NotFound() => new(default, null, true);

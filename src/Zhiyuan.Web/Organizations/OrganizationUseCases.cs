@@ -270,13 +270,16 @@ public sealed class OrganizationUseCases(
     }
 
     /// <summary>Approved organisations the caller may manage: their own, and every one in their unit subtree.</summary>
-    public async Task<List<OrganizationView>> ManagedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
+    public async Task<List<OrganizationView>> ManagedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default) =>
+        await Views((await ManagedQueryAsync(principal, cancellationToken)).OrderBy(o => o.Name)).ToListAsync(cancellationToken);
+
+    /// <summary>The same organisations as a query, for features that act on their behalf (hosting activities).</summary>
+    internal async Task<IQueryable<Organization>> ManagedQueryAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
         var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
         var userId = users.GetUserId(principal);
-        return await Views(db.Organizations.Where(o => o.Status == OrganizationStatus.Approved
-                && ((scope != null && o.Unit!.Path.StartsWith(scope.RootPath)) || o.Admins.Any(a => a.UserId == userId)))
-            .OrderBy(o => o.Name)).ToListAsync(cancellationToken);
+        return db.Organizations.Where(o => o.Status == OrganizationStatus.Approved
+            && ((scope != null && o.Unit!.Path.StartsWith(scope.RootPath)) || o.Admins.Any(a => a.UserId == userId)));
     }
 
     /// <summary>

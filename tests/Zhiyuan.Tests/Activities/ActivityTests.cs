@@ -11,9 +11,6 @@ namespace Zhiyuan.Tests.Activities;
 
 public sealed class ActivityTests : AppTest
 {
-    static DateTimeOffset InDays(int days, int hour = 9) =>
-        new DateTimeOffset(DateTime.SpecifyKind(DateTime.UtcNow.Add(China).Date.AddDays(days).AddHours(hour), DateTimeKind.Unspecified), China);
-
     [Fact]
     public async Task BadActivitiesAreRefusedFieldByFieldAndNothingIsSaved()
     {

@@ -12,6 +12,10 @@ public static class Scenario
 {
     public static readonly TimeSpan China = TimeSpan.FromHours(8);
 
+    /// <summary>The given hour, China time, so many days from today.</summary>
+    public static DateTimeOffset InDays(int days, int hour = 9) =>
+        new(DateTime.SpecifyKind(DateTime.UtcNow.Add(China).Date.AddDays(days).AddHours(hour), DateTimeKind.Unspecified), China);
+
     public static async Task<JsonElement> OkAsync(HttpResponseMessage response)
     {
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
