@@ -1,0 +1,54 @@
+namespace Zhiyuan.Web.Campaigns;
+
+/// <summary>
+/// The notice's statistics table (活动开展情况统计表) for one unit and one stretch of time: table 1
+/// (activities) and table 2 (媒体宣传情况), with their 合计 rows. Computed rows come from the
+/// platform's records; typed-in rows (<see cref="ActivityRow.IsTypedIn"/>) were entered by the unit
+/// for activities run outside the platform and stay marked as such in every view and export.
+/// </summary>
+public sealed record ReportTable(
+    string UnitName,
+    string Title,
+    DateOnly From,
+    DateOnly To,
+    IReadOnlyList<ActivityRow> Activities,
+    ActivityTotals ActivityTotal,
+    IReadOnlyList<MediaRow> Media,
+    MediaTotals MediaTotal,
+    string ContactName,
+    string ContactPhone);
+
+/// <summary>One row of table 1.</summary>
+/// <param name="Name">活动名称（含主办单位）: "activity title（host organisation）".</param>
+/// <param name="PersonTimes">参与志愿者人次: confirmed attendances, not people.</param>
+/// <param name="Organizations">参与志愿服务组织数量: host and co-organisers.</param>
+/// <param name="PopulationTypes">覆盖人群·类型: the types served, joined with 、 (other types explained in brackets).</param>
+/// <param name="PopulationPersonTimes">覆盖人群·服务人次.</param>
+/// <param name="Minutes">累计志愿服务时数, kept in whole minutes; shown as hours.</param>
+/// <param name="MoneyYuan">投入资金及物料（元）.</param>
+public sealed record ActivityRow(
+    string Name,
+    int PersonTimes,
+    int Organizations,
+    string PopulationTypes,
+    int PopulationPersonTimes,
+    int Minutes,
+    decimal MoneyYuan,
+    bool IsTypedIn);
+
+/// <param name="Organizations">Distinct organisations across the computed rows, plus what typed-in rows state (they cannot be told apart).</param>
+public sealed record ActivityTotals(int PersonTimes, int Organizations, int PopulationPersonTimes, int Minutes, decimal MoneyYuan);
+
+/// <summary>One row of table 2.</summary>
+/// <param name="Links">网页或微信链接: the links themselves.</param>
+/// <param name="Reads">网页或微信阅读数（条/次）.</param>
+public sealed record MediaRow(string Name, int PrintReports, int WebsiteReports, IReadOnlyList<string> Links, int Reads, bool IsTypedIn);
+
+/// <param name="Links">The number of links.</param>
+public sealed record MediaTotals(int PrintReports, int WebsiteReports, int Links, int Reads);
+
+public static class ReportFormat
+{
+    /// <summary>Hours as the form shows them: minutes / 60, at most two decimals.</summary>
+    public static string Hours(int minutes) => (minutes / 60m).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+}
