@@ -7,6 +7,7 @@ using Zhiyuan.Web;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Activities;
 using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.Campaigns;
 using Zhiyuan.Web.Components;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
@@ -26,6 +27,7 @@ builder.Services.AddAudit();
 builder.Services.AddVolunteers();
 builder.Services.AddOrganizations();
 builder.Services.AddActivities();
+builder.Services.AddCampaigns(builder.Configuration);
 builder.Services.AddAppOpenApi();
 builder.Services.AddRazorComponents();
 builder.Services.AddCascadingAuthenticationState();
@@ -43,6 +45,7 @@ try
     if (startupError is null)
     {
         await ZhaoqingUnits.SeedAsync(app.Services);
+        await DemoCampaign.SeedAsync(app.Services);
         startupError = await AdminSeed.EnsureAsync(app.Services, Console.Out);
         app.Services.GetRequiredService<PersonalData>();
     }
@@ -81,6 +84,7 @@ app.MapAuditApi();
 app.MapVolunteersApi();
 app.MapOrganizationsApi();
 app.MapActivitiesApi();
+app.MapCampaignsApi();
 app.MapRazorComponents<App>();
 
 await app.RunAsync();

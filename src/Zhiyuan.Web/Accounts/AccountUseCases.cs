@@ -10,7 +10,8 @@ namespace Zhiyuan.Web.Accounts;
 
 public sealed record SignInRequest(string? UserName, string? Password);
 
-public sealed record CreateAccountRequest(string? UserName, string? DisplayName, string? Password, string? Role, string? UnitCode);
+/// <param name="Email">Where report reminders and receipts go (optional).</param>
+public sealed record CreateAccountRequest(string? UserName, string? DisplayName, string? Password, string? Role, string? UnitCode, string? Email = null);
 
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
 
@@ -137,6 +138,11 @@ public sealed partial class AccountUseCases(
         {
             errors.Add("password", text["Validation.Required", text["Accounts.Field.Password"]]);
         }
+        var email = string.IsNullOrWhiteSpace(request.Email) ? null : request.Email.Trim();
+        if (email is not null && (email.Length > 254 || !System.Net.Mail.MailAddress.TryCreate(email, out var parsed) || parsed.Address != email))
+        {
+            errors.Add("email", text["Accounts.Error.Email", email]);
+        }
         if (errors.Any)
         {
             return Outcome<AccountView>.Invalid(errors);
@@ -144,7 +150,7 @@ public sealed partial class AccountUseCases(
 
         // Identity saves the user and the role separately: one transaction keeps them together.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var user = new AppUser { UserName = userName, DisplayName = displayName, UnitId = unit!.Id };
+        var user = new AppUser { UserName = userName, DisplayName = displayName, UnitId = unit!.Id, Email = email };
         var created = await users.CreateAsync(user, request.Password!);
         if (!created.Succeeded)
         {

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Activities;
 using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.Campaigns;
 using Zhiyuan.Web.Hours;
 using Zhiyuan.Web.Infrastructure;
 using Zhiyuan.Web.Organizations;
@@ -56,6 +57,22 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
 
     public DbSet<CorrectionRequest> CorrectionRequests => Set<CorrectionRequest>();
+
+    public DbSet<Campaign> Campaigns => Set<Campaign>();
+
+    public DbSet<CampaignPeriod> CampaignPeriods => Set<CampaignPeriod>();
+
+    public DbSet<CampaignUnit> CampaignUnits => Set<CampaignUnit>();
+
+    public DbSet<CampaignReport> CampaignReports => Set<CampaignReport>();
+
+    public DbSet<TypedInRow> TypedInRows => Set<TypedInRow>();
+
+    public DbSet<SummaryScreenshot> SummaryScreenshots => Set<SummaryScreenshot>();
+
+    public DbSet<CampaignNotice> CampaignNotices => Set<CampaignNotice>();
+
+    public DbSet<CampaignPackage> CampaignPackages => Set<CampaignPackage>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

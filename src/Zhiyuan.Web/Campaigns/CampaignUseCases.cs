@@ -1,0 +1,222 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Units;
+
+namespace Zhiyuan.Web.Campaigns;
+
+public sealed record CreateCampaignRequest(string? Name, string? Theme, DateOnly? StartDate, DateOnly? EndDate, DayOfWeek? DueDay, int? DueHour,
+    DateOnly? FinalDueDate, int? ReportingDepth, int? ReminderHoursBefore, string? ContactName, string? ContactPhone);
+
+public sealed record PeriodView(int Number, DateOnly StartDate, DateOnly EndDate, DateTime DueAtUtc);
+
+public sealed record CampaignView(Guid Id, string Name, string Theme, string RootUnitCode, string RootUnitName, DateOnly StartDate, DateOnly EndDate,
+    DayOfWeek DueDay, int DueHour, DateOnly FinalDueDate, DateTime FinalDueAtUtc, int ReportingDepth, int ReminderHoursBefore, string ContactName, string ContactPhone,
+    int ExpectedUnits, List<PeriodView> Periods)
+{
+    public string TableTitle => Name + "活动开展情况统计表";
+
+    /// <summary>The period (or 0 for the final summary) a China date falls in; the last period once the window is over.</summary>
+    public int PeriodOn(DateOnly day) => Periods.FirstOrDefault(p => p.StartDate <= day && day <= p.EndDate)?.Number ?? (day < StartDate ? 1 : Periods[^1].Number);
+}
+
+public sealed record CompletenessCell(int PeriodNumber, ReportStatus? Status, bool? OnTime, bool Overdue);
+
+public sealed record CompletenessRow(string UnitCode, string UnitName, int Depth, List<CompletenessCell> Cells);
+
+/// <param name="Expected">Units expected, waived ones left out.</param>
+public sealed record CompletenessRate(int PeriodNumber, int Expected, int Reported, int OnTime);
+
+public sealed record CompletenessView(Guid CampaignId, string UnitCode, string UnitName, List<PeriodView> Periods, List<CompletenessRow> Rows,
+    List<CompletenessRate> Rates, CompletenessRate Overall);
+
+/// <summary>Campaigns (C6): opening one with its periods and the snapshot of expected units; the completeness grid.</summary>
+public sealed class CampaignUseCases(AppDbContext db, AuditLog audit, IStringLocalizer<SharedResource> text, TimeProvider time)
+{
+    /// <summary>A city administrator opens a campaign run from their own unit; the units expected to report are fixed now.</summary>
+    public async Task<Outcome<CampaignView>> CreateAsync(ClaimsPrincipal principal, CreateCampaignRequest request, CancellationToken cancellationToken = default)
+    {
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        if (scope is null || !principal.IsInRole(Roles.CityAdmin))
+        {
+            return Outcome<CampaignView>.NotFound();
+        }
+        var errors = new FieldErrors();
+        var name = (request.Name ?? "").Trim();
+        if (name.Length is 0 or > Campaign.NameMaxLength)
+        {
+            errors.Add("name", name.Length == 0 ? text["Validation.Required", text["Campaigns.Field.Name"]] : text["Validation.TooLong", text["Campaigns.Field.Name"], Campaign.NameMaxLength]);
+        }
+        else if (await db.Campaigns.AnyAsync(c => c.Name == name, cancellationToken))
+        {
+            errors.Add("name", text["Campaigns.Error.NameTaken", name]);
+        }
+        var theme = (request.Theme ?? "").Trim();
+        if (theme.Length > Campaign.NameMaxLength)
+        {
+            errors.Add("theme", text["Validation.TooLong", text["Campaigns.Field.Theme"], Campaign.NameMaxLength]);
+        }
+        if (request.StartDate is null)
+        {
+            errors.Add("startDate", text["Validation.Required", text["Campaigns.Field.StartDate"]]);
+        }
+        if (request.EndDate is null)
+        {
+            errors.Add("endDate", text["Validation.Required", text["Campaigns.Field.EndDate"]]);
+        }
+        else if (request.StartDate is { } s && (request.EndDate < s || request.EndDate > s.AddDays(366)))
+        {
+            errors.Add("endDate", text["Campaigns.Error.Window"]);
+        }
+        var finalDue = request.FinalDueDate ?? request.EndDate?.AddDays(3);
+        if (request.EndDate is { } e && finalDue <= e)
+        {
+            errors.Add("finalDueDate", text["Campaigns.Error.FinalDue"]);
+        }
+        var dueHour = request.DueHour ?? 0;
+        if (dueHour is < 0 or > 23)
+        {
+            errors.Add("dueHour", text["Campaigns.Error.DueHour"]);
+        }
+        var depth = request.ReportingDepth ?? 1;
+        if (depth is < 0 or > 5)
+        {
+            errors.Add("reportingDepth", text["Campaigns.Error.Depth"]);
+        }
+        var reminderHours = request.ReminderHoursBefore ?? 24;
+        if (reminderHours is < 1 or > 168)
+        {
+            errors.Add("reminderHoursBefore", text["Campaigns.Error.ReminderHours"]);
+        }
+        var contactName = (request.ContactName ?? "").Trim();
+        var contactPhone = (request.ContactPhone ?? "").Trim();
+        if (contactName.Length > Campaign.ContactMaxLength || contactPhone.Length > Campaign.ContactMaxLength)
+        {
+            errors.Add("contactName", text["Validation.TooLong", text["Campaigns.Field.Contact"], Campaign.ContactMaxLength]);
+        }
+        if (errors.Any)
+        {
+            return Outcome<CampaignView>.Invalid(errors);
+        }
+        var campaign = await OpenAsync(scope.RootId, name, theme, request.StartDate!.Value, request.EndDate!.Value, request.DueDay ?? DayOfWeek.Friday, dueHour,
+            finalDue!.Value, depth, reminderHours, contactName, contactPhone, audit.ActorName, cancellationToken);
+        audit.Add("campaign.open", scope.RootId, name, $"{campaign.StartDate:yyyy-MM-dd}…{campaign.EndDate:yyyy-MM-dd}, {campaign.Periods.Count} periods, {campaign.Units.Count} units");
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<CampaignView>.Ok((await GetAsync(campaign.Id, cancellationToken))!);
+    }
+
+    /// <summary>Builds the campaign with its periods and the snapshot of expected units; the caller saves it.</summary>
+    internal async Task<Campaign> OpenAsync(Guid rootUnitId, string name, string theme, DateOnly start, DateOnly end, DayOfWeek dueDay, int dueHour, DateOnly finalDue,
+        int depth, int reminderHours, string contactName, string contactPhone, string openedBy, CancellationToken cancellationToken)
+    {
+        var root = await db.Units.AsNoTracking().SingleAsync(u => u.Id == rootUnitId, cancellationToken);
+        var units = await db.Units.AsNoTracking()
+            .Where(u => u.Path.StartsWith(root.Path) && u.IsActive && u.Depth <= root.Depth + depth)
+            .OrderBy(u => u.Depth).ThenBy(u => u.SortOrder).ThenBy(u => u.Code)
+            .ToListAsync(cancellationToken);
+        var campaign = new Campaign
+        {
+            Name = name,
+            Theme = theme,
+            RootUnitId = root.Id,
+            StartDate = start,
+            EndDate = end,
+            DueDay = dueDay,
+            DueHour = dueHour,
+            FinalDueDate = finalDue,
+            ReportingDepth = depth,
+            ReminderHoursBefore = reminderHours,
+            ContactName = contactName,
+            ContactPhone = contactPhone,
+            OpenedAtUtc = time.GetUtcNow().UtcDateTime,
+            OpenedBy = openedBy,
+            Periods = CampaignCalendar.Periods(start, end, dueDay, dueHour, finalDue),
+        };
+        campaign.Units = units.Select((u, i) => new CampaignUnit
+        {
+            UnitId = u.Id,
+            ParentUnitId = u.Id == root.Id ? null : u.ParentId,
+            Code = u.Code,
+            Name = u.Name,
+            Type = u.Type,
+            Path = u.Path,
+            SortOrder = i,
+        }).ToList();
+        db.Campaigns.Add(campaign);
+        return campaign;
+    }
+
+    public Task<List<CampaignView>> ListAsync(CancellationToken cancellationToken = default) =>
+        Views(db.Campaigns.OrderByDescending(c => c.StartDate)).ToListAsync(cancellationToken);
+
+    public Task<CampaignView?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
+        Views(db.Campaigns.Where(c => c.Id == id)).SingleOrDefaultAsync(cancellationToken);
+
+    static IQueryable<CampaignView> Views(IQueryable<Campaign> campaigns) => campaigns.AsNoTracking().Select(c => new CampaignView(
+        c.Id, c.Name, c.Theme, c.RootUnit!.Code, c.RootUnit.Name, c.StartDate, c.EndDate, c.DueDay, c.DueHour, c.FinalDueDate,
+        CampaignCalendar.DueAtUtc(c.FinalDueDate, c.DueHour), c.ReportingDepth, c.ReminderHoursBefore, c.ContactName, c.ContactPhone, c.Units.Count,
+        c.Periods.OrderBy(p => p.Number).Select(p => new PeriodView(p.Number, p.StartDate, p.EndDate, p.DueAtUtc)).ToList()));
+
+    /// <summary>
+    /// The units × periods grid for a unit's part of the snapshot (the caller's own unit when no code
+    /// is given), with reporting and on-time rates; the last column is the final summary (period 0).
+    /// </summary>
+    public async Task<Outcome<CompletenessView>> CompletenessAsync(ClaimsPrincipal principal, Guid campaignId, string? unitCode, CancellationToken cancellationToken = default)
+    {
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        var campaign = await GetAsync(campaignId, cancellationToken);
+        if (scope is null || campaign is null)
+        {
+            return Outcome<CompletenessView>.NotFound();
+        }
+        var top = await ExpectedUnitAsync(scope, campaignId, string.IsNullOrWhiteSpace(unitCode) ? null : unitCode.Trim(), cancellationToken);
+        if (top is null)
+        {
+            return Outcome<CompletenessView>.NotFound();
+        }
+        var units = await db.CampaignUnits.AsNoTracking().Where(u => u.CampaignId == campaignId && u.Path.StartsWith(top.Path))
+            .OrderBy(u => u.SortOrder).ToListAsync(cancellationToken);
+        var reports = await db.CampaignReports.AsNoTracking()
+            .Where(r => r.CampaignId == campaignId && db.CampaignUnits.Any(u => u.CampaignId == campaignId && u.UnitId == r.UnitId && u.Path.StartsWith(top.Path)))
+            .Select(r => new { r.UnitId, r.PeriodNumber, r.Status, r.FirstSubmittedAtUtc })
+            .ToListAsync(cancellationToken);
+        var byCell = reports.ToDictionary(r => (r.UnitId, r.PeriodNumber));
+        var now = time.GetUtcNow().UtcDateTime;
+        var columns = campaign.Periods.Select(p => (p.Number, p.DueAtUtc)).Append((Number: 0, DueAtUtc: campaign.FinalDueAtUtc)).ToList();
+        var rows = units.Select(u => new CompletenessRow(u.Code, u.Name, u.Path.Count(c => c == '/') - top.Path.Count(c => c == '/'),
+            columns.Select(column =>
+            {
+                byCell.TryGetValue((u.UnitId, column.Number), out var r);
+                var onTime = r?.FirstSubmittedAtUtc is { } first ? first <= column.DueAtUtc : (bool?)null;
+                return new CompletenessCell(column.Number, r?.Status, onTime, r?.FirstSubmittedAtUtc is null && r?.Status != ReportStatus.Waived && now > column.DueAtUtc);
+            }).ToList())).ToList();
+        var rates = columns.Select(column =>
+        {
+            var cells = rows.Select(r => r.Cells.Single(c => c.PeriodNumber == column.Number)).Where(c => c.Status != ReportStatus.Waived).ToList();
+            return new CompletenessRate(column.Number, cells.Count, cells.Count(c => c.OnTime is not null), cells.Count(c => c.OnTime == true));
+        }).ToList();
+        var overall = new CompletenessRate(-1, rates.Sum(r => r.Expected), rates.Sum(r => r.Reported), rates.Sum(r => r.OnTime));
+        return Outcome<CompletenessView>.Ok(new CompletenessView(campaignId, top.Code, top.Name, campaign.Periods, rows, rates, overall));
+    }
+
+    /// <summary>The caller's own place in the campaign: the first expected unit in their subtree (their own unit, or the root when they are above it).</summary>
+    public async Task<CampaignUnit?> MyUnitAsync(ClaimsPrincipal principal, Guid campaignId, CancellationToken cancellationToken = default) =>
+        await UnitScope.ForAsync(principal, db, cancellationToken) is { } scope ? await ExpectedUnitAsync(scope, campaignId, null, cancellationToken) : null;
+
+    /// <summary>
+    /// An expected unit of the campaign that the caller administers (by code; by default their own
+    /// unit, or the campaign's root when they are above it). Null when it is not expected or not theirs.
+    /// </summary>
+    internal async Task<CampaignUnit?> ExpectedUnitAsync(UnitScope scope, Guid campaignId, string? unitCode, CancellationToken cancellationToken)
+    {
+        var expected = db.CampaignUnits.AsNoTracking().Where(u => u.CampaignId == campaignId
+            && db.Units.Any(live => live.Id == u.UnitId && live.Path.StartsWith(scope.RootPath)));
+        return unitCode is null
+            ? await expected.OrderBy(u => u.SortOrder).FirstOrDefaultAsync(cancellationToken)
+            : await expected.SingleOrDefaultAsync(u => u.Code == unitCode, cancellationToken);
+    }
+}

@@ -1,0 +1,206 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Localization;
+using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Infrastructure;
+
+namespace Zhiyuan.Web.Campaigns;
+
+public static class CampaignsApi
+{
+    public const string XlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    const long MaxUploadBytes = 5 * 1024 * 1024;
+
+    public static IServiceCollection AddCampaigns(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<MailOptions>().Bind(configuration.GetSection("Mail"));
+        return services
+            .AddScoped<CampaignUseCases>()
+            .AddScoped<ReportUseCases>()
+            .AddScoped<ReportCalculator>()
+            .AddScoped<ReportNotices>()
+            .AddScoped<CampaignDashboard>()
+            .AddScoped<CampaignPackages>()
+            .AddSingleton<MailSender>()
+            .AddHostedService<ReportNoticeService>();
+    }
+
+    public static IEndpointRouteBuilder MapCampaignsApi(this IEndpointRouteBuilder app)
+    {
+        var campaigns = app.MapGroup("/api/campaigns").WithTags("Campaign reports");
+        campaigns.MapGet("/", List).AllowAnonymous();
+        campaigns.MapGet("/{id:guid}", Get).AllowAnonymous();
+        campaigns.MapGet("/{id:guid}/dashboard", Dashboard).AllowAnonymous();
+        campaigns.MapPost("/", Create).RequireAuthorization(Policies.UnitAdministration);
+        campaigns.MapGet("/{id:guid}/completeness", Completeness).RequireAuthorization(Policies.UnitAdministration);
+        campaigns.MapPost("/{id:guid}/packages", CreatePackage).RequireAuthorization(Policies.UnitAdministration);
+        campaigns.MapGet("/{id:guid}/packages", Packages).RequireAuthorization(Policies.UnitAdministration);
+        campaigns.MapGet("/{id:guid}/packages/{packageId:guid}.zip", DownloadPackage).RequireAuthorization(Policies.UnitAdministration);
+
+        var reports = campaigns.MapGroup("/{id:guid}/reports/{unitCode}/{period:int}").RequireAuthorization(Policies.UnitAdministration);
+        reports.MapGet("/", GetReport);
+        reports.MapGet("/form.xlsx", Form);
+        reports.MapPost("/typed-in-rows", AddRows);
+        reports.MapDelete("/typed-in-rows/{rowId:guid}", DeleteRow);
+        reports.MapPost("/import", Import).DisableAntiforgery();
+        reports.MapPut("/summary", SaveSummary);
+        reports.MapPost("/screenshots", AddScreenshot).DisableAntiforgery();
+        reports.MapPost("/submit", Submit);
+        reports.MapPost("/return", Return);
+        reports.MapPost("/approve", Approve);
+        reports.MapPost("/waive", Waive);
+        reports.MapPost("/reopen", Reopen);
+        app.MapGet("/campaigns/screenshots/{id:guid}", Screenshot).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
+        // The report page's download link and upload form use the cookie.
+        app.MapGet("/campaigns/{id:guid}/reports/{unitCode}/{period:int}/form.xlsx", Form).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
+        app.MapPost("/campaigns/{id:guid}/reports/{unitCode}/{period:int}/import", ImportFromPage).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
+        app.MapPost("/campaigns/{id:guid}/reports/{unitCode}/{period:int}/screenshots", ScreenshotFromPage).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
+        app.MapGet("/campaigns/{id:guid}/packages/{packageId:guid}.zip", DownloadPackage).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
+        return app;
+    }
+
+    static async Task<Ok<List<CampaignView>>> List(CampaignUseCases campaigns, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await campaigns.ListAsync(cancellationToken));
+
+    static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> Get(Guid id, CampaignUseCases campaigns, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await campaigns.GetAsync(id, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.NotFound(text);
+
+    /// <summary>Opens a campaign run from the caller's unit (city administrators). Dates are China dates; dueDay e.g. "Friday"; dueHour 0–23 China time.</summary>
+    static async Task<Results<Ok<CampaignView>, ProblemHttpResult, ValidationProblem>> Create(CreateCampaignRequest request, ClaimsPrincipal user, CampaignUseCases campaigns,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await campaigns.CreateAsync(user, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Units × periods (period 0 is the final summary) for the caller's unit or a unit below it, with reporting and on-time rates.</summary>
+    static async Task<Results<Ok<CompletenessView>, ProblemHttpResult, ValidationProblem>> Completeness(Guid id, string? unitCode, ClaimsPrincipal user, CampaignUseCases campaigns,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await campaigns.CompletenessAsync(user, id, unitCode, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Aggregate figures for the campaign's dashboard: no personal data, open to everyone.</summary>
+    static async Task<Results<Ok<DashboardView>, ProblemHttpResult>> Dashboard(Guid id, CampaignDashboard dashboard, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await dashboard.GetAsync(id, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.NotFound(text);
+
+    /// <summary>One unit's report: period 1…n, or 0 for the final summary. The table is frozen once submitted; liveDifferences shows what changed since.</summary>
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> GetReport(Guid id, string unitCode, int period, ClaimsPrincipal user, ReportUseCases reports,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await reports.GetAsync(user, id, unitCode, period, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>The official form (.xlsx) exactly as the notice's attachment lays it out.</summary>
+    static async Task<IResult> Form(Guid id, string unitCode, int period, ClaimsPrincipal user, ReportUseCases reports, IStringLocalizer<SharedResource> text,
+        CancellationToken cancellationToken)
+    {
+        var table = await reports.TableAsync(user, id, unitCode, period, cancellationToken);
+        if (!table.Succeeded)
+        {
+            return table.IsNotFound ? Problems.NotFound(text) : Problems.Invalid(table.Errors!, text);
+        }
+        var file = new MemoryStream();
+        OfficialForm.Write(table.Value!, file);
+        var name = $"{table.Value!.UnitName}-{(period == 0 ? "总结" : $"第{period}期")}-统计表.xlsx";
+        return TypedResults.File(file.ToArray(), XlsxType, name);
+    }
+
+    /// <summary>Adds typed-in rows (activities run outside the platform): all or none.</summary>
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> AddRows(Guid id, string unitCode, int period, TypedInRowRequest[] rows, ClaimsPrincipal user,
+        ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await reports.AddTypedInRowsAsync(user, id, unitCode, period, rows, cancellationToken)).ToHttpResult(text);
+
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> DeleteRow(Guid id, string unitCode, int period, Guid rowId, ClaimsPrincipal user,
+        ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await reports.DeleteTypedInRowAsync(user, id, unitCode, period, rowId, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Imports a filled official form (.xlsx, field "file"): its rows become typed-in rows, or errors name each wrong cell and nothing is taken.</summary>
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> Import(Guid id, string unitCode, int period, IFormFile? file, ClaimsPrincipal user,
+        ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
+    {
+        if (file is null || file.Length == 0 || file.Length > MaxUploadBytes)
+        {
+            return Problems.Invalid(new Dictionary<string, string[]> { ["file"] = [text["Reports.Error.Upload", MaxUploadBytes / 1024 / 1024]] }, text);
+        }
+        await using var stream = new MemoryStream();
+        await file.CopyToAsync(stream, cancellationToken);
+        stream.Position = 0;
+        return (await reports.ImportAsync(user, id, unitCode, period, stream, file.FileName, cancellationToken)).ToHttpResult(text);
+    }
+
+    static async Task<IResult> ImportFromPage(Guid id, string unitCode, int period, IFormFile? file, ClaimsPrincipal user, ReportUseCases reports,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        BackToReport(id, unitCode, period, "import", await Import(id, unitCode, period, file, user, reports, text, cancellationToken), text);
+
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> SaveSummary(Guid id, string unitCode, int period, SummaryRequest request, ClaimsPrincipal user,
+        ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        period != 0 ? Problems.Invalid(new Dictionary<string, string[]> { ["period"] = [text["Reports.Error.SummaryOnly"]] }, text)
+            : (await reports.SaveSummaryAsync(user, id, unitCode, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>A screenshot for the final summary (field "screenshot"; JPEG, PNG or WebP).</summary>
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> AddScreenshot(Guid id, string unitCode, int period, IFormFile? screenshot, ClaimsPrincipal user,
+        ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
+    {
+        if (period != 0)
+        {
+            return Problems.Invalid(new Dictionary<string, string[]> { ["period"] = [text["Reports.Error.SummaryOnly"]] }, text);
+        }
+        if (screenshot is null || screenshot.Length == 0 || screenshot.Length > PhotoUpload.MaxBytes)
+        {
+            return Problems.Invalid(new Dictionary<string, string[]> { ["screenshot"] = [text["Photos.Error.TooLarge", PhotoUpload.MaxBytes / 1024 / 1024]] }, text);
+        }
+        using var buffer = new MemoryStream();
+        await screenshot.CopyToAsync(buffer, cancellationToken);
+        return (await reports.AddScreenshotAsync(user, id, unitCode, buffer.ToArray(), cancellationToken)).ToHttpResult(text);
+    }
+
+    static async Task<IResult> ScreenshotFromPage(Guid id, string unitCode, int period, IFormFile? screenshot, ClaimsPrincipal user, ReportUseCases reports,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        BackToReport(id, unitCode, period, "screenshot", await AddScreenshot(id, unitCode, period, screenshot, user, reports, text, cancellationToken), text);
+
+    static async Task<IResult> Screenshot(Guid id, ClaimsPrincipal user, ReportUseCases reports, CancellationToken cancellationToken) =>
+        await reports.ScreenshotAsync(user, id, cancellationToken) is { } shot ? Results.File(shot.Content, shot.ContentType) : Results.NotFound();
+
+    /// <summary>Freezes the computed figures and submits; contact name and phone are the form's 联系人 and 联系电话.</summary>
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> Submit(Guid id, string unitCode, int period, SubmitRequest request, ClaimsPrincipal user,
+        ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await reports.SubmitAsync(user, id, unitCode, period, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>The reviewer (an administrator above the unit) returns a submitted report with a comment.</summary>
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> Return(Guid id, string unitCode, int period, ReviewCommentRequest request, ClaimsPrincipal user,
+        ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await reports.ReturnAsync(user, id, unitCode, period, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Approves and locks a submitted report; its expected sub-units must be approved or waived first.</summary>
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> Approve(Guid id, string unitCode, int period, ReviewCommentRequest request, ClaimsPrincipal user,
+        ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await reports.ApproveAsync(user, id, unitCode, period, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Excuses a unit from a report, with the reason as comment.</summary>
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> Waive(Guid id, string unitCode, int period, ReviewCommentRequest request, ClaimsPrincipal user,
+        ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await reports.WaiveAsync(user, id, unitCode, period, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>City administrators reopen an approved or waived report; it goes back to the unit as returned.</summary>
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> Reopen(Guid id, string unitCode, int period, ReviewCommentRequest request, ClaimsPrincipal user,
+        ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await reports.ReopenAsync(user, id, unitCode, period, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Freezes the city's package for the province: the final summaries and tables, with the SHA-256 of the file.</summary>
+    static async Task<Results<Ok<PackageView>, ProblemHttpResult, ValidationProblem>> CreatePackage(Guid id, ClaimsPrincipal user, CampaignPackages packages,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await packages.CreateAsync(user, id, cancellationToken)).ToHttpResult(text);
+
+    static async Task<Ok<List<PackageView>>> Packages(Guid id, ClaimsPrincipal user, CampaignPackages packages, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await packages.ListAsync(user, id, cancellationToken));
+
+    static async Task<IResult> DownloadPackage(Guid id, Guid packageId, ClaimsPrincipal user, CampaignPackages packages, CancellationToken cancellationToken) =>
+        await packages.GetAsync(user, id, packageId, cancellationToken) is { } package
+            ? Results.File(package.Content, "application/zip", $"campaign-package-{package.ContentHash[..12]}.zip")
+            : Results.NotFound();
+
+    static IResult BackToReport<T>(Guid id, string unitCode, int period, string what, Results<Ok<T>, ProblemHttpResult, ValidationProblem> result, IStringLocalizer text)
+    {
+        var message = result.Result switch
+        {
+            Ok<T> => "ok",
+            ValidationProblem invalid => string.Join("\n", invalid.ProblemDetails.Errors.Values.SelectMany(v => v)),
+            _ => text["Problem.NotFound"].Value,
+        };
+        return Results.LocalRedirect($"/campaigns/{id}/reports/{Uri.EscapeDataString(unitCode)}/{period}?{what}={Uri.EscapeDataString(message)}#{what}");
+    }
+}
