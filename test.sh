@@ -2,6 +2,8 @@
 # Runs every test: the HTTP and unit tests on SQLite and on PostgreSQL, then the browser journeys
 # in Chromium. Installs what the tests need when it is missing and it can (Debian, as root or with
 # sudo); otherwise says what to install. With CI=true a missing browser or database fails the run.
+# LibreOffice (soffice) checks that exported spreadsheets (the official statistics form) open and
+# print; with CI=true that test fails when LibreOffice is missing.
 # Ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -17,6 +19,7 @@ missing_packages() {
   [ -x /usr/bin/chromium ] || need+=(chromium)
   dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || need+=(fonts-wqy-zenhei)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+  command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
   echo "${need[@]:-}"
 }
 
@@ -38,7 +41,7 @@ if [ -n "$need" ]; then
   if [ -n "$need" ]; then
     say "Missing: $need. Install with: sudo apt-get install -y $need"
     if [ "$ci" = true ]; then
-      say "CI=true: the browser tests and PostgreSQL tests cannot be skipped."
+      say "CI=true: the browser, PostgreSQL and LibreOffice tests cannot be skipped."
       echo "0 passed, 1 failed"
       exit 1
     fi
