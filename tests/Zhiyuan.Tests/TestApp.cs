@@ -100,6 +100,9 @@ public class TestApp : WebApplicationFactory<Program>
 
     public TestDatabase Database { get; }
 
+    /// <summary>Configuration a test adds before the app starts (mail server, demo data …).</summary>
+    public Dictionary<string, string> Settings { get; } = [];
+
     /// <summary>The app's clock: real time, moved on by tests that need a session to start or a deadline to pass.</summary>
     public TestClock Clock { get; } = new();
 
@@ -108,6 +111,10 @@ public class TestApp : WebApplicationFactory<Program>
         builder.UseSetting("Database:Provider", TestDatabase.Provider.ToString());
         builder.UseSetting("Database:ConnectionString", Database.ConnectionString);
         builder.UseSetting("Admin:Password", AdminPassword);
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
         builder.ConfigureServices(services =>
         {
             services.AddSingleton<IStartupFilter>(new RecordResponses(Responses));
