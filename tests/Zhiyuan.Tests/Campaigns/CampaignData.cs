@@ -25,12 +25,12 @@ public sealed class CampaignData
     public Guid OrgC { get; private set; }
 
     /// <summary>Opens the campaign (March 2019, weekly, due Friday 00:00, two levels expected) as the city administrator.</summary>
-    public static async Task<Guid> OpenAsync(HttpClient city, string name = Name, int depth = 2)
+    public static async Task<Guid> OpenAsync(HttpClient city, string name = Name, int depth = 2, int year = 2019)
     {
         var campaign = await OkAsync(await city.PostAsJsonAsync("/api/campaigns", new
         {
-            name, theme = "志愿肇庆 美好生活", startDate = "2019-03-01", endDate = "2019-03-31", dueDay = "Friday", dueHour = 0,
-            finalDueDate = "2019-04-03", reportingDepth = depth, contactName = "曾繁智", contactPhone = "0758-2323563",
+            name, theme = "志愿肇庆 美好生活", startDate = $"{year}-03-01", endDate = $"{year}-03-31", dueDay = "Friday", dueHour = 0,
+            finalDueDate = $"{year}-04-03", reportingDepth = depth, contactName = "曾繁智", contactPhone = "0758-2323563",
         }));
         return campaign.GetProperty("id").GetGuid();
     }
