@@ -43,13 +43,13 @@ public sealed class CampaignData
     /// Act2 敬老院探访 by B (鼎湖): 5 and 6 March 09:00–12:00 — v1 at both (180 each), v3 on the 5th,
     /// first credited 120 minutes, then corrected to 150. Act3 社区普法 by C with A: 4 March 14:00–16:00, v2 120 minutes.
     /// </summary>
-    public static async Task<CampaignData> CreateAsync(TestApp app)
+    public static async Task<CampaignData> CreateAsync(TestApp app, int depth = 2)
     {
         using var city = await app.ApiClientAsync();
         await OkAsync(await city.PostAsJsonAsync("/api/units/441202/children", new { code = Town, name = "城东街道", type = "Town" }));
         var data = new CampaignData
         {
-            CampaignId = await OpenAsync(city),
+            CampaignId = await OpenAsync(city, depth: depth),
             OrgA = await OrganizationAsync(city, "端州区青年志愿者协会", "441202"),
             OrgB = await OrganizationAsync(city, "鼎湖区义工联", "441203"),
             OrgC = await OrganizationAsync(city, "城东街道志愿服务队", Town),
