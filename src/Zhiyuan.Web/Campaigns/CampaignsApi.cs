@@ -193,12 +193,16 @@ public static class CampaignsApi
             ? Results.File(package.Content, "application/zip", $"campaign-package-{package.ContentHash[..12]}.zip")
             : Results.NotFound();
 
+    static string Shorten(List<string> errors, IStringLocalizer text) =>
+        string.Join("\n", errors.Take(20)) + (errors.Count > 20 ? "\n" + text["Reports.MoreErrors", errors.Count - 20] : "");
+
     static IResult BackToReport<T>(Guid id, string unitCode, int period, string what, Results<Ok<T>, ProblemHttpResult, ValidationProblem> result, IStringLocalizer text)
     {
         var message = result.Result switch
         {
             Ok<T> => "ok",
-            ValidationProblem invalid => string.Join("\n", invalid.ProblemDetails.Errors.Values.SelectMany(v => v)),
+            // At most 20 cell errors travel in the address; the count of the rest is said.
+            ValidationProblem invalid => Shorten(invalid.ProblemDetails.Errors.Values.SelectMany(v => v).ToList(), text),
             _ => text["Problem.NotFound"].Value,
         };
         return Results.LocalRedirect($"/campaigns/{id}/reports/{Uri.EscapeDataString(unitCode)}/{period}?{what}={Uri.EscapeDataString(message)}#{what}");

@@ -27,7 +27,8 @@ public sealed class SpreadsheetException(string reasonKey, params object[] argum
 /// </summary>
 public static class SpreadsheetReader
 {
-    public const int MaxCellLength = 500;
+    /// <summary>The longest cell any import takes: the official form's links cell (several long WeChat links).</summary>
+    public const int MaxCellLength = 4000;
     const long MaxInflatedBytes = 400L * 1024 * 1024;
 
     public static IEnumerable<SpreadsheetRow> Read(Stream file, string fileName, int maxRows)
