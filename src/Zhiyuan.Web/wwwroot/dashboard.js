@@ -12,6 +12,10 @@
     charts.push(c);
   }
   var hours = function (f) { return Math.round(f.hours * 10) / 10; };
+  // Empty slices only crowd the labels.
+  var slices = function (figures) {
+    return figures.filter(function (f) { return f.hours > 0; }).map(function (f) { return { name: f.label, value: hours(f) }; });
+  };
   chart('chart-weeks', {
     legend: { data: [data.labels.hours, data.labels.personTimes] },
     xAxis: { type: 'category', data: data.weeks.map(function (w) { return w.label; }) },
@@ -23,16 +27,16 @@
   });
   chart('chart-lines', {
     tooltip: { trigger: 'item' },
-    series: [{ type: 'pie', radius: ['35%', '65%'], data: data.lines.map(function (f) { return { name: f.label, value: hours(f) }; }) }]
+    series: [{ type: 'pie', radius: ['35%', '65%'], data: slices(data.lines) }]
   });
   chart('chart-units', {
-    xAxis: { type: 'value', name: data.labels.hours },
+    xAxis: { type: 'value' },
     yAxis: { type: 'category', inverse: true, axisLabel: { interval: 0 }, data: data.units.map(function (f) { return f.label; }) },
     series: [{ name: data.labels.hours, type: 'bar', data: data.units.map(hours) }]
   });
   chart('chart-types', {
     tooltip: { trigger: 'item' },
-    series: [{ type: 'pie', radius: '65%', data: data.types.map(function (f) { return { name: f.label, value: hours(f) }; }) }]
+    series: [{ type: 'pie', radius: '65%', data: slices(data.types) }]
   });
   chart('chart-rate', {
     xAxis: { type: 'category', data: data.weeks.map(function (w) { return w.label; }) },
