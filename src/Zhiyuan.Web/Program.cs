@@ -12,6 +12,7 @@ using Zhiyuan.Web.Components;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
 using Zhiyuan.Web.Organizations;
+using Zhiyuan.Web.Recognition;
 using Zhiyuan.Web.Units;
 using Zhiyuan.Web.Volunteers;
 
@@ -28,6 +29,7 @@ builder.Services.AddVolunteers();
 builder.Services.AddOrganizations();
 builder.Services.AddActivities();
 builder.Services.AddCampaigns(builder.Configuration);
+builder.Services.AddRecognition(builder.Configuration);
 builder.Services.AddAppOpenApi();
 builder.Services.AddRazorComponents();
 builder.Services.AddCascadingAuthenticationState();
@@ -48,6 +50,7 @@ try
         await DemoCampaign.SeedAsync(app.Services);
         startupError = await AdminSeed.EnsureAsync(app.Services, Console.Out);
         app.Services.GetRequiredService<PersonalData>();
+        _ = app.Services.GetRequiredService<IOptions<RecognitionOptions>>().Value;
     }
 }
 catch (OptionsValidationException invalid)
@@ -72,6 +75,7 @@ app.MapStaticAssets();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseUnitScopeCheck();
+app.UseRateLimiter();
 app.UseAntiforgery();
 
 app.MapOpenApi();
@@ -85,6 +89,7 @@ app.MapVolunteersApi();
 app.MapOrganizationsApi();
 app.MapActivitiesApi();
 app.MapCampaignsApi();
+app.MapRecognitionApi();
 app.MapRazorComponents<App>();
 
 await app.RunAsync();

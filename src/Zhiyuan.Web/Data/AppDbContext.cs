@@ -8,6 +8,7 @@ using Zhiyuan.Web.Campaigns;
 using Zhiyuan.Web.Hours;
 using Zhiyuan.Web.Infrastructure;
 using Zhiyuan.Web.Organizations;
+using Zhiyuan.Web.Recognition;
 using Zhiyuan.Web.Units;
 using Zhiyuan.Web.Volunteers;
 
@@ -73,6 +74,22 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<CampaignNotice> CampaignNotices => Set<CampaignNotice>();
 
     public DbSet<CampaignPackage> CampaignPackages => Set<CampaignPackage>();
+
+    public DbSet<StarAward> StarAwards => Set<StarAward>();
+
+    public DbSet<CommendationRound> CommendationRounds => Set<CommendationRound>();
+
+    public DbSet<Nomination> Nominations => Set<Nomination>();
+
+    public DbSet<StoryPhoto> StoryPhotos => Set<StoryPhoto>();
+
+    public DbSet<Objection> Objections => Set<Objection>();
+
+    public DbSet<IncentivePartner> IncentivePartners => Set<IncentivePartner>();
+
+    public DbSet<PartnerBenefit> PartnerBenefits => Set<PartnerBenefit>();
+
+    public DbSet<ServiceCertificate> ServiceCertificates => Set<ServiceCertificate>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

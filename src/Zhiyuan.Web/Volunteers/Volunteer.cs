@@ -129,6 +129,9 @@ public sealed class NumberCounter
 {
     public const string Volunteers = "volunteers";
 
+    /// <summary>Serials of service-record certificates.</summary>
+    public const string ServiceCertificates = "service-certificates";
+
     public required string Name { get; set; }
 
     /// <summary>The last number handed out.</summary>
@@ -143,6 +146,6 @@ sealed class NumberCounterConfiguration : IEntityTypeConfiguration<NumberCounter
     {
         counter.HasKey(c => c.Name);
         counter.Property(c => c.Name).HasMaxLength(50);
-        counter.HasData(new NumberCounter { Name = NumberCounter.Volunteers, Last = 0 });
+        counter.HasData(new NumberCounter { Name = NumberCounter.Volunteers, Last = 0 }, new NumberCounter { Name = NumberCounter.ServiceCertificates, Last = 0 });
     }
 }

@@ -1,0 +1,260 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
+using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Hours;
+using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Volunteers;
+
+namespace Zhiyuan.Web.Recognition;
+
+public sealed record EligibleVolunteer(string Number, string Name, string UnitName, int Minutes, int CurrentLevel, int EligibleLevel);
+
+public sealed record StarAwardView(Guid Id, string Number, string Name, string UnitName, int Level, int MinutesAtReview, RecognitionStatus Status,
+    DateTime NoticeEndsAtUtc, int OpenObjections, string? Reason, bool NoticeOver);
+
+/// <summary>A star that confirmed hours no longer reach after a correction: shown for review, never lowered by itself.</summary>
+public sealed record FlaggedStar(string Number, string Name, string UnitName, int Level, int Minutes, int LevelByHours);
+
+public sealed record ObjectionView(Guid Id, string Subject, string Text, string Contact, DateTime SubmittedAtUtc, ObjectionStatus Status, string? Answer);
+
+public sealed record StarOverview(List<EligibleVolunteer> Eligible, List<StarAwardView> Awards, List<FlaggedStar> Flagged, List<ObjectionView> Objections, int[] Thresholds);
+
+public sealed record StartNoticeRequest(string[]? Numbers);
+
+public sealed record DecisionRequest(string? Reason);
+
+public sealed record AnswerObjectionRequest(bool Uphold, string? Answer);
+
+/// <summary>
+/// Star levels (C5): volunteers whose confirmed hours reach a threshold are listed; the unit reviews;
+/// the award goes on public notice for at least five working days; after the notice it is awarded
+/// (and shown on the certificate), unless an upheld objection withdrew it; it can be revoked with a reason.
+/// </summary>
+public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<RecognitionOptions> options, IStringLocalizer<SharedResource> text, TimeProvider time)
+{
+    int[] Thresholds => options.Value.Thresholds;
+
+    /// <summary>Confirmed minutes per volunteer (reversals cancel what they reverse).</summary>
+    IQueryable<VolunteerMinutes> ConfirmedMinutes() =>
+        db.LedgerEntries.GroupBy(e => e.VolunteerId).Select(g => new VolunteerMinutes(g.Key, g.Sum(e => e.Minutes)));
+
+    sealed record VolunteerMinutes(Guid VolunteerId, int Minutes);
+
+    public async Task<StarOverview?> OverviewAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
+    {
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        if (scope is null)
+        {
+            return null;
+        }
+        var firstThreshold = Thresholds[0] * 60;
+        var reached = await (
+                from m in ConfirmedMinutes()
+                join v in db.Volunteers on m.VolunteerId equals v.Id
+                where m.Minutes >= firstThreshold && v.Unit!.Path.StartsWith(scope.RootPath)
+                select new { v.Id, v.Number, v.Name, UnitName = v.Unit!.Name, m.Minutes, v.StarLevel })
+            .AsNoTracking().ToListAsync(cancellationToken);
+        var ids = reached.Select(r => r.Id).ToList();
+        // A level already on notice, awarded or rejected is not offered again.
+        var decided = (await db.StarAwards.Where(a => ids.Contains(a.VolunteerId) && a.Status != RecognitionStatus.Withdrawn && a.Status != RecognitionStatus.Revoked)
+            .Select(a => new { a.VolunteerId, a.Level }).ToListAsync(cancellationToken)).ToHashSet();
+        var eligible = reached.Select(r => (Volunteer: r, Level: StarLevels.For(r.Minutes, Thresholds)))
+            .Where(x => x.Level > x.Volunteer.StarLevel && !decided.Contains(new { VolunteerId = x.Volunteer.Id, x.Level }))
+            .OrderByDescending(x => x.Volunteer.Minutes)
+            .Select(x => new EligibleVolunteer(x.Volunteer.Number, x.Volunteer.Name, x.Volunteer.UnitName, x.Volunteer.Minutes, x.Volunteer.StarLevel, x.Level))
+            .ToList();
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var awards = await (
+                from a in db.StarAwards
+                where a.Volunteer!.Unit!.Path.StartsWith(scope.RootPath) && (a.Status == RecognitionStatus.OnNotice || a.DecidedAtUtc > now.AddDays(-90))
+                orderby a.CreatedAtUtc descending
+                select new StarAwardView(a.Id, a.Volunteer!.Number, a.Volunteer.Name, a.Volunteer.Unit!.Name, a.Level, a.MinutesAtReview, a.Status, a.NoticeEndsAtUtc,
+                    db.Objections.Count(o => o.StarAwardId == a.Id && o.Status == ObjectionStatus.Open), a.Reason, a.NoticeEndsAtUtc <= now))
+            .AsNoTracking().ToListAsync(cancellationToken);
+
+        var starred = await (
+                from v in db.Volunteers
+                where v.StarLevel > 0 && v.Unit!.Path.StartsWith(scope.RootPath)
+                join m in ConfirmedMinutes() on v.Id equals m.VolunteerId into minutes
+                from m in minutes.DefaultIfEmpty()
+                select new { v.Number, v.Name, UnitName = v.Unit!.Name, v.StarLevel, Minutes = m == null ? 0 : m.Minutes })
+            .AsNoTracking().ToListAsync(cancellationToken);
+        var flagged = starred.Where(s => StarLevels.For(s.Minutes, Thresholds) < s.StarLevel)
+            .Select(s => new FlaggedStar(s.Number, s.Name, s.UnitName, s.StarLevel, s.Minutes, StarLevels.For(s.Minutes, Thresholds))).ToList();
+
+        var objections = await db.Objections.AsNoTracking()
+            .Where(o => db.StarAwards.Any(a => a.Id == o.StarAwardId && a.Volunteer!.Unit!.Path.StartsWith(scope.RootPath)))
+            .OrderByDescending(o => o.SubmittedAtUtc)
+            .Select(o => new ObjectionView(o.Id, db.StarAwards.Where(a => a.Id == o.StarAwardId).Select(a => a.Volunteer!.Name + " ★" + a.Level).First(),
+                o.Text, o.Contact, o.SubmittedAtUtc, o.Status, o.Answer))
+            .Take(200).ToListAsync(cancellationToken);
+        return new StarOverview(eligible, awards, flagged, objections, Thresholds);
+    }
+
+    /// <summary>The unit puts reviewed volunteers' next star on public notice.</summary>
+    public async Task<Outcome<StarOverview>> StartNoticeAsync(ClaimsPrincipal principal, StartNoticeRequest request, CancellationToken cancellationToken = default)
+    {
+        var overview = await OverviewAsync(principal, cancellationToken);
+        if (overview is null)
+        {
+            return Outcome<StarOverview>.NotFound();
+        }
+        var numbers = (request.Numbers ?? []).Select(n => n.Trim()).Where(n => n.Length > 0).Distinct().ToList();
+        if (numbers.Count == 0)
+        {
+            return Outcome<StarOverview>.Invalid("numbers", text["Stars.Error.NoneChosen"]);
+        }
+        var errors = new FieldErrors();
+        foreach (var number in numbers.Where(n => overview.Eligible.All(e => e.Number != n)))
+        {
+            errors.Add("numbers", text["Stars.Error.NotEligible", number]);
+        }
+        if (errors.Any)
+        {
+            return Outcome<StarOverview>.Invalid(errors);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var scope = (await UnitScope.ForAsync(principal, db, cancellationToken))!;
+        var volunteers = await db.Volunteers.Where(v => numbers.Contains(v.Number)).Select(v => new { v.Id, v.Number }).ToDictionaryAsync(v => v.Number, v => v.Id, cancellationToken);
+        foreach (var candidate in overview.Eligible.Where(e => numbers.Contains(e.Number)))
+        {
+            db.StarAwards.Add(new StarAward
+            {
+                VolunteerId = volunteers[candidate.Number], Level = candidate.EligibleLevel, MinutesAtReview = candidate.Minutes, UnitId = scope.RootId,
+                Status = RecognitionStatus.OnNotice, NoticeStartsAtUtc = now, NoticeEndsAtUtc = StarLevels.NoticeEndsAtUtc(now, options.Value.NoticeWorkingDays),
+                CreatedAtUtc = now, CreatedBy = audit.ActorName,
+            });
+            audit.Add("star.notice", scope.RootId, candidate.Number, $"★{candidate.EligibleLevel}, {HourUseCases.FormatHours(candidate.Minutes)} h");
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<StarOverview>.Ok((await OverviewAsync(principal, cancellationToken))!);
+    }
+
+    /// <summary>The unit decides not to put a volunteer's star on notice (the reason is kept).</summary>
+    public async Task<Outcome<StarOverview>> RejectAsync(ClaimsPrincipal principal, string number, DecisionRequest request, CancellationToken cancellationToken = default)
+    {
+        var overview = await OverviewAsync(principal, cancellationToken);
+        var candidate = overview?.Eligible.SingleOrDefault(e => e.Number == number);
+        if (candidate is null)
+        {
+            return Outcome<StarOverview>.NotFound();
+        }
+        if (ReasonOf(request.Reason) is not { } reason)
+        {
+            return Outcome<StarOverview>.Invalid("reason", text["Organizations.Error.Reason", StarAward.ReasonMaxLength]);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var scope = (await UnitScope.ForAsync(principal, db, cancellationToken))!;
+        db.StarAwards.Add(new StarAward
+        {
+            VolunteerId = await db.Volunteers.Where(v => v.Number == number).Select(v => v.Id).SingleAsync(cancellationToken), Level = candidate.EligibleLevel,
+            MinutesAtReview = candidate.Minutes, UnitId = scope.RootId, Status = RecognitionStatus.Rejected, NoticeStartsAtUtc = now, NoticeEndsAtUtc = now,
+            DecidedAtUtc = now, DecidedBy = audit.ActorName, Reason = reason, CreatedAtUtc = now, CreatedBy = audit.ActorName,
+        });
+        audit.Add("star.reject", scope.RootId, number, reason);
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<StarOverview>.Ok((await OverviewAsync(principal, cancellationToken))!);
+    }
+
+    /// <summary>After the notice, with no objection left open: the star is awarded and shows on the certificate.</summary>
+    public Task<Outcome<StarOverview>> AwardAsync(ClaimsPrincipal principal, Guid awardId, CancellationToken cancellationToken = default) =>
+        ChangeAsync(principal, awardId, RecognitionStatus.OnNotice, async (award, volunteer, now) =>
+        {
+            if (award.NoticeEndsAtUtc > now)
+            {
+                return text["Stars.Error.NoticeRunning", ChinaTime.Format(award.NoticeEndsAtUtc)];
+            }
+            if (await db.Objections.AnyAsync(o => o.StarAwardId == award.Id && o.Status == ObjectionStatus.Open, cancellationToken))
+            {
+                return text["Stars.Error.OpenObjections"];
+            }
+            award.Status = RecognitionStatus.Awarded;
+            volunteer.StarLevel = Math.Max(volunteer.StarLevel, award.Level);
+            audit.Add("star.award", award.UnitId, volunteer.Number, $"★{award.Level}");
+            return null;
+        }, cancellationToken);
+
+    /// <summary>Takes an awarded star back with a reason; the certificate shows the highest star still standing.</summary>
+    public Task<Outcome<StarOverview>> RevokeAsync(ClaimsPrincipal principal, Guid awardId, DecisionRequest request, CancellationToken cancellationToken = default)
+    {
+        var reason = ReasonOf(request.Reason);
+        return ChangeAsync(principal, awardId, RecognitionStatus.Awarded, async (award, volunteer, now) =>
+        {
+            if (reason is null)
+            {
+                return text["Organizations.Error.Reason", StarAward.ReasonMaxLength];
+            }
+            award.Status = RecognitionStatus.Revoked;
+            award.Reason = reason;
+            volunteer.StarLevel = await db.StarAwards.Where(a => a.VolunteerId == volunteer.Id && a.Id != award.Id && a.Status == RecognitionStatus.Awarded)
+                .MaxAsync(a => (int?)a.Level, cancellationToken) ?? 0;
+            audit.Add("star.revoke", award.UnitId, volunteer.Number, $"★{award.Level}: {reason}");
+            return null;
+        }, cancellationToken);
+    }
+
+    /// <summary>Answers an objection; upholding it withdraws the star from the notice.</summary>
+    public async Task<Outcome<StarOverview>> AnswerObjectionAsync(ClaimsPrincipal principal, Guid objectionId, AnswerObjectionRequest request, CancellationToken cancellationToken = default)
+    {
+        var objection = await db.Objections.SingleOrDefaultAsync(o => o.Id == objectionId && o.StarAwardId != null && o.Status == ObjectionStatus.Open, cancellationToken);
+        if (objection is null)
+        {
+            return Outcome<StarOverview>.NotFound();
+        }
+        var answer = ReasonOf(request.Answer);
+        return await ChangeAsync(principal, objection.StarAwardId!.Value, RecognitionStatus.OnNotice, (award, volunteer, now) =>
+        {
+            if (answer is null)
+            {
+                return Task.FromResult<string?>(text["Organizations.Error.Reason", StarAward.ReasonMaxLength]);
+            }
+            objection.Status = request.Uphold ? ObjectionStatus.Upheld : ObjectionStatus.Dismissed;
+            objection.Answer = answer;
+            objection.AnsweredAtUtc = now;
+            objection.AnsweredBy = audit.ActorName;
+            if (request.Uphold)
+            {
+                award.Status = RecognitionStatus.Withdrawn;
+                award.Reason = answer;
+            }
+            audit.Add("star.objection", award.UnitId, volunteer.Number, $"{objection.Status}: {answer}");
+            return Task.FromResult<string?>(null);
+        }, cancellationToken);
+    }
+
+    async Task<Outcome<StarOverview>> ChangeAsync(ClaimsPrincipal principal, Guid awardId, RecognitionStatus expected,
+        Func<StarAward, Volunteer, DateTime, Task<string?>> change, CancellationToken cancellationToken)
+    {
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        var award = scope is null ? null
+            : await db.StarAwards.Include(a => a.Volunteer).SingleOrDefaultAsync(a => a.Id == awardId && a.Volunteer!.Unit!.Path.StartsWith(scope.RootPath), cancellationToken);
+        if (award is null)
+        {
+            return Outcome<StarOverview>.NotFound();
+        }
+        if (award.Status != expected)
+        {
+            return Outcome<StarOverview>.Invalid("award", text["Stars.Error.State", text["Recognition.Status." + award.Status]]);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        if (await change(award, award.Volunteer!, now) is { } error)
+        {
+            return Outcome<StarOverview>.Invalid("award", error);
+        }
+        award.DecidedAtUtc = now;
+        award.DecidedBy = audit.ActorName;
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<StarOverview>.Ok((await OverviewAsync(principal, cancellationToken))!);
+    }
+
+    static string? ReasonOf(string? value)
+    {
+        var reason = (value ?? "").Trim();
+        return reason.Length is 0 or > StarAward.ReasonMaxLength ? null : reason;
+    }
+}
