@@ -40,9 +40,15 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
 
     /// <summary>Confirmed minutes per volunteer (reversals cancel what they reverse).</summary>
     IQueryable<VolunteerMinutes> ConfirmedMinutes() =>
-        db.LedgerEntries.GroupBy(e => e.VolunteerId).Select(g => new VolunteerMinutes(g.Key, g.Sum(e => e.Minutes)));
+        db.LedgerEntries.GroupBy(e => e.VolunteerId).Select(g => new VolunteerMinutes { VolunteerId = g.Key, Minutes = g.Sum(e => e.Minutes) });
 
-    sealed record VolunteerMinutes(Guid VolunteerId, int Minutes);
+    /// <summary>A class with settable members rather than a positional record, so that EF Core can join on it.</summary>
+    sealed class VolunteerMinutes
+    {
+        public Guid VolunteerId { get; init; }
+
+        public int Minutes { get; init; }
+    }
 
     public async Task<StarOverview?> OverviewAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
     {
