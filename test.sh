@@ -20,6 +20,8 @@ missing_packages() {
   dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || need+=(fonts-wqy-zenhei)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
   command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+  # The service-record certificate is printed to PDF by Chromium and turned into a PNG to be looked at.
+  command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
   echo "${need[@]:-}"
 }
 
