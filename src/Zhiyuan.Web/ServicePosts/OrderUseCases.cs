@@ -390,7 +390,7 @@ public sealed class OrderUseCases(
         order.AcceptedAtUtc = now;
         order.ActivityId = activity.Id;
         order.SessionId = session.Id;
-        db.OrderEvents.Add(Event(order, OrderStatus.Accepted, audit.ActorName, order.Organization!.Name, string.Join("、", volunteers.Select(v => v.Number)), now));
+        db.OrderEvents.Add(Event(order, OrderStatus.Accepted, audit.ActorName, order.Organization!.Name, text["Orders.VolunteersAssigned", volunteers.Count], now));
         audit.Add("order.accept", order.UnitId, menu.Title, $"{order.Organization.Name} · {volunteers.Count}");
         await db.SaveChangesAsync(cancellationToken);
         return Outcome<OrderView>.Ok((await ViewAsync(id, cancellationToken))!);
