@@ -74,7 +74,7 @@ public sealed class PatrolUseCases(
         var unit = await scope.Filter(db.Units).SingleOrDefaultAsync(u => u.Code == (request.UnitCode ?? "").Trim(), cancellationToken);
         if (unit is null)
         {
-            errors.Add("unitCode", text["Units.Error.ParentNotFound"]);
+            errors.Add("unitCode", text["Departments.Error.Unit"]);
         }
         if (name.Length > 0 && await db.Departments.AnyAsync(d => d.Name == name, cancellationToken))
         {
