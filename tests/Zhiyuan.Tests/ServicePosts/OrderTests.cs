@@ -180,6 +180,29 @@ public sealed class OrderTests : AppTest
     }
 
     [Fact]
+    public async Task ATimeSlotTakesNoMoreOrdersThanItsCapacityAndACancelledOrderFreesItsPlace()
+    {
+        using var city = await app.ApiClientAsync();
+        var host = await OrganizationAsync(city);
+        var past = new SlotRequest(InDays(-1, 9), InDays(-1, 11), 1);
+        await Pages.AssertFieldErrorAsync(await city.PostAsJsonAsync("/api/service-menus", new CreateMenuRequest(host, null, "法律咨询", "", Zhiyuan.Web.Volunteers.ServiceLines.SocialGovernance,
+            ServiceMode.Appointment, "441200", true, [past])), "slots[0].startsAt", "早于现在");
+        var menu = await OkAsync(await city.PostAsJsonAsync("/api/service-menus", new CreateMenuRequest(host, null, "法律咨询", "", Zhiyuan.Web.Volunteers.ServiceLines.SocialGovernance,
+            ServiceMode.Appointment, "441200", true, [new SlotRequest(InDays(3, 9), InDays(3, 11), 1)])));
+        var menuId = menu.GetProperty("id").GetGuid();
+        var slotId = menu.GetProperty("slots")[0].GetProperty("id").GetGuid();
+        using var citizen = app.CreateClient();
+        var first = await app.PlaceAsync(citizen, Order(menuId, Phone, address: "肇庆市四会市东城街道") with { SlotId = slotId });
+        await OkAsync(await citizen.PostAsJsonAsync("/api/orders/verification-codes", new { phone = "13702260002" }));
+        await Pages.AssertFieldErrorAsync(await citizen.PostAsJsonAsync("/api/orders", Order(menuId, "13702260002", app.CodeFor("13702260002")) with { SlotId = slotId }),
+            "slotId", "约满");
+        await OkAsync(await citizen.PostAsJsonAsync($"/api/orders/{first.GetProperty("id").GetGuid()}/citizen-cancellation?t={first.GetProperty("trackingToken").GetString()}", new { }));
+        var second = await OkAsync(await citizen.PostAsJsonAsync("/api/orders", Order(menuId, "13702260002", app.CodeFor("13702260002")) with { SlotId = slotId }));
+        var tracked = await OkAsync(await citizen.GetAsync($"/api/orders/{second.GetProperty("id").GetGuid()}/track?t={second.GetProperty("trackingToken").GetString()}"));
+        Assert.Equal(InDays(3, 9).UtcDateTime, tracked.GetProperty("preferredStartUtc").GetDateTime());
+    }
+
+    [Fact]
     public async Task TheCitizenOrdersOnThePageWithTheCodeAndFollowsItByTheLink()
     {
         using var city = await app.ApiClientAsync();
