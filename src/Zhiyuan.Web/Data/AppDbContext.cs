@@ -9,6 +9,8 @@ using Zhiyuan.Web.Hours;
 using Zhiyuan.Web.Infrastructure;
 using Zhiyuan.Web.Organizations;
 using Zhiyuan.Web.Recognition;
+using Zhiyuan.Web.Patrols;
+using Zhiyuan.Web.ServicePosts;
 using Zhiyuan.Web.Units;
 using Zhiyuan.Web.Volunteers;
 
@@ -90,6 +92,31 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<PartnerBenefit> PartnerBenefits => Set<PartnerBenefit>();
 
     public DbSet<ServiceCertificate> ServiceCertificates => Set<ServiceCertificate>();
+    public DbSet<ServicePost> ServicePosts => Set<ServicePost>();
+
+    public DbSet<ServiceMenu> ServiceMenus => Set<ServiceMenu>();
+
+    public DbSet<ServiceSlot> ServiceSlots => Set<ServiceSlot>();
+
+    public DbSet<CitizenOrder> CitizenOrders => Set<CitizenOrder>();
+
+    public DbSet<OrderEvent> OrderEvents => Set<OrderEvent>();
+
+    public DbSet<PhoneVerification> PhoneVerifications => Set<PhoneVerification>();
+
+    public DbSet<Department> Departments => Set<Department>();
+
+    public DbSet<DepartmentLiaison> DepartmentLiaisons => Set<DepartmentLiaison>();
+
+    public DbSet<PatrolTeam> PatrolTeams => Set<PatrolTeam>();
+
+    public DbSet<PatrolTeamMember> PatrolTeamMembers => Set<PatrolTeamMember>();
+
+    public DbSet<PatrolRound> PatrolRounds => Set<PatrolRound>();
+
+    public DbSet<Finding> Findings => Set<Finding>();
+
+    public DbSet<FindingPhoto> FindingPhotos => Set<FindingPhoto>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,0 +1,636 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
+using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Activities;
+using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Organizations;
+using Zhiyuan.Web.Units;
+using Zhiyuan.Web.Volunteers;
+
+namespace Zhiyuan.Web.ServicePosts;
+
+public sealed record SendCodeRequest(string? Phone);
+
+public sealed record CodeSentView(string PhoneMasked, DateTime ExpiresAtUtc);
+
+/// <summary>A citizen's order. Anonymous callers must give the code sent to <paramref name="Phone"/>.</summary>
+public sealed record PlaceOrderRequest(Guid? MenuId, Guid? SlotId, string? Name, string? Phone, string? Code, string? Address,
+    DateTimeOffset? PreferredStart, DateTimeOffset? PreferredEnd, string? Notes);
+
+public sealed record PlacedOrder(Guid Id, string TrackingToken, string TrackingLink);
+
+public sealed record OrderEventView(DateTime AtUtc, OrderStatus Status, string Stage, string Actor, string? OrganizationName, string? Reason);
+
+public sealed record OrderView(Guid Id, Guid MenuId, string MenuTitle, ServiceMode Mode, string UnitName, OrderStatus Status, string Stage,
+    string CitizenName, string PhoneMasked, string Address, DateTime PreferredStartUtc, DateTime PreferredEndUtc, string Notes,
+    Guid? OrganizationId, string? OrganizationName, string? RejectReason, string? CancelReason, int? Rating, string? RatingComment,
+    DateTime CreatedAtUtc, DateTime? DispatchedAtUtc, DateTime? AcceptedAtUtc, DateTime? CompletedAtUtc, Guid? ActivityId, Guid? SessionId,
+    List<string> AssignedVolunteers, List<OrderEventView> Events, bool Overdue);
+
+/// <summary>What the caller may do with an order they manage.</summary>
+public sealed record ManagedOrder(OrderView Order, bool CanDispatch, bool CanAnswer, List<(Guid Id, string Name)> Organizations);
+
+public sealed record DispatchRequest(Guid? OrganizationId);
+
+/// <summary>Accept (with the volunteers' numbers) or reject (with a reason).</summary>
+public sealed record AnswerOrderRequest(bool Accept, string? Reason, string[]? VolunteerNumbers);
+
+public sealed record CompleteOrderRequest(string[]? VolunteerNumbers);
+
+public sealed record CancelOrderRequest(string? Reason);
+
+public sealed record RateOrderRequest(int? Rating, string? Comment);
+
+public sealed record UnitOrderFigures(string UnitCode, string UnitName, int Orders, int Open, int Overdue, int Completed, int Cancelled,
+    double? HoursToDispatch, double? HoursToAccept, double? HoursToComplete, double? AverageRating);
+
+/// <summary>Citizen orders: 点单 → 派单 → 接单 → 评单, with re-dispatch, cancellation and the figures per unit.</summary>
+public sealed class OrderUseCases(
+    AppDbContext db,
+    AuditLog audit,
+    PersonalData personalData,
+    ICitizenCodeSender codes,
+    OrganizationUseCases organizations,
+    AssignedActivities assigned,
+    UserManager<AppUser> users,
+    IOptions<OrderOptions> options,
+    IStringLocalizer<SharedResource> text,
+    TimeProvider time)
+{
+    const string PhoneKind = "order-phone";
+    const string CodeKind = "order-code";
+    const string TrackingKind = "order-tracking";
+    public static readonly TimeSpan LongestService = TimeSpan.FromHours(12);
+    public const int BookAheadDays = 90;
+
+    OrderOptions Settings => options.Value;
+
+    public string Stage(OrderStatus status) =>
+        Settings.StageNames.TryGetValue(status.ToString(), out var name) && !string.IsNullOrWhiteSpace(name) ? name : text["OrderStatus." + status].Value;
+
+    /// <summary>Sends a one-time code, at most <see cref="OrderOptions.MaxCodesPerPhonePerHour"/> an hour to one number.</summary>
+    public async Task<Outcome<CodeSentView>> SendCodeAsync(SendCodeRequest request, CancellationToken cancellationToken = default)
+    {
+        var phone = (request.Phone ?? "").Trim();
+        if (!IdentityDocument.MobilePattern().IsMatch(phone))
+        {
+            return Outcome<CodeSentView>.Invalid("phone", text["Orders.Error.Phone"]);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var hash = personalData.Hash(PhoneKind, phone);
+        var hourAgo = now.AddHours(-1);
+        if (await db.PhoneVerifications.CountAsync(v => v.PhoneHash == hash && v.CreatedAtUtc > hourAgo, cancellationToken) >= Settings.MaxCodesPerPhonePerHour)
+        {
+            return Outcome<CodeSentView>.Invalid("phone", text["Orders.Error.TooManyCodes", Settings.MaxCodesPerPhonePerHour]);
+        }
+        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
+        var verification = new PhoneVerification
+        {
+            PhoneHash = hash, CodeHash = personalData.Hash(CodeKind, phone + ":" + code), CreatedAtUtc = now, ExpiresAtUtc = now.AddMinutes(Settings.CodeValidMinutes),
+        };
+        db.PhoneVerifications.Add(verification);
+        await db.SaveChangesAsync(cancellationToken);
+        await codes.SendAsync(phone, code, cancellationToken);
+        return Outcome<CodeSentView>.Ok(new CodeSentView(PersonalData.MaskPhone(phone), verification.ExpiresAtUtc));
+    }
+
+    /// <summary>点单: checks everything first, so a refused order leaves nothing behind (only a wrong code is counted).</summary>
+    public async Task<Outcome<PlacedOrder>> PlaceAsync(ClaimsPrincipal principal, PlaceOrderRequest request, CancellationToken cancellationToken = default)
+    {
+        var errors = new FieldErrors();
+        var now = time.GetUtcNow().UtcDateTime;
+        var menu = request.MenuId is { } menuId
+            ? await db.ServiceMenus.AsNoTracking().Include(m => m.AreaUnit).Include(m => m.HostOrganization).SingleOrDefaultAsync(m => m.Id == menuId && m.IsPublished, cancellationToken)
+            : null;
+        if (menu is null)
+        {
+            return Outcome<PlacedOrder>.Invalid("menuId", text["Orders.Error.Menu"]);
+        }
+        var name = Text.Required(errors, text, "name", request.Name, "Orders.Field.Name", 50);
+        var phone = (request.Phone ?? "").Trim();
+        var phoneHash = personalData.Hash(PhoneKind, phone);
+        if (!IdentityDocument.MobilePattern().IsMatch(phone))
+        {
+            errors.Add("phone", text["Orders.Error.Phone"]);
+        }
+        else if (await db.CitizenOrders.CountAsync(o => o.PhoneHash == phoneHash && o.CreatedAtUtc > now.AddDays(-1), cancellationToken) >= Settings.MaxOrdersPerPhonePerDay)
+        {
+            errors.Add("phone", text["Orders.Error.TooManyOrders", Settings.MaxOrdersPerPhonePerDay]);
+        }
+        var address = Text.Required(errors, text, "address", request.Address, "Orders.Field.Address", CitizenOrder.TextMaxLength);
+        if (address.Length > 0)
+        {
+            var problem = await CheckAddressAsync(address, menu.AreaUnit!, cancellationToken);
+            if (problem is not null)
+            {
+                errors.Add("address", problem);
+            }
+        }
+        var notes = Text.Optional(errors, text, "notes", request.Notes, "Orders.Field.Notes", CitizenOrder.TextMaxLength);
+        ServiceSlot? slot = null;
+        DateTime start = default, end = default;
+        if (request.SlotId is { } slotId)
+        {
+            slot = await db.ServiceSlots.AsNoTracking().SingleOrDefaultAsync(s => s.Id == slotId && s.MenuId == menu.Id, cancellationToken);
+            if (slot is null || slot.StartsAtUtc <= now)
+            {
+                errors.Add("slotId", text["Orders.Error.Slot"]);
+            }
+            else if (slot.Booked >= slot.Capacity)
+            {
+                errors.Add("slotId", text["Orders.Error.SlotFull"]);
+            }
+            else
+            {
+                (start, end) = (slot.StartsAtUtc, slot.EndsAtUtc);
+            }
+        }
+        else if (request.PreferredStart is not { } from || request.PreferredEnd is not { } to)
+        {
+            errors.Add("preferredStart", text["Validation.Required", text["Orders.Field.PreferredTime"]]);
+        }
+        else
+        {
+            (start, end) = (from.UtcDateTime, to.UtcDateTime);
+            if (end <= start)
+            {
+                errors.Add("preferredEnd", text["Activities.Error.EndBeforeStart"]);
+            }
+            else if (end - start > LongestService)
+            {
+                errors.Add("preferredEnd", text["Orders.Error.TooLong", (int)LongestService.TotalHours]);
+            }
+            if (start < now.AddHours(1))
+            {
+                errors.Add("preferredStart", text["Orders.Error.TooSoon"]);
+            }
+            else if (start > now.AddDays(BookAheadDays))
+            {
+                errors.Add("preferredStart", text["Orders.Error.TooFar", BookAheadDays]);
+            }
+        }
+        var userId = users.GetUserId(principal);
+        PhoneVerification? verification = null;
+        if (userId is null && !errors.Any)
+        {
+            // Anonymous orders need the code sent to the number; signed-in accounts are already known people.
+            verification = await db.PhoneVerifications.Where(v => v.PhoneHash == phoneHash && v.UsedAtUtc == null && v.ExpiresAtUtc > now)
+                .OrderByDescending(v => v.CreatedAtUtc).FirstOrDefaultAsync(cancellationToken);
+            var code = (request.Code ?? "").Trim();
+            if (verification is null || verification.FailedAttempts >= 5)
+            {
+                errors.Add("code", text["Orders.Error.NoCode"]);
+            }
+            else if (!CryptographicOperations.FixedTimeEquals(verification.CodeHash, personalData.Hash(CodeKind, phone + ":" + code)))
+            {
+                verification.FailedAttempts++;
+                await db.SaveChangesAsync(cancellationToken);
+                errors.Add("code", text["Orders.Error.WrongCode"]);
+            }
+        }
+        if (errors.Any)
+        {
+            return Outcome<PlacedOrder>.Invalid(errors);
+        }
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (slot is not null
+            && await db.ServiceSlots.Where(s => s.Id == slot.Id && s.Booked < s.Capacity).ExecuteUpdateAsync(s => s.SetProperty(x => x.Booked, x => x.Booked + 1), cancellationToken) == 0)
+        {
+            return Outcome<PlacedOrder>.Invalid("slotId", text["Orders.Error.SlotFull"]);
+        }
+        var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        var order = new CitizenOrder
+        {
+            MenuId = menu.Id, SlotId = slot?.Id, UnitId = menu.UnitId, CitizenName = name, PhoneCipher = personalData.Encrypt(phone), PhoneHash = phoneHash,
+            PhoneMasked = PersonalData.MaskPhone(phone), CitizenUserId = userId, Address = address, PreferredStartUtc = start, PreferredEndUtc = end, Notes = notes,
+            Status = OrderStatus.Ordered, TrackingHash = personalData.Hash(TrackingKind, token), CreatedAtUtc = now,
+        };
+        order.Events.Add(Event(order, OrderStatus.Ordered, Certificates.MaskName(name), null, null, now));
+        if (verification is not null)
+        {
+            verification.UsedAtUtc = now;
+        }
+        db.CitizenOrders.Add(order);
+        audit.Add("order.place", menu.UnitId, menu.Title, order.PhoneMasked);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Outcome<PlacedOrder>.Ok(new PlacedOrder(order.Id, token, $"/orders/{order.Id}?t={token}"));
+    }
+
+    /// <summary>
+    /// The address must name a place in Zhaoqing (the city, or one of its districts and counties) and,
+    /// when the menu covers one district or county, a place in that one. Returns the reason it is refused.
+    /// </summary>
+    async Task<string?> CheckAddressAsync(string address, Unit area, CancellationToken cancellationToken)
+    {
+        var areas = await ServiceMenuUseCases.Areas(db).AsNoTracking().Where(u => u.Depth == 1).Select(u => new { u.Id, u.Name, u.Path }).ToListAsync(cancellationToken);
+        var district = areas.FirstOrDefault(a => address.Contains(a.Name) || address.Contains(ShortName(a.Name)));
+        var inCity = district is not null || address.Contains("肇庆");
+        if (!inCity)
+        {
+            return text["Orders.Error.OutsideCity"];
+        }
+        if (area.Depth == 0)
+        {
+            return null;
+        }
+        if (district is null)
+        {
+            return text["Orders.Error.NameDistrict", area.Name];
+        }
+        return district.Path.StartsWith(area.Path) ? null : text["Orders.Error.OutsideArea", area.Name].Value;
+    }
+
+    /// <summary>"端州区" is written "端州" as often as not; "四会市" as "四会".</summary>
+    static string ShortName(string name) => name.Length > 2 && name[^1] is '区' or '县' or '市' ? name[..^1] : name;
+
+    /// <summary>The citizen's view, by the secret of their tracking link.</summary>
+    public async Task<OrderView?> TrackAsync(Guid id, string? token, CancellationToken cancellationToken = default)
+    {
+        var order = await ByTokenAsync(id, token, cancellationToken);
+        return order is null ? null : await ViewAsync(id, cancellationToken);
+    }
+
+    async Task<CitizenOrder?> ByTokenAsync(Guid id, string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            return null;
+        }
+        var order = await db.CitizenOrders.SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
+        return order is not null && CryptographicOperations.FixedTimeEquals(order.TrackingHash, personalData.Hash(TrackingKind, token.Trim())) ? order : null;
+    }
+
+    /// <summary>The orders the caller dispatches (unit subtree) or answers for (organisations they run), newest first.</summary>
+    public async Task<List<OrderView>> ManagedListAsync(ClaimsPrincipal principal, OrderStatus? status = null, CancellationToken cancellationToken = default)
+    {
+        var query = await VisibleAsync(principal, cancellationToken);
+        if (status is { } s)
+        {
+            query = query.Where(o => o.Status == s);
+        }
+        var ids = await query.OrderByDescending(o => o.CreatedAtUtc).Select(o => o.Id).Take(200).ToListAsync(cancellationToken);
+        var views = new List<OrderView>();
+        foreach (var id in ids)
+        {
+            views.Add((await ViewAsync(id, cancellationToken))!);
+        }
+        return views;
+    }
+
+    public async Task<ManagedOrder?> ManagedAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
+    {
+        var order = await (await VisibleAsync(principal, cancellationToken)).AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
+        if (order is null)
+        {
+            return null;
+        }
+        var canDispatch = await CanDispatchAsync(principal, order, cancellationToken);
+        var canAnswer = order.OrganizationId is { } orgId && await (await organizations.ManagedQueryAsync(principal, cancellationToken)).AnyAsync(o => o.Id == orgId, cancellationToken);
+        var choices = new List<(Guid, string)>();
+        if (canDispatch)
+        {
+            var scope = (await UnitScope.ForAsync(principal, db, cancellationToken))!;
+            // The dispatcher may send it to any approved organisation in their own subtree.
+            choices = (await db.Organizations.AsNoTracking().Where(o => o.Status == OrganizationStatus.Approved && o.Unit!.Path.StartsWith(scope.RootPath))
+                .OrderBy(o => o.Name).Select(o => new { o.Id, o.Name }).Take(500).ToListAsync(cancellationToken)).Select(o => (o.Id, o.Name)).ToList();
+        }
+        return new ManagedOrder((await ViewAsync(id, cancellationToken))!, canDispatch, canAnswer, choices);
+    }
+
+    /// <summary>派单, or dispatch again after a rejection or while the organisation has not answered.</summary>
+    public async Task<Outcome<OrderView>> DispatchAsync(ClaimsPrincipal principal, Guid id, DispatchRequest request, CancellationToken cancellationToken = default)
+    {
+        var order = await db.CitizenOrders.Include(o => o.Menu).SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
+        if (order is null || !await CanDispatchAsync(principal, order, cancellationToken))
+        {
+            return Outcome<OrderView>.NotFound();
+        }
+        if (order.Status is not (OrderStatus.Ordered or OrderStatus.Rejected or OrderStatus.Dispatched))
+        {
+            return Outcome<OrderView>.Invalid("status", text["Orders.Error.Transition", Stage(order.Status), Stage(OrderStatus.Dispatched)]);
+        }
+        var scope = (await UnitScope.ForAsync(principal, db, cancellationToken))!;
+        var organization = request.OrganizationId is { } orgId
+            ? await db.Organizations.AsNoTracking().SingleOrDefaultAsync(o => o.Id == orgId && o.Status == OrganizationStatus.Approved && o.Unit!.Path.StartsWith(scope.RootPath), cancellationToken)
+            : null;
+        if (organization is null)
+        {
+            return Outcome<OrderView>.Invalid("organizationId", text["Orders.Error.Organization"]);
+        }
+        if (order.Status == OrderStatus.Dispatched && order.OrganizationId == organization.Id)
+        {
+            return Outcome<OrderView>.Invalid("organizationId", text["Orders.Error.SameOrganization"]);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        order.OrganizationId = organization.Id;
+        order.Status = OrderStatus.Dispatched;
+        order.FirstDispatchedAtUtc ??= now;
+        order.DispatchedAtUtc = now;
+        db.OrderEvents.Add(Event(order, OrderStatus.Dispatched, audit.ActorName, organization.Name, null, now));
+        audit.Add("order.dispatch", order.UnitId, order.Menu!.Title, organization.Name);
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<OrderView>.Ok((await ViewAsync(id, cancellationToken))!);
+    }
+
+    /// <summary>接单 with volunteers (approved members), which makes the activity session their hours go to; or a rejection with its reason.</summary>
+    public async Task<Outcome<OrderView>> AnswerAsync(ClaimsPrincipal principal, Guid id, AnswerOrderRequest request, CancellationToken cancellationToken = default)
+    {
+        var order = await AnswerableAsync(principal, id, cancellationToken);
+        if (order is null)
+        {
+            return Outcome<OrderView>.NotFound();
+        }
+        if (order.Status != OrderStatus.Dispatched)
+        {
+            return Outcome<OrderView>.Invalid("status", text["Orders.Error.Transition", Stage(order.Status), Stage(request.Accept ? OrderStatus.Accepted : OrderStatus.Rejected)]);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var errors = new FieldErrors();
+        var reason = Text.Optional(errors, text, "reason", request.Reason, "Orders.Field.Reason", CitizenOrder.TextMaxLength);
+        if (!request.Accept)
+        {
+            if (reason.Length == 0)
+            {
+                errors.Add("reason", text["Validation.Required", text["Orders.Field.Reason"]]);
+            }
+            if (errors.Any)
+            {
+                return Outcome<OrderView>.Invalid(errors);
+            }
+            order.Status = OrderStatus.Rejected;
+            order.RejectedAtUtc = now;
+            order.RejectReason = reason;
+            db.OrderEvents.Add(Event(order, OrderStatus.Rejected, audit.ActorName, order.Organization!.Name, reason, now));
+            audit.Add("order.reject", order.UnitId, order.Menu!.Title, $"{order.Organization.Name}: {reason}");
+            await db.SaveChangesAsync(cancellationToken);
+            return Outcome<OrderView>.Ok((await ViewAsync(id, cancellationToken))!);
+        }
+        var volunteers = await assigned.MembersAsync(errors, "volunteerNumbers", order.OrganizationId!.Value, request.VolunteerNumbers, cancellationToken);
+        if (order.PreferredEndUtc <= now)
+        {
+            errors.Add("status", text["Orders.Error.TimePassed"]);
+        }
+        if (errors.Any)
+        {
+            return Outcome<OrderView>.Invalid(errors);
+        }
+        var menu = order.Menu!;
+        var (activity, session) = assigned.Add(order.Organization!, new AssignedWork(
+            $"{text["Orders.ActivityPrefix"]}{menu.Title}", $"{menu.Description}\n{order.Notes}".Trim(), menu.ServiceLine, text["Orders.Programme"],
+            menu.Mode == ServiceMode.Online ? text["ServiceMode.Online"] : order.Address, order.PreferredStartUtc, order.PreferredEndUtc,
+            audit.ActorName, ActivityStatus.Closed), volunteers, users.GetUserId(principal), now);
+        order.Status = OrderStatus.Accepted;
+        order.AcceptedAtUtc = now;
+        order.ActivityId = activity.Id;
+        order.SessionId = session.Id;
+        db.OrderEvents.Add(Event(order, OrderStatus.Accepted, audit.ActorName, order.Organization!.Name, text["Orders.VolunteersAssigned", volunteers.Count], now));
+        audit.Add("order.accept", order.UnitId, menu.Title, $"{order.Organization.Name} · {volunteers.Count}");
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<OrderView>.Ok((await ViewAsync(id, cancellationToken))!);
+    }
+
+    /// <summary>Done: the assigned volunteers (or those named) are marked present and their hours confirmed into the ledger.</summary>
+    public async Task<Outcome<OrderView>> CompleteAsync(ClaimsPrincipal principal, Guid id, CompleteOrderRequest request, CancellationToken cancellationToken = default)
+    {
+        var order = await AnswerableAsync(principal, id, cancellationToken);
+        if (order is null)
+        {
+            return Outcome<OrderView>.NotFound();
+        }
+        if (order.Status != OrderStatus.Accepted)
+        {
+            return Outcome<OrderView>.Invalid("status", text["Orders.Error.Transition", Stage(order.Status), Stage(OrderStatus.Completed)]);
+        }
+        var confirmed = await assigned.CompleteAsync(principal, order.ActivityId!.Value, order.SessionId!.Value, request.VolunteerNumbers, cancellationToken);
+        if (!confirmed.Succeeded)
+        {
+            return confirmed.IsNotFound ? Outcome<OrderView>.NotFound() : Outcome<OrderView>.Invalid(FieldErrorsFrom.Copy(confirmed.Errors!));
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        order.Status = OrderStatus.Completed;
+        order.CompletedAtUtc = now;
+        db.OrderEvents.Add(Event(order, OrderStatus.Completed, audit.ActorName, order.Organization!.Name, HourText(confirmed.Value!.Minutes), now));
+        audit.Add("order.complete", order.UnitId, order.Menu!.Title, $"{confirmed.Value.Confirmed} · {confirmed.Value.Minutes} min");
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<OrderView>.Ok((await ViewAsync(id, cancellationToken))!);
+    }
+
+    string HourText(int minutes) => text["Orders.HoursConfirmed", Hours.HourUseCases.FormatHours(minutes)];
+
+    /// <summary>Cancelled by the dispatcher or the organisation (with a reason), before it is done.</summary>
+    public async Task<Outcome<OrderView>> CancelAsync(ClaimsPrincipal principal, Guid id, CancelOrderRequest request, CancellationToken cancellationToken = default)
+    {
+        var order = await (await VisibleAsync(principal, cancellationToken)).Include(o => o.Menu).SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
+        if (order is null)
+        {
+            return Outcome<OrderView>.NotFound();
+        }
+        var reason = (request.Reason ?? "").Trim();
+        if (reason.Length == 0)
+        {
+            return Outcome<OrderView>.Invalid("reason", text["Validation.Required", text["Orders.Field.Reason"]]);
+        }
+        return await CancelCoreAsync(order, reason, audit.ActorName, cancellationToken);
+    }
+
+    /// <summary>Cancelled by the citizen through their tracking link.</summary>
+    public async Task<Outcome<OrderView>> CancelByCitizenAsync(Guid id, string? token, CancelOrderRequest request, CancellationToken cancellationToken = default)
+    {
+        var order = await ByTokenAsync(id, token, cancellationToken);
+        if (order is null)
+        {
+            return Outcome<OrderView>.NotFound();
+        }
+        await db.Entry(order).Reference(o => o.Menu).LoadAsync(cancellationToken);
+        var reason = (request.Reason ?? "").Trim();
+        return await CancelCoreAsync(order, reason.Length == 0 ? text["Orders.CancelledByCitizen"] : reason, Certificates.MaskName(order.CitizenName), cancellationToken);
+    }
+
+    async Task<Outcome<OrderView>> CancelCoreAsync(CitizenOrder order, string reason, string actor, CancellationToken cancellationToken)
+    {
+        if (order.Status is OrderStatus.Completed or OrderStatus.Rated or OrderStatus.Cancelled)
+        {
+            return Outcome<OrderView>.Invalid("status", text["Orders.Error.Transition", Stage(order.Status), Stage(OrderStatus.Cancelled)]);
+        }
+        if (reason.Length > CitizenOrder.TextMaxLength)
+        {
+            return Outcome<OrderView>.Invalid("reason", text["Validation.TooLong", text["Orders.Field.Reason"], CitizenOrder.TextMaxLength]);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (order.ActivityId is { } activityId)
+        {
+            // Nobody served yet: the order's activity and its sign-ups go, so no hours can be confirmed for it.
+            order.ActivityId = null;
+            order.SessionId = null;
+            await db.SaveChangesAsync(cancellationToken);
+            await db.SignUps.Where(s => s.Session!.ActivityId == activityId).ExecuteDeleteAsync(cancellationToken);
+            await db.ActivitySessions.Where(s => s.ActivityId == activityId).ExecuteDeleteAsync(cancellationToken);
+            await db.Activities.Where(a => a.Id == activityId).ExecuteDeleteAsync(cancellationToken);
+        }
+        if (order.SlotId is { } slotId)
+        {
+            await db.ServiceSlots.Where(s => s.Id == slotId && s.Booked > 0).ExecuteUpdateAsync(s => s.SetProperty(x => x.Booked, x => x.Booked - 1), cancellationToken);
+        }
+        order.Status = OrderStatus.Cancelled;
+        order.CancelledAtUtc = now;
+        order.CancelReason = reason;
+        db.OrderEvents.Add(Event(order, OrderStatus.Cancelled, actor, null, reason, now));
+        audit.Add("order.cancel", order.UnitId, order.Menu!.Title, reason);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Outcome<OrderView>.Ok((await ViewAsync(order.Id, cancellationToken))!);
+    }
+
+    /// <summary>评单: the citizen rates a completed order once, 1 to 5 stars.</summary>
+    public async Task<Outcome<OrderView>> RateAsync(Guid id, string? token, RateOrderRequest request, CancellationToken cancellationToken = default)
+    {
+        var order = await ByTokenAsync(id, token, cancellationToken);
+        if (order is null)
+        {
+            return Outcome<OrderView>.NotFound();
+        }
+        var errors = new FieldErrors();
+        if (order.Status != OrderStatus.Completed)
+        {
+            errors.Add("status", text["Orders.Error.NotRateable", Stage(order.Status)]);
+        }
+        if (request.Rating is not (>= 1 and <= 5))
+        {
+            errors.Add("rating", text["Orders.Error.Rating"]);
+        }
+        var comment = Text.Optional(errors, text, "comment", request.Comment, "Orders.Field.Comment", CitizenOrder.TextMaxLength);
+        if (errors.Any)
+        {
+            return Outcome<OrderView>.Invalid(errors);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        order.Status = OrderStatus.Rated;
+        order.Rating = request.Rating;
+        order.RatingComment = comment.Length > 0 ? comment : null;
+        order.RatedAtUtc = now;
+        db.OrderEvents.Add(Event(order, OrderStatus.Rated, Certificates.MaskName(order.CitizenName), null, $"{request.Rating}★ {comment}".Trim(), now));
+        audit.Add("order.rate", order.UnitId, order.Id.ToString(), request.Rating!.Value.ToString());
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<OrderView>.Ok((await ViewAsync(id, cancellationToken))!);
+    }
+
+    /// <summary>The full phone number, for the dispatching unit or the organisation serving the order; every look is audited.</summary>
+    public async Task<string?> RevealPhoneAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
+    {
+        var order = await (await VisibleAsync(principal, cancellationToken)).SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
+        if (order is null)
+        {
+            return null;
+        }
+        audit.Add("order.phone.view", order.UnitId, order.Id.ToString(), order.PhoneMasked);
+        await db.SaveChangesAsync(cancellationToken);
+        return personalData.Decrypt(order.PhoneCipher);
+    }
+
+    /// <summary>Orders, open ones, overdue ones, and the average hours to dispatch, accept and complete, per unit in the caller's subtree.</summary>
+    public async Task<List<UnitOrderFigures>> FiguresAsync(UnitScope scope, CancellationToken cancellationToken = default)
+    {
+        var rows = await db.CitizenOrders.AsNoTracking().Where(o => o.Unit!.Path.StartsWith(scope.RootPath))
+            .Select(o => new
+            {
+                o.Unit!.Code, o.Unit.Name, o.Status, o.CreatedAtUtc, o.FirstDispatchedAtUtc, o.DispatchedAtUtc, o.RejectedAtUtc, o.AcceptedAtUtc, o.CompletedAtUtc,
+                o.PreferredEndUtc, o.Rating,
+            }).ToListAsync(cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        static double? Average(IEnumerable<TimeSpan> spans)
+        {
+            var list = spans.ToList();
+            return list.Count == 0 ? null : Math.Round(list.Average(s => s.TotalHours), 1);
+        }
+        return rows.GroupBy(r => (r.Code, r.Name)).OrderBy(g => g.Key.Code).Select(g => new UnitOrderFigures(g.Key.Code, g.Key.Name, g.Count(),
+            g.Count(r => r.Status is OrderStatus.Ordered or OrderStatus.Dispatched or OrderStatus.Rejected or OrderStatus.Accepted),
+            g.Count(r => IsOverdue(r.Status, r.CreatedAtUtc, r.DispatchedAtUtc, r.RejectedAtUtc, r.PreferredEndUtc, now)),
+            g.Count(r => r.Status is OrderStatus.Completed or OrderStatus.Rated), g.Count(r => r.Status == OrderStatus.Cancelled),
+            Average(g.Where(r => r.FirstDispatchedAtUtc != null).Select(r => r.FirstDispatchedAtUtc!.Value - r.CreatedAtUtc)),
+            Average(g.Where(r => r.AcceptedAtUtc != null && r.DispatchedAtUtc != null).Select(r => r.AcceptedAtUtc!.Value - r.DispatchedAtUtc!.Value)),
+            Average(g.Where(r => r.CompletedAtUtc != null && r.AcceptedAtUtc != null).Select(r => r.CompletedAtUtc!.Value - r.AcceptedAtUtc!.Value)),
+            g.Any(r => r.Rating != null) ? Math.Round(g.Where(r => r.Rating != null).Average(r => r.Rating!.Value), 1) : null)).ToList();
+    }
+
+    /// <summary>Overdue: not dispatched (or re-dispatched) in time, not answered in time, or not completed long after the service time.</summary>
+    bool IsOverdue(OrderStatus status, DateTime created, DateTime? dispatched, DateTime? rejected, DateTime preferredEnd, DateTime now) => status switch
+    {
+        OrderStatus.Ordered => now - created > TimeSpan.FromHours(Settings.DispatchWithinHours),
+        OrderStatus.Rejected => now - (rejected ?? created) > TimeSpan.FromHours(Settings.DispatchWithinHours),
+        OrderStatus.Dispatched => now - (dispatched ?? created) > TimeSpan.FromHours(Settings.AcceptWithinHours),
+        OrderStatus.Accepted => now - preferredEnd > TimeSpan.FromHours(Settings.CompleteWithinHoursAfterService),
+        _ => false,
+    };
+
+    async Task<OrderView?> ViewAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var o = await db.CitizenOrders.AsNoTracking().Include(o => o.Menu).Include(o => o.Unit).Include(o => o.Organization).Include(o => o.Events)
+            .AsSplitQuery().SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
+        if (o is null)
+        {
+            return null;
+        }
+        var volunteers = o.SessionId is { } sessionId
+            ? (await db.SignUps.AsNoTracking().Where(s => s.SessionId == sessionId && s.Status == SignUpStatus.Accepted).Select(s => s.Volunteer!.Name).ToListAsync(cancellationToken))
+                .Select(Certificates.MaskName).ToList()
+            : [];
+        var now = time.GetUtcNow().UtcDateTime;
+        return new OrderView(o.Id, o.MenuId, o.Menu!.Title, o.Menu.Mode, o.Unit!.Name, o.Status, Stage(o.Status), Certificates.MaskName(o.CitizenName), o.PhoneMasked,
+            o.Address, o.PreferredStartUtc, o.PreferredEndUtc, o.Notes, o.OrganizationId, o.Organization?.Name, o.RejectReason, o.CancelReason, o.Rating, o.RatingComment,
+            o.CreatedAtUtc, o.DispatchedAtUtc, o.AcceptedAtUtc, o.CompletedAtUtc, o.ActivityId, o.SessionId, volunteers,
+            o.Events.OrderBy(e => e.AtUtc).Select(e => new OrderEventView(e.AtUtc, e.Status, Stage(e.Status), e.Actor, e.OrganizationName, e.Reason)).ToList(),
+            IsOverdue(o.Status, o.CreatedAtUtc, o.DispatchedAtUtc, o.RejectedAtUtc, o.PreferredEndUtc, now));
+    }
+
+    /// <summary>Orders of the caller's unit subtree, and orders dispatched to organisations they run. The one place this rule is written.</summary>
+    async Task<IQueryable<CitizenOrder>> VisibleAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
+    {
+        var scopePath = (await UnitScope.ForAsync(principal, db, cancellationToken))?.RootPath;
+        var managed = await organizations.ManagedQueryAsync(principal, cancellationToken);
+        return db.CitizenOrders.Where(o => (scopePath != null && o.Unit!.Path.StartsWith(scopePath)) || managed.Any(m => m.Id == o.OrganizationId));
+    }
+
+    async Task<bool> CanDispatchAsync(ClaimsPrincipal principal, CitizenOrder order, CancellationToken cancellationToken)
+    {
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        return scope is not null && await db.Units.AnyAsync(u => u.Id == order.UnitId && u.Path.StartsWith(scope.RootPath), cancellationToken);
+    }
+
+    async Task<CitizenOrder?> AnswerableAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken)
+    {
+        var managed = await organizations.ManagedQueryAsync(principal, cancellationToken);
+        return await db.CitizenOrders.Include(o => o.Menu).Include(o => o.Organization)
+            .SingleOrDefaultAsync(o => o.Id == id && managed.Any(m => m.Id == o.OrganizationId), cancellationToken);
+    }
+
+    static OrderEvent Event(CitizenOrder order, OrderStatus status, string actor, string? organization, string? reason, DateTime at) => new()
+    {
+        OrderId = order.Id, Status = status, Actor = actor.Length > 100 ? actor[..100] : actor, OrganizationName = organization,
+        Reason = reason is { Length: > CitizenOrder.TextMaxLength } ? reason[..CitizenOrder.TextMaxLength] : reason, AtUtc = at,
+    };
+}
+
+/// <summary>Carries a use case's field errors on into another outcome.</summary>
+public static class FieldErrorsFrom
+{
+    public static FieldErrors Copy(IReadOnlyDictionary<string, string[]> source)
+    {
+        var errors = new FieldErrors();
+        foreach (var (name, messages) in source)
+        {
+            foreach (var message in messages)
+            {
+                errors.Add(name, message);
+            }
+        }
+        return errors;
+    }
+}
