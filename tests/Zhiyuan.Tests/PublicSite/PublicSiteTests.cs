@@ -30,7 +30,7 @@ public sealed class PublicSiteTests : AppTest
         Assert.StartsWith("法律咨询", service.Title);
         Assert.NotNull(service.QuerySelector("#send-code"));
         await anonymous.GetPageAsync($"/services/{Guid.NewGuid()}", HttpStatusCode.NotFound);
-        Assert.StartsWith("志愿光荣榜", (await anonymous.GetPageAsync("/honour")).Title);
+        Assert.StartsWith("年度服务时长榜", (await anonymous.GetPageAsync("/honour")).Title);
         var verify = await anonymous.GetAsync("/verify?code=ABC123");
         Assert.Equal(HttpStatusCode.Redirect, verify.StatusCode);
         Assert.EndsWith("/verify/ABC123", verify.Headers.Location!.ToString());
