@@ -21,6 +21,9 @@ using Zhiyuan.Web.Units;
 //
 // Sign-up storm: 20,000 sign-ups over HTTP from 64 clients against a plain Npgsql loop.
 //   dotnet run -c Release --project bench/Zhiyuan.Bench -- signups "Host=…;Database=…" [--existing | generator options]
+//
+// Campaign reports: the city-wide weekly table and the completeness grid on generated data against one SQL aggregate; a 10,000-row .xlsx.
+//   dotnet run -c Release --project bench/Zhiyuan.Bench -- reports "Host=…;Database=…" [--runs N]
 
 if (args.FirstOrDefault() == "import")
 {
@@ -35,6 +38,11 @@ if (args.FirstOrDefault() == "generate")
 if (args.FirstOrDefault() == "signups")
 {
     await SignUpStorm.RunAsync(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "reports")
+{
+    await ReportBenchmark.RunAsync(args[1..]);
     return;
 }
 

@@ -55,6 +55,11 @@ try
         await ZhaoqingUnits.SeedAsync(app.Services);
         await DemoCampaign.SeedAsync(app.Services);
         startupError = await AdminSeed.EnsureAsync(app.Services, Console.Out);
+        // Optional: March 2019 filled with generated activity and reports, so the demo campaign's pages have something to show.
+        if (startupError is null && app.Configuration.GetValue<bool>("Demo:March2019"))
+        {
+            await DemoData.SeedAsync(app.Services);
+        }
         app.Services.GetRequiredService<PersonalData>();
         _ = app.Services.GetRequiredService<IOptions<RecognitionOptions>>().Value;
     }

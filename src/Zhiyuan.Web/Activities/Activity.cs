@@ -255,7 +255,8 @@ sealed class ActivitySessionConfiguration : IEntityTypeConfiguration<ActivitySes
     public void Configure(EntityTypeBuilder<ActivitySession> session)
     {
         session.HasIndex(s => new { s.ActivityId, s.StartsAtUtc });
-        session.HasIndex(s => s.StartsAtUtc);
+        // A week's sessions with their activity, read from the index alone: the statistics table starts from them (docs/performance.md, "Campaign reports").
+        session.HasIndex(s => new { s.StartsAtUtc, s.ActivityId, s.Id });
         session.Property(s => s.CheckInSecret).HasMaxLength(32);
     }
 }

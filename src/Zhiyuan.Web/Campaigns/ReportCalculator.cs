@@ -26,10 +26,14 @@ public sealed class ReportCalculator(AppDbContext db)
     {
         var (fromUtc, toUtc) = CampaignCalendar.UtcRange(scope.From, scope.To);
         var path = scope.UnitPath;
+        // The path goes into the SQL as a literal: as a parameter, PostgreSQL's generic plan for the
+        // prepared statement (used after a few calls) guesses that it matches one unit and then reads
+        // every activity of every unit one unit at a time (docs/performance.md, "Campaign reports").
+        // Paths hold only hex digits and slashes, nothing LIKE treats specially.
         var inRange =
             from a in db.Activities
             join u in db.Units on a.UnitId equals u.Id
-            where u.Path.StartsWith(path) && a.Status != ActivityStatus.Draft
+            where EF.Functions.Like(u.Path, EF.Constant(path + "%")) && a.Status != ActivityStatus.Draft
                   && a.Sessions.Any(s => s.StartsAtUtc >= fromUtc && s.StartsAtUtc < toUtc)
             select a;
 
@@ -45,11 +49,14 @@ public sealed class ReportCalculator(AppDbContext db)
                 LastStart = a.Sessions.Max(s => s.StartsAtUtc),
             })
             .ToListAsync(cancellationToken);
+        // The other queries take these ids as one array parameter rather than filtering the activities
+        // again each (a city-wide week is about 12,000 activities; docs/performance.md, "Campaign reports").
+        var ids = activities.Select(a => a.Id).ToArray();
 
         var served = await (
                 from e in db.LedgerEntries
                 join s in db.ActivitySessions on e.SessionId equals s.Id
-                where s.StartsAtUtc >= fromUtc && s.StartsAtUtc < toUtc && inRange.Any(a => a.Id == s.ActivityId)
+                where s.StartsAtUtc >= fromUtc && s.StartsAtUtc < toUtc && EF.Parameter(ids).Contains(s.ActivityId)
                 group e by s.ActivityId into g
                 select new
                 {
@@ -59,18 +66,19 @@ public sealed class ReportCalculator(AppDbContext db)
                 })
             .ToDictionaryAsync(x => x.ActivityId, cancellationToken);
 
-        var coOrganizers = (await inRange.SelectMany(a => a.CoOrganizers).Select(c => new { c.ActivityId, c.OrganizationId }).ToListAsync(cancellationToken))
+        var coOrganizers = (await db.ActivityCoOrganizers.Where(c => EF.Parameter(ids).Contains(c.ActivityId))
+                .Select(c => new { c.ActivityId, c.OrganizationId }).ToListAsync(cancellationToken))
             .ToLookup(c => c.ActivityId, c => c.OrganizationId);
 
         // The outcome is reported in the period of the activity's last session, so it is never counted twice.
-        var finishing = inRange.Where(a => a.Sessions.Max(s => s.StartsAtUtc) < toUtc);
-        var outcomes = await db.ActivityOutcomes.AsNoTracking().Where(o => finishing.Any(a => a.Id == o.ActivityId))
+        var finishing = activities.Where(a => a.LastStart < toUtc).Select(a => a.Id).ToArray();
+        var outcomes = await db.ActivityOutcomes.AsNoTracking().Where(o => EF.Parameter(finishing).Contains(o.ActivityId))
             .Select(o => new { o.ActivityId, o.MoneyAndMaterialsYuan, o.PrintReports, o.WebsiteReports })
             .ToDictionaryAsync(o => o.ActivityId, cancellationToken);
-        var population = (await db.PopulationServed.AsNoTracking().Where(p => finishing.Any(a => a.Id == p.ActivityId) && p.PersonTimes > 0)
+        var population = (await db.PopulationServed.AsNoTracking().Where(p => EF.Parameter(finishing).Contains(p.ActivityId) && p.PersonTimes > 0)
                 .Select(p => new { p.ActivityId, p.PopulationType, p.PersonTimes }).ToListAsync(cancellationToken))
             .ToLookup(p => p.ActivityId);
-        var links = (await db.MediaLinks.AsNoTracking().Where(m => finishing.Any(a => a.Id == m.ActivityId))
+        var links = (await db.MediaLinks.AsNoTracking().Where(m => EF.Parameter(finishing).Contains(m.ActivityId))
                 .OrderBy(m => m.Id).Select(m => new { m.ActivityId, m.Url, m.Reads }).ToListAsync(cancellationToken))
             .ToLookup(m => m.ActivityId);
 

@@ -38,6 +38,8 @@ public static class DatabaseSetup
         var options = scope.ServiceProvider.GetRequiredService<DatabaseOptions>();
         try
         {
+            // Building an index on a province's 20 million ledger entries takes longer than the 30-second default.
+            db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
             await db.Database.MigrateAsync();
             return null;
         }

@@ -109,7 +109,9 @@ public sealed class HourUseCases(
         {
             return null;
         }
+        // A reversal and its correction are recorded at the same instant: the reversal comes first.
         return await db.LedgerEntries.AsNoTracking().Where(e => e.SessionId == sessionId).OrderBy(e => e.Volunteer!.Number).ThenBy(e => e.RecordedAtUtc)
+            .ThenBy(e => e.Kind == LedgerEntryKind.Correction)
             .Select(e => new LedgerEntryView(e.Id, e.Volunteer!.Number, e.Volunteer.Name, e.StartUtc, e.EndUtc, e.Minutes, e.Kind, e.ReversesEntryId,
                 e.RecordedAtUtc, e.RecordedBy, e.Reason, e.CheckOutMissing))
             .ToListAsync(cancellationToken);

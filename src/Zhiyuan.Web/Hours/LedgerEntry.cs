@@ -122,7 +122,9 @@ sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<LedgerEntry>
         // A reversal cancels one entry, once.
         entry.HasIndex(e => e.ReversesEntryId).IsUnique();
         entry.HasIndex(e => new { e.VolunteerId, e.StartUtc });
-        entry.HasIndex(e => e.SessionId);
+        // Covers the statistics table's ledger aggregate (person-times and minutes of a week's sessions):
+        // read from the index alone, about three times faster than fetching each entry (docs/performance.md, "Campaign reports").
+        entry.HasIndex(e => new { e.SessionId, e.Kind, e.Minutes });
         entry.HasIndex(e => e.VolunteerUnitId);
         entry.HasIndex(e => e.OrganizationId);
         entry.Property(e => e.Kind).HasConversion<string>().HasMaxLength(16);

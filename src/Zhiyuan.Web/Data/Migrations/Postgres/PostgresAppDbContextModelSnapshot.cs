@@ -481,9 +481,9 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("StartsAtUtc");
-
                     b.HasIndex("ActivityId", "StartsAtUtc");
+
+                    b.HasIndex("StartsAtUtc", "ActivityId", "Id");
 
                     b.ToTable("ActivitySessions");
                 });
@@ -1142,11 +1142,11 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.HasIndex("ReversesEntryId")
                         .IsUnique();
 
-                    b.HasIndex("SessionId");
-
                     b.HasIndex("VolunteerUnitId");
 
                     b.HasIndex("VolunteerId", "StartUtc");
+
+                    b.HasIndex("SessionId", "Kind", "Minutes");
 
                     b.ToTable("LedgerEntries");
                 });

@@ -470,9 +470,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("StartsAtUtc");
-
                     b.HasIndex("ActivityId", "StartsAtUtc");
+
+                    b.HasIndex("StartsAtUtc", "ActivityId", "Id");
 
                     b.ToTable("ActivitySessions");
                 });
@@ -1131,11 +1131,11 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.HasIndex("ReversesEntryId")
                         .IsUnique();
 
-                    b.HasIndex("SessionId");
-
                     b.HasIndex("VolunteerUnitId");
 
                     b.HasIndex("VolunteerId", "StartUtc");
+
+                    b.HasIndex("SessionId", "Kind", "Minutes");
 
                     b.ToTable("LedgerEntries");
                 });
