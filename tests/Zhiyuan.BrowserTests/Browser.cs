@@ -1,6 +1,10 @@
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Playwright;
 
+// One journey at a time: each runs a web host and a Chromium, and two of each on two cores make
+// single steps slow enough to time out.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace Zhiyuan.BrowserTests;
 
 /// <summary>
@@ -62,7 +66,20 @@ public sealed class Browser : IAsyncDisposable
     public async Task<IPage> NewPageAsync(int width = 1280, int height = 800, string locale = "zh-CN")
     {
         var context = await chromium!.NewContextAsync(new() { Locale = locale, ViewportSize = new() { Width = width, Height = height }, BaseURL = BaseAddress });
+        // A shared 2-core machine running a whole suite can take longer than Playwright's 30 s for one step.
+        context.SetDefaultTimeout(90_000);
+        context.SetDefaultNavigationTimeout(90_000);
         return await context.NewPageAsync();
+    }
+
+    /// <summary>Signs in on the sign-in page and waits to be sent back to <paramref name="returnUrl"/>.</summary>
+    public static async Task SignInAsync(IPage page, string userName, string password, string returnUrl)
+    {
+        await page.GotoAsync("/account/sign-in?returnUrl=" + Uri.EscapeDataString(returnUrl));
+        await page.FillAsync("#userName", userName);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("#sign-in");
+        await page.WaitForURLAsync("**" + returnUrl);
     }
 
     public static async Task<string> ScreenshotAsync(IPage page, string name)

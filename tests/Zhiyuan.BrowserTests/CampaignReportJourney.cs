@@ -8,15 +8,6 @@ public sealed class CampaignReportJourney
 {
     static readonly TimeSpan China = TimeSpan.FromHours(8);
 
-    static async Task SignInAsync(IPage page, string userName, string password, string returnUrl)
-    {
-        await page.GotoAsync("/account/sign-in?returnUrl=" + Uri.EscapeDataString(returnUrl));
-        await page.FillAsync("#userName", userName);
-        await page.FillAsync("#password", password);
-        await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync("**" + returnUrl);
-    }
-
     [BrowserFact]
     public async Task AUnitSubmitsTheWeeklyTableTheCityReturnsItTheUnitResubmitsAndTheCityApprovesOnTime()
     {
@@ -30,7 +21,7 @@ public sealed class CampaignReportJourney
 
         // 端州区's administrator opens this week's table from the campaign page: computed from the records already.
         var unit = await browser.NewPageAsync();
-        await SignInAsync(unit, "duanzhou", "Unit-admin-2019", $"/campaigns/{data.CampaignId}");
+        await Browser.SignInAsync(unit, "duanzhou", "Unit-admin-2019", $"/campaigns/{data.CampaignId}");
         await unit.ClickAsync("#report-1");
         await unit.WaitForURLAsync("**" + reportUrl);
         Assert.Contains("社区普法（城东街道志愿服务队）", await unit.InnerTextAsync("#report-table"));
@@ -59,7 +50,7 @@ public sealed class CampaignReportJourney
 
         // The city administrator sees it in the grid, opens it and returns it with a comment.
         var city = await browser.NewPageAsync();
-        await SignInAsync(city, "admin", Zhiyuan.Tests.TestApp.AdminPassword, $"/campaigns/{data.CampaignId}/completeness");
+        await Browser.SignInAsync(city, "admin", Zhiyuan.Tests.TestApp.AdminPassword, $"/campaigns/{data.CampaignId}/completeness");
         Assert.Contains("已提交 · 按时", await city.InnerTextAsync("td[data-unit='441202'][data-period='1']"));
         await city.ClickAsync("td[data-unit='441202'][data-period='1'] a");
         await city.WaitForURLAsync("**" + reportUrl);

@@ -9,15 +9,6 @@ namespace Zhiyuan.BrowserTests;
 
 public sealed class RecognitionJourney
 {
-    static async Task SignInAsync(IPage page, string userName, string password, string returnUrl)
-    {
-        await page.GotoAsync("/account/sign-in?returnUrl=" + Uri.EscapeDataString(returnUrl));
-        await page.FillAsync("#userName", userName);
-        await page.FillAsync("#password", password);
-        await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync("**" + returnUrl);
-    }
-
     [BrowserFact]
     public async Task AVolunteerCrossesAHundredHoursGetsAStarAfterTheNoticeAPartnerSeesItAndTheServiceCertificateVerifies()
     {
@@ -33,7 +24,7 @@ public sealed class RecognitionJourney
 
         // The city administrator reviews and puts the first star on public notice.
         var admin = await browser.NewPageAsync();
-        await SignInAsync(admin, "admin", Zhiyuan.Tests.TestApp.AdminPassword, "/recognition/stars");
+        await Browser.SignInAsync(admin, "admin", Zhiyuan.Tests.TestApp.AdminPassword, "/recognition/stars");
         Assert.Contains("101", await admin.InnerTextAsync("#eligible"));
         await admin.CheckAsync("#eligible-ZY00000001");
         await admin.ClickAsync("#start-notice");
@@ -50,13 +41,13 @@ public sealed class RecognitionJourney
 
         // Eight days later the notice is over: the star is awarded.
         app.Clock.Advance(TimeSpan.FromDays(8));
-        await SignInAsync(admin, "admin", Zhiyuan.Tests.TestApp.AdminPassword, "/recognition/stars");
+        await Browser.SignInAsync(admin, "admin", Zhiyuan.Tests.TestApp.AdminPassword, "/recognition/stars");
         await admin.ClickAsync("#award-ZY00000001");
         await admin.Locator("#stars-done").WaitForAsync();
         Assert.Contains("已认定", await admin.InnerTextAsync("#award-list tr[data-number='ZY00000001']"));
 
         // The volunteer's certificate shows the star.
-        await SignInAsync(phone, "13912345678", People.Password, "/me/certificate");
+        await Browser.SignInAsync(phone, "13912345678", People.Password, "/me/certificate");
         Assert.Equal("★", await phone.InnerTextAsync("#certificate-stars"));
         await Browser.ScreenshotAsync(phone, "certificate-star-zh-phone");
         var certificateUrl = QrCodes.Decode(await phone.Locator("#certificate-qr").ScreenshotAsync());
@@ -79,7 +70,7 @@ public sealed class RecognitionJourney
 
         // The volunteer prints a service-record certificate for all time; it fits one A4 page.
         var desk = await browser.NewPageAsync();
-        await SignInAsync(desk, "13912345678", People.Password, "/me/service-certificates");
+        await Browser.SignInAsync(desk, "13912345678", People.Password, "/me/service-certificates");
         await desk.ClickAsync("#issue-certificate");
         await desk.Locator("#service-certificate").WaitForAsync();
         Assert.Equal("101", await desk.InnerTextAsync("#certificate-total"));
