@@ -149,6 +149,9 @@ public class TestApp : WebApplicationFactory<Program>
         var personalData = Services.GetRequiredService<PersonalData>();
         var secrets = await WithDbAsync(db => db.Volunteers.AsNoTracking().Select(v => new { v.Number, v.DocumentCipher, v.PhoneCipher }).ToListAsync());
         var values = secrets.SelectMany(v => new[] { (v.Number, personalData.Decrypt(v.DocumentCipher)), (v.Number, personalData.Decrypt(v.PhoneCipher)) }).ToList();
+        // Citizens' phone numbers on their orders are personal data too.
+        var citizens = await WithDbAsync(db => db.CitizenOrders.AsNoTracking().Select(o => new { o.Id, o.PhoneCipher }).ToListAsync());
+        values.AddRange(citizens.Select(o => ($"order {o.Id}", personalData.Decrypt(o.PhoneCipher))));
         var leaks = new List<string>();
         // A form showing back what its own sender just typed is not a leak; anything else is.
         foreach (var (request, sent, body) in Responses.Where(r => !IsAuditedFullView(r.Request)).Concat(LogLines.Select(l => ("log", "", l))))
