@@ -129,7 +129,7 @@ static class ReportBenchmark
         var (tableMs, gridMs, baselineMs, exportMs) = (Median(tableTimes), Median(gridTimes), Median(baselineTimes), Median(exportTimes));
         Console.WriteLine($"Week {period.Number} ({period.StartDate:yyyy-MM-dd}…{period.EndDate:yyyy-MM-dd}), unit {campaign.RootUnitName} and every unit below; {runs} runs after {WarmUps} warm-ups, median / p90:");
         Console.WriteLine($"  table (ReportCalculator)        {tableMs,8:F1} / {P90(tableTimes),8:F1} ms   {table.Activities.Count:N0} activity rows, {table.Media.Count:N0} media rows, " +
-                          $"person-times {table.ActivityTotal.PersonTimes:N0}, hours {ReportFormat.Hours(table.ActivityTotal.Minutes)}, organisations {table.ActivityTotal.Organizations:N0}");
+                          $"person-times {table.ActivityTotal.PersonTimes:N0}, hours {Zhiyuan.Web.Hours.HourUseCases.FormatHours(table.ActivityTotal.Minutes)}, organisations {table.ActivityTotal.Organizations:N0}");
         Console.WriteLine($"  completeness grid               {gridMs,8:F1} / {P90(gridTimes),8:F1} ms   {grid.Rows.Count} units × {grid.Rates.Count} columns, reported {grid.Overall.Reported} of {grid.Overall.Expected}");
         Console.WriteLine($"  baseline (one SQL aggregate)    {baselineMs,8:F1} / {P90(baselineTimes),8:F1} ms   {baseline.Count:N0} rows; same totals as the table: {(agree ? "yes" : "NO")}");
         Console.WriteLine($"  ratio (table + grid) / baseline {(tableMs + gridMs) / baselineMs,8:F2}   (target at most 1.5; table alone {tableMs / baselineMs:F2})");

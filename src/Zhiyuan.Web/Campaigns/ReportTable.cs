@@ -49,6 +49,6 @@ public sealed record MediaTotals(int PrintReports, int WebsiteReports, int Links
 
 public static class ReportFormat
 {
-    /// <summary>Hours as the form shows them: minutes / 60, at most two decimals.</summary>
-    public static string Hours(int minutes) => (minutes / 60m).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>A rate as the completeness grid and the dashboard show it: "66.7%", or "—" when nothing is expected.</summary>
+    public static string Rate(int part, int whole) => whole == 0 ? "—" : (part * 100.0 / whole).ToString("0.#") + "%";
 }

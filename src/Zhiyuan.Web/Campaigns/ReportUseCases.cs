@@ -6,6 +6,7 @@ using Microsoft.Extensions.Localization;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Hours;
 using Zhiyuan.Web.Infrastructure;
 
 namespace Zhiyuan.Web.Campaigns;
@@ -316,7 +317,7 @@ public sealed class ReportUseCases(
             report.SubmittedAtUtc = now;
             report.FirstSubmittedAtUtc ??= now;
             audit.Add("campaign.report.submit", access.Unit.UnitId, Subject(access, periodNumber),
-                $"person-times {table.ActivityTotal.PersonTimes}, organisations {table.ActivityTotal.Organizations}, hours {ReportFormat.Hours(table.ActivityTotal.Minutes)}, " +
+                $"person-times {table.ActivityTotal.PersonTimes}, organisations {table.ActivityTotal.Organizations}, hours {HourUseCases.FormatHours(table.ActivityTotal.Minutes)}, " +
                 $"yuan {table.ActivityTotal.MoneyYuan}, rows {table.Activities.Count}" + (now > access.DueAtUtc ? ", late" : ""));
             return null;
         }, cancellationToken, editing: false, allowed: [ReportStatus.Draft, ReportStatus.Returned]);
@@ -573,7 +574,7 @@ public sealed class ReportUseCases(
             ("Reports.Figure.PersonTimes", submitted.ActivityTotal.PersonTimes.ToString(CultureInfo.InvariantCulture), live.ActivityTotal.PersonTimes.ToString(CultureInfo.InvariantCulture)),
             ("Reports.Figure.Organizations", submitted.ActivityTotal.Organizations.ToString(CultureInfo.InvariantCulture), live.ActivityTotal.Organizations.ToString(CultureInfo.InvariantCulture)),
             ("Reports.Figure.PopulationPersonTimes", submitted.ActivityTotal.PopulationPersonTimes.ToString(CultureInfo.InvariantCulture), live.ActivityTotal.PopulationPersonTimes.ToString(CultureInfo.InvariantCulture)),
-            ("Reports.Figure.Hours", ReportFormat.Hours(submitted.ActivityTotal.Minutes), ReportFormat.Hours(live.ActivityTotal.Minutes)),
+            ("Reports.Figure.Hours", HourUseCases.FormatHours(submitted.ActivityTotal.Minutes), HourUseCases.FormatHours(live.ActivityTotal.Minutes)),
             ("Reports.Figure.Money", submitted.ActivityTotal.MoneyYuan.ToString("0.00", CultureInfo.InvariantCulture), live.ActivityTotal.MoneyYuan.ToString("0.00", CultureInfo.InvariantCulture)),
             ("Reports.Figure.Reads", submitted.MediaTotal.Reads.ToString(CultureInfo.InvariantCulture), live.MediaTotal.Reads.ToString(CultureInfo.InvariantCulture)),
             ("Reports.Rows", submitted.Activities.Count.ToString(CultureInfo.InvariantCulture), live.Activities.Count.ToString(CultureInfo.InvariantCulture)),

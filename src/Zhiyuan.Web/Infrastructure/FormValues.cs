@@ -34,6 +34,21 @@ public static class FormValues
         return null;
     }
 
+    /// <summary>A date input's value ("2019-03-01").</summary>
+    public static DateOnly? Date(FieldErrors errors, string field, string? value, IStringLocalizer text)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+        if (DateOnly.TryParseExact(value.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            return day;
+        }
+        errors.Add(field, text["Validation.Date", value]);
+        return null;
+    }
+
     /// <summary>A datetime-local value ("2019-03-05T09:00"), which people type in China time.</summary>
     public static DateTimeOffset? ChinaTime(FieldErrors errors, string field, string? value, IStringLocalizer text)
     {
