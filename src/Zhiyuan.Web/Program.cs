@@ -25,6 +25,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAppDatabase();
 builder.Services.AddAppLocalization();
 builder.Services.AddAppProblemDetails();
+builder.Services.AddConflictAnswers();
 builder.Services.AddAccounts(builder.Configuration);
 builder.Services.AddUnits();
 builder.Services.AddAudit();

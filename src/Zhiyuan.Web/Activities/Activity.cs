@@ -156,8 +156,14 @@ public sealed class ActivitySession
 
     public int Capacity { get; set; }
 
-    /// <summary>Places taken by accepted sign-ups; changed only by a conditional update, so it never passes <see cref="Capacity"/>.</summary>
+    /// <summary>Places taken by accepted sign-ups; changed only by a conditional update, so it never passes <see cref="Capacity"/> (a check constraint holds it too).</summary>
     public int Accepted { get; set; }
+
+    /// <summary>Sign-ups on the waitlist now; kept with <see cref="Accepted"/> in the same statements, so the position told to a volunteer is theirs alone.</summary>
+    public int Waitlisted { get; set; }
+
+    /// <summary>Waitlist tickets handed out so far; a waitlisted sign-up's <see cref="SignUp.WaitlistTicket"/> orders the queue.</summary>
+    public int WaitlistIssued { get; set; }
 
     /// <summary>A training session: completing it is kept in the volunteer's record.</summary>
     public bool IsTraining { get; set; }
@@ -203,6 +209,9 @@ public sealed class SignUp
 
     /// <summary>Set when the hours were written to the ledger.</summary>
     public Guid? LedgerEntryId { get; set; }
+
+    /// <summary>Place in the queue while waitlisted: the lowest ticket is promoted first.</summary>
+    public int? WaitlistTicket { get; set; }
 }
 
 public enum SignUpStatus
@@ -258,6 +267,11 @@ sealed class ActivitySessionConfiguration : IEntityTypeConfiguration<ActivitySes
         // A week's sessions with their activity, read from the index alone: the statistics table starts from them (docs/performance.md, "Campaign reports").
         session.HasIndex(s => new { s.StartsAtUtc, s.ActivityId, s.Id });
         session.Property(s => s.CheckInSecret).HasMaxLength(32);
+        session.ToTable(t =>
+        {
+            t.HasCheckConstraint("CK_ActivitySessions_Accepted", "\"Accepted\" >= 0 AND \"Accepted\" <= \"Capacity\"");
+            t.HasCheckConstraint("CK_ActivitySessions_Waitlisted", "\"Waitlisted\" >= 0 AND \"WaitlistIssued\" >= \"Waitlisted\"");
+        });
     }
 }
 
@@ -269,6 +283,7 @@ sealed class SignUpConfiguration : IEntityTypeConfiguration<SignUp>
         signUp.HasIndex(s => new { s.SessionId, s.VolunteerId }).IsUnique();
         signUp.HasIndex(s => new { s.VolunteerId, s.Status });
         signUp.HasIndex(s => new { s.SessionId, s.Status, s.RequestedAtUtc });
+        signUp.HasIndex(s => new { s.SessionId, s.WaitlistTicket }).IsUnique();
         signUp.HasOne(s => s.Session).WithMany().HasForeignKey(s => s.SessionId);
         signUp.HasOne(s => s.Volunteer).WithMany().HasForeignKey(s => s.VolunteerId).OnDelete(DeleteBehavior.Restrict);
         signUp.Property(s => s.Status).HasConversion<string>().HasMaxLength(16);

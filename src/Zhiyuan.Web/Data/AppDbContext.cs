@@ -59,6 +59,10 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
 
     public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
 
+    public DbSet<EffectiveCredit> EffectiveCredits => Set<EffectiveCredit>();
+
+    public DbSet<LimitCounter> LimitCounters => Set<LimitCounter>();
+
     public DbSet<CorrectionRequest> CorrectionRequests => Set<CorrectionRequest>();
 
     public DbSet<Campaign> Campaigns => Set<Campaign>();
@@ -122,6 +126,17 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     {
         base.OnModelCreating(builder);
         builder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
+        // Every change of a record's status is a conditional update: EF Core adds
+        // "AND "Status" = @the-status-read" to the UPDATE and, when another request changed it first
+        // (a double click, a second node), no row matches and the whole save is refused (409) —
+        // so the second of two identical requests changes nothing. See ADR 0011.
+        foreach (var entity in builder.Model.GetEntityTypes())
+        {
+            if (entity.FindProperty("Status") is { } status)
+            {
+                status.IsConcurrencyToken = true;
+            }
+        }
     }
 }
 

@@ -64,6 +64,28 @@ public sealed class LedgerEntry
     public bool CheckOutMissing { get; set; }
 }
 
+/// <summary>
+/// A stretch of time that an effective ledger entry (a confirmation or correction not reversed)
+/// credits to a volunteer. Usually one per entry; two or more when the attendance surrounded time
+/// already credited elsewhere (the entry's window then holds gaps that are not its own). Written
+/// with the entry; a trigger removes an entry's stretches when it is reversed. The database refuses
+/// what must never happen: two stretches of one volunteer overlapping in time (an exclusion
+/// constraint on PostgreSQL, a trigger on SQLite) — so the same hour can never be credited twice,
+/// by a double click, a second node or another organisation. See ADR 0011.
+/// </summary>
+public sealed class EffectiveCredit
+{
+    public Guid EntryId { get; set; }
+
+    public Guid VolunteerId { get; set; }
+
+    public Guid SessionId { get; set; }
+
+    public DateTime StartUtc { get; set; }
+
+    public DateTime EndUtc { get; set; }
+}
+
 public enum LedgerEntryKind
 {
     /// <summary>Hours confirmed from attendance.</summary>
@@ -130,6 +152,20 @@ sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<LedgerEntry>
         entry.Property(e => e.Kind).HasConversion<string>().HasMaxLength(16);
         entry.Property(e => e.RecordedBy).HasMaxLength(100);
         entry.Property(e => e.Reason).HasMaxLength(LedgerEntry.ReasonMaxLength);
+    }
+}
+
+sealed class EffectiveCreditConfiguration : IEntityTypeConfiguration<EffectiveCredit>
+{
+    public void Configure(EntityTypeBuilder<EffectiveCredit> credit)
+    {
+        credit.HasKey(c => new { c.EntryId, c.StartUtc });
+        credit.HasOne<LedgerEntry>().WithMany().HasForeignKey(c => c.EntryId).OnDelete(DeleteBehavior.Restrict);
+        // What a credit credits: one volunteer's time in one session from a start; a second
+        // confirmation of the same attendance fails here even before the overlap rule.
+        credit.HasIndex(c => new { c.SessionId, c.VolunteerId, c.StartUtc }).IsUnique();
+        credit.HasIndex(c => new { c.VolunteerId, c.StartUtc });
+        credit.ToTable(t => t.HasCheckConstraint("CK_EffectiveCredits_Span", "\"EndUtc\" > \"StartUtc\""));
     }
 }
 

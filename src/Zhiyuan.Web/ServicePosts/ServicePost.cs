@@ -273,7 +273,11 @@ sealed class ServiceMenuConfiguration : IEntityTypeConfiguration<ServiceMenu>
 
 sealed class ServiceSlotConfiguration : IEntityTypeConfiguration<ServiceSlot>
 {
-    public void Configure(EntityTypeBuilder<ServiceSlot> slot) => slot.HasIndex(s => new { s.MenuId, s.StartsAtUtc });
+    public void Configure(EntityTypeBuilder<ServiceSlot> slot)
+    {
+        slot.HasIndex(s => new { s.MenuId, s.StartsAtUtc });
+        slot.ToTable(t => t.HasCheckConstraint("CK_ServiceSlots_Booked", "\"Booked\" >= 0 AND \"Booked\" <= \"Capacity\""));
+    }
 }
 
 sealed class CitizenOrderConfiguration : IEntityTypeConfiguration<CitizenOrder>

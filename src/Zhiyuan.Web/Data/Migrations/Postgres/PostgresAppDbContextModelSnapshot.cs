@@ -345,6 +345,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -479,13 +480,24 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<DateTime>("StartsAtUtc")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("WaitlistIssued")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Waitlisted")
+                        .HasColumnType("integer");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ActivityId", "StartsAtUtc");
 
                     b.HasIndex("StartsAtUtc", "ActivityId", "Id");
 
-                    b.ToTable("ActivitySessions");
+                    b.ToTable("ActivitySessions", t =>
+                        {
+                            t.HasCheckConstraint("CK_ActivitySessions_Accepted", "\"Accepted\" >= 0 AND \"Accepted\" <= \"Capacity\"");
+
+                            t.HasCheckConstraint("CK_ActivitySessions_Waitlisted", "\"Waitlisted\" >= 0 AND \"WaitlistIssued\" >= \"Waitlisted\"");
+                        });
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.MediaLink", b =>
@@ -564,6 +576,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -571,9 +584,15 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<Guid>("VolunteerId")
                         .HasColumnType("uuid");
 
+                    b.Property<int?>("WaitlistTicket")
+                        .HasColumnType("integer");
+
                     b.HasKey("Id");
 
                     b.HasIndex("SessionId", "VolunteerId")
+                        .IsUnique();
+
+                    b.HasIndex("SessionId", "WaitlistTicket")
                         .IsUnique();
 
                     b.HasIndex("VolunteerId", "Status");
@@ -865,6 +884,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("character varying(20000)");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -1063,6 +1083,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -1077,6 +1098,36 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.HasIndex("SessionId", "Status");
 
                     b.ToTable("CorrectionRequests");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.EffectiveCredit", b =>
+                {
+                    b.Property<Guid>("EntryId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("StartUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("EndUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("VolunteerId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("EntryId", "StartUtc");
+
+                    b.HasIndex("VolunteerId", "StartUtc");
+
+                    b.HasIndex("SessionId", "VolunteerId", "StartUtc")
+                        .IsUnique();
+
+                    b.ToTable("EffectiveCredits", t =>
+                        {
+                            t.HasCheckConstraint("CK_EffectiveCredits_Span", "\"EndUtc\" > \"StartUtc\"");
+                        });
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Hours.LedgerEntry", b =>
@@ -1151,6 +1202,25 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.ToTable("LedgerEntries");
                 });
 
+            modelBuilder.Entity("Zhiyuan.Web.Infrastructure.LimitCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("WindowStartUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Key", "WindowStartUtc");
+
+                    b.HasIndex("WindowStartUtc");
+
+                    b.ToTable("LimitCounters");
+                });
+
             modelBuilder.Entity("Zhiyuan.Web.Infrastructure.ProtectedSecret", b =>
                 {
                     b.Property<string>("Name")
@@ -1191,6 +1261,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("character varying(200)");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -1239,6 +1310,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -1369,6 +1441,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -1658,6 +1731,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -1727,6 +1801,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -1868,6 +1943,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("character varying(200)");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -2020,6 +2096,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -2075,6 +2152,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("character varying(200)");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -2242,7 +2320,10 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
 
                     b.HasIndex("MenuId", "StartsAtUtc");
 
-                    b.ToTable("ServiceSlots");
+                    b.ToTable("ServiceSlots", t =>
+                        {
+                            t.HasCheckConstraint("CK_ServiceSlots_Booked", "\"Booked\" >= 0 AND \"Booked\" <= \"Capacity\"");
+                        });
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Units.Unit", b =>
@@ -2714,6 +2795,15 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Navigation("Session");
 
                     b.Navigation("Volunteer");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.EffectiveCredit", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Hours.LedgerEntry", null)
+                        .WithMany()
+                        .HasForeignKey("EntryId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Hours.LedgerEntry", b =>

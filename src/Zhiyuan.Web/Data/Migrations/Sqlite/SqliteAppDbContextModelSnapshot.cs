@@ -334,6 +334,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -468,13 +469,24 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<DateTime>("StartsAtUtc")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("WaitlistIssued")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Waitlisted")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ActivityId", "StartsAtUtc");
 
                     b.HasIndex("StartsAtUtc", "ActivityId", "Id");
 
-                    b.ToTable("ActivitySessions");
+                    b.ToTable("ActivitySessions", t =>
+                        {
+                            t.HasCheckConstraint("CK_ActivitySessions_Accepted", "\"Accepted\" >= 0 AND \"Accepted\" <= \"Capacity\"");
+
+                            t.HasCheckConstraint("CK_ActivitySessions_Waitlisted", "\"Waitlisted\" >= 0 AND \"WaitlistIssued\" >= \"Waitlisted\"");
+                        });
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.MediaLink", b =>
@@ -553,6 +565,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -560,9 +573,15 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<Guid>("VolunteerId")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("WaitlistTicket")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("SessionId", "VolunteerId")
+                        .IsUnique();
+
+                    b.HasIndex("SessionId", "WaitlistTicket")
                         .IsUnique();
 
                     b.HasIndex("VolunteerId", "Status");
@@ -854,6 +873,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -1052,6 +1072,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -1066,6 +1087,36 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.HasIndex("SessionId", "Status");
 
                     b.ToTable("CorrectionRequests");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.EffectiveCredit", b =>
+                {
+                    b.Property<Guid>("EntryId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("EndUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("VolunteerId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("EntryId", "StartUtc");
+
+                    b.HasIndex("VolunteerId", "StartUtc");
+
+                    b.HasIndex("SessionId", "VolunteerId", "StartUtc")
+                        .IsUnique();
+
+                    b.ToTable("EffectiveCredits", t =>
+                        {
+                            t.HasCheckConstraint("CK_EffectiveCredits_Span", "\"EndUtc\" > \"StartUtc\"");
+                        });
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Hours.LedgerEntry", b =>
@@ -1140,6 +1191,25 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.ToTable("LedgerEntries");
                 });
 
+            modelBuilder.Entity("Zhiyuan.Web.Infrastructure.LimitCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("WindowStartUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key", "WindowStartUtc");
+
+                    b.HasIndex("WindowStartUtc");
+
+                    b.ToTable("LimitCounters");
+                });
+
             modelBuilder.Entity("Zhiyuan.Web.Infrastructure.ProtectedSecret", b =>
                 {
                     b.Property<string>("Name")
@@ -1180,6 +1250,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -1228,6 +1299,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -1358,6 +1430,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -1647,6 +1720,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -1716,6 +1790,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -1857,6 +1932,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -2009,6 +2085,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -2064,6 +2141,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -2231,7 +2309,10 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("MenuId", "StartsAtUtc");
 
-                    b.ToTable("ServiceSlots");
+                    b.ToTable("ServiceSlots", t =>
+                        {
+                            t.HasCheckConstraint("CK_ServiceSlots_Booked", "\"Booked\" >= 0 AND \"Booked\" <= \"Capacity\"");
+                        });
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Units.Unit", b =>
@@ -2703,6 +2784,15 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Navigation("Session");
 
                     b.Navigation("Volunteer");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.EffectiveCredit", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Hours.LedgerEntry", null)
+                        .WithMany()
+                        .HasForeignKey("EntryId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Hours.LedgerEntry", b =>
