@@ -136,14 +136,17 @@ public sealed class OutcomeUseCases(AppDbContext db, AuditLog audit, ActivityUse
         {
             return Outcome<Guid>.NotFound();
         }
-        if (await db.ActivityPhotos.CountAsync(p => p.ActivityId == activityId, cancellationToken) >= MaxPhotos)
-        {
-            return Outcome<Guid>.Invalid("photo", text["Photos.Error.TooMany", MaxPhotos]);
-        }
         var (photo, errorKey) = PhotoUpload.Clean(bytes);
         if (photo is null)
         {
             return Outcome<Guid>.Invalid("photo", text[errorKey!, PhotoUpload.MaxBytes / 1024 / 1024]);
+        }
+        // Counted and added under the activity's lock, so twenty uploads at once still stop at the limit.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockRowAsync(RowLocks.Table.Activities, activityId, cancellationToken);
+        if (await db.ActivityPhotos.CountAsync(p => p.ActivityId == activityId, cancellationToken) >= MaxPhotos)
+        {
+            return Outcome<Guid>.Invalid("photo", text["Photos.Error.TooMany", MaxPhotos]);
         }
         var stored = new ActivityPhoto
         {
@@ -153,6 +156,7 @@ public sealed class OutcomeUseCases(AppDbContext db, AuditLog audit, ActivityUse
         db.ActivityPhotos.Add(stored);
         audit.Add("activity.photo", activity.UnitId, activity.Title);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<Guid>.Ok(stored.Id);
     }
 

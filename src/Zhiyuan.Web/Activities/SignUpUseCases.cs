@@ -176,6 +176,11 @@ public sealed class SignUpUseCases(
             // Promoted from the waitlist at this very moment: ask again rather than cancel a place the volunteer has not seen.
             return Outcome<SignUpView>.Invalid("session", text["Problem.Conflict"]);
         }
+        else
+        {
+            // Cancelled a moment ago by the same person (a double click): as if it had come after, there is nothing left to cancel.
+            return Outcome<SignUpView>.NotFound();
+        }
         await transaction.CommitAsync(cancellationToken);
         return Outcome<SignUpView>.Ok(new SignUpView(sessionId, SignUpStatus.Cancelled, null, text["Activities.SignUp.Cancelled"]));
     }

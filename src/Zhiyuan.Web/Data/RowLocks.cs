@@ -22,11 +22,26 @@ public static class RowLocks
         }
     }
 
-    public static async Task LockSessionAsync(this AppDbContext db, Guid sessionId, CancellationToken cancellationToken)
+    public static Task LockSessionAsync(this AppDbContext db, Guid sessionId, CancellationToken cancellationToken) =>
+        db.LockRowAsync(Table.ActivitySessions, sessionId, cancellationToken);
+
+    /// <summary>The tables whose rows guard a "count, then add" of their children (photos, nominations, star decisions).</summary>
+    public enum Table
+    {
+        ActivitySessions,
+        Activities,
+        Nominations,
+        CommendationRounds,
+    }
+
+    /// <summary>Locks one row, for a check of its children that must hold until the transaction commits.</summary>
+    public static async Task LockRowAsync(this AppDbContext db, Table table, Guid id, CancellationToken cancellationToken)
     {
         if (db.Database.IsNpgsql())
         {
-            await db.Database.ExecuteSqlAsync($"""SELECT 1 FROM "ActivitySessions" WHERE "Id" = {sessionId} FOR UPDATE""", cancellationToken);
+            // The table name comes from the enum above, never from input.
+            var sql = "SELECT 1 FROM \"" + table + "\" WHERE \"Id\" = {0} FOR UPDATE";
+            await db.Database.ExecuteSqlRawAsync(sql, [id], cancellationToken);
         }
     }
 }

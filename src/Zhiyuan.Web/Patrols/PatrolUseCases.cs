@@ -397,6 +397,11 @@ public sealed class PatrolUseCases(
             return Outcome<FindingView>.Invalid(errors);
         }
         var finding = await db.Findings.SingleAsync(f => f.Id == id, cancellationToken);
+        if (finding.Status != FindingStatus.Answered)
+        {
+            // Closed or reopened a moment ago (a double click): the status read here is what the conditional update expects.
+            return Outcome<FindingView>.Invalid("status", text["Patrols.Error.NotAnswered"]);
+        }
         var now = time.GetUtcNow().UtcDateTime;
         finding.VerifyComment = comment.Length > 0 ? comment : null;
         if (request.Close)

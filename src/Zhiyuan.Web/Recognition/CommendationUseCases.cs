@@ -194,6 +194,9 @@ public sealed class CommendationUseCases(AppDbContext db, AuditLog audit, IOptio
         {
             return Outcome<RoundView>.Invalid(errors);
         }
+        // Checked for a duplicate and added under the round's lock: a double click nominates once.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockRowAsync(RowLocks.Table.CommendationRounds, roundId, cancellationToken);
         if (await db.Nominations.AnyAsync(n => n.RoundId == roundId && n.SubjectName == nomination.SubjectName && n.Status != RecognitionStatus.Rejected, cancellationToken))
         {
             return Outcome<RoundView>.Invalid("round", text["Commendations.Error.Duplicate", nomination.SubjectName]);
@@ -201,6 +204,7 @@ public sealed class CommendationUseCases(AppDbContext db, AuditLog audit, IOptio
         db.Nominations.Add(nomination);
         audit.Add("commendation.nominate", scope.RootId, round.Name, nomination.SubjectName);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<RoundView>.Ok((await GetAsync(principal, roundId, cancellationToken))!);
     }
 
@@ -278,18 +282,22 @@ public sealed class CommendationUseCases(AppDbContext db, AuditLog audit, IOptio
         {
             return Outcome<RoundView>.NotFound();
         }
-        if (await db.StoryPhotos.CountAsync(p => p.NominationId == nominationId, cancellationToken) >= MaxPhotos)
-        {
-            return Outcome<RoundView>.Invalid("photo", text["Photos.Error.TooMany", MaxPhotos]);
-        }
         var (photo, errorKey) = PhotoUpload.Clean(bytes);
         if (photo is null)
         {
             return Outcome<RoundView>.Invalid("photo", text[errorKey!, PhotoUpload.MaxBytes / 1024 / 1024]);
         }
+        // Counted and added under the nomination's lock, so uploads at once still stop at the limit.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockRowAsync(RowLocks.Table.Nominations, nominationId, cancellationToken);
+        if (await db.StoryPhotos.CountAsync(p => p.NominationId == nominationId, cancellationToken) >= MaxPhotos)
+        {
+            return Outcome<RoundView>.Invalid("photo", text["Photos.Error.TooMany", MaxPhotos]);
+        }
         db.StoryPhotos.Add(new StoryPhoto { NominationId = nominationId, ContentType = photo.ContentType, Content = photo.Content, Width = photo.Width, Height = photo.Height });
         audit.Add("commendation.photo", scope!.RootId, nomination.SubjectName);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<RoundView>.Ok((await GetAsync(principal, nomination.RoundId, cancellationToken))!);
     }
 

@@ -77,6 +77,17 @@ public sealed class ServiceCertificateUseCases(AppDbContext db, HourUseCases hou
         var issuer = await db.Units.Where(u => u.ParentId == null && volunteer.UnitPath.StartsWith(u.Path)).Select(u => u.Name).FirstAsync(cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // A double click (or two phones) asks for the same certificate twice: with the volunteer locked,
+        // the second finds the first — same span, same content, issued a moment ago — and gets it back.
+        await db.LockVolunteersAsync([volunteer.Id], cancellationToken);
+        var totalMinutes = lines.Sum(l => l.Minutes);
+        var twin = await db.ServiceCertificates.AsNoTracking()
+            .Where(c => c.VolunteerId == volunteer.Id && c.From == request.From && c.To == request.To && c.TotalMinutes == totalMinutes && c.IssuedAtUtc > now.AddMinutes(-1))
+            .FirstOrDefaultAsync(cancellationToken);
+        if (twin is not null)
+        {
+            return Outcome<ServiceCertificateView>.Ok(View(twin));
+        }
         var number = (await db.Database.SqlQuery<long>(
             $"""UPDATE "NumberCounters" SET "Last" = "Last" + 1 WHERE "Name" = {NumberCounter.ServiceCertificates} RETURNING "Last" AS "Value" """)
             .ToListAsync(cancellationToken)).Single();
@@ -89,7 +100,7 @@ public sealed class ServiceCertificateUseCases(AppDbContext db, HourUseCases hou
             IssuedAtUtc = now,
             Code = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
             ShortCode = new string(RandomNumberGenerator.GetItems<char>(ShortCodeAlphabet, 8)),
-            TotalMinutes = lines.Sum(l => l.Minutes),
+            TotalMinutes = totalMinutes,
             Content = JsonSerializer.Serialize(new Content(volunteer.Name, volunteer.Number, volunteer.DocumentMasked, issuer, lines), Json),
         };
         db.ServiceCertificates.Add(certificate);

@@ -127,6 +127,12 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
         var now = time.GetUtcNow().UtcDateTime;
         var scope = (await UnitScope.ForAsync(principal, db, cancellationToken))!;
         var volunteers = await db.Volunteers.Where(v => numbers.Contains(v.Number)).Select(v => new { v.Id, v.Number }).ToDictionaryAsync(v => v.Number, v => v.Id, cancellationToken);
+        // Decided under the volunteers' locks: of two simultaneous clicks, the second finds the star already on notice.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await AlreadyDecidedAsync(volunteers.Values, overview.Eligible.Where(e => numbers.Contains(e.Number)).Select(e => e.EligibleLevel), cancellationToken))
+        {
+            return Outcome<StarOverview>.Invalid("numbers", text["Problem.Conflict"]);
+        }
         foreach (var candidate in overview.Eligible.Where(e => numbers.Contains(e.Number)))
         {
             db.StarAwards.Add(new StarAward
@@ -138,6 +144,7 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
             audit.Add("star.notice", scope.RootId, candidate.Number, $"★{candidate.EligibleLevel}, {HourUseCases.FormatHours(candidate.Minutes)} h");
         }
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<StarOverview>.Ok((await OverviewAsync(principal, cancellationToken))!);
     }
 
@@ -156,15 +163,31 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
         }
         var now = time.GetUtcNow().UtcDateTime;
         var scope = (await UnitScope.ForAsync(principal, db, cancellationToken))!;
+        var volunteerId = await db.Volunteers.Where(v => v.Number == number).Select(v => v.Id).SingleAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await AlreadyDecidedAsync([volunteerId], [candidate.EligibleLevel], cancellationToken))
+        {
+            return Outcome<StarOverview>.Invalid("reason", text["Problem.Conflict"]);
+        }
         db.StarAwards.Add(new StarAward
         {
-            VolunteerId = await db.Volunteers.Where(v => v.Number == number).Select(v => v.Id).SingleAsync(cancellationToken), Level = candidate.EligibleLevel,
+            VolunteerId = volunteerId, Level = candidate.EligibleLevel,
             MinutesAtReview = candidate.Minutes, UnitId = scope.RootId, Status = RecognitionStatus.Rejected, NoticeStartsAtUtc = now, NoticeEndsAtUtc = now,
             DecidedAtUtc = now, DecidedBy = audit.ActorName, Reason = reason, CreatedAtUtc = now, CreatedBy = audit.ActorName,
         });
         audit.Add("star.reject", scope.RootId, number, reason);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<StarOverview>.Ok((await OverviewAsync(principal, cancellationToken))!);
+    }
+
+    /// <summary>Locks the volunteers, then tells whether any of them already has a star of one of these levels on notice, awarded or declined.</summary>
+    async Task<bool> AlreadyDecidedAsync(IReadOnlyCollection<Guid> volunteerIds, IEnumerable<int> levels, CancellationToken cancellationToken)
+    {
+        await db.LockVolunteersAsync(volunteerIds, cancellationToken);
+        var levelList = levels.Distinct().ToList();
+        return await db.StarAwards.AnyAsync(a => volunteerIds.Contains(a.VolunteerId) && levelList.Contains(a.Level)
+            && (a.Status == RecognitionStatus.OnNotice || a.Status == RecognitionStatus.Awarded || a.Status == RecognitionStatus.Rejected), cancellationToken);
     }
 
     /// <summary>After the notice, with no objection left open: the star is awarded and shows on the certificate.</summary>

@@ -104,6 +104,7 @@ sealed class VolunteerConfiguration : IEntityTypeConfiguration<Volunteer>
     {
         volunteer.Property(v => v.Number).HasMaxLength(16);
         volunteer.HasIndex(v => v.Number).IsUnique();
+        volunteer.Property(v => v.CertificateRevokedAtUtc).IsConcurrencyToken();
         volunteer.Property(v => v.Name).HasMaxLength(Volunteer.NameMaxLength);
         volunteer.HasIndex(v => v.Name);
         volunteer.Property(v => v.DocumentType).HasConversion<string>().HasMaxLength(24);

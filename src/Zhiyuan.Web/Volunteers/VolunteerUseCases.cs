@@ -350,6 +350,12 @@ public sealed class VolunteerUseCases(
         {
             return Outcome<VolunteerView>.Invalid("reason", text["Volunteers.Error.RevokeReason", ReasonMaxLength]);
         }
+        if (revoke == volunteer.CertificateRevokedAtUtc is not null)
+        {
+            // Already so (a double click): nothing to change, nothing to audit.
+            return Outcome<VolunteerView>.Ok((await GetAsync(scope, number, cancellationToken))!);
+        }
+        // CertificateRevokedAtUtc is a concurrency token: of two simultaneous revocations one saves, the other is refused (409).
         volunteer.CertificateRevokedAtUtc = revoke ? time.GetUtcNow().UtcDateTime : null;
         volunteer.CertificateRevokedReason = revoke ? reason : null;
         audit.Add(revoke ? "volunteer.revoke" : "volunteer.restore", volunteer.UnitId, volunteer.Number, reason);
