@@ -19,6 +19,12 @@ using Zhiyuan.Web.ServicePosts;
 using Zhiyuan.Web.Units;
 using Zhiyuan.Web.Volunteers;
 
+// Operator commands (`check`) read the database and end here, before any server, seed or migration.
+if (await OperatorCommands.TryRunAsync(args) is { } exitCode)
+{
+    return exitCode;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton(TimeProvider.System);
