@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
 
 namespace Zhiyuan.Web.Data;
@@ -22,8 +21,7 @@ public static class DatabaseSetup
             return options ?? throw new InvalidOperationException(error);
         });
         services.AddDbContext<SqliteAppDbContext>((sp, db) => db.UseSqlite(sp.GetRequiredService<DatabaseOptions>().ConnectionString));
-        services.AddDbContext<PostgresAppDbContext>((sp, db) => db.UseNpgsql(sp.GetRequiredService<DatabaseOptions>().ConnectionString)
-            .AddInterceptors(new BoundedMigrationLockWait(sp.GetRequiredService<DatabaseOptions>().MigrationLockWait)));
+        services.AddDbContext<PostgresAppDbContext>((sp, db) => db.UseNpgsql(sp.GetRequiredService<DatabaseOptions>().ConnectionString));
         services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<DatabaseOptions>().Provider == DatabaseProvider.Postgres
             ? sp.GetRequiredService<PostgresAppDbContext>()
             : sp.GetRequiredService<SqliteAppDbContext>());
@@ -31,40 +29,48 @@ public static class DatabaseSetup
         return services;
     }
 
+    /// <summary>PostgreSQL advisory lock key held while a node migrates and seeds ("Zhiyuan" in ASCII).</summary>
+    const long StartupLockKey = 0x5A68697975616E;
+
     /// <summary>
-    /// Creates or upgrades the database. Returns one sentence when the database cannot be reached,
-    /// or another node's migration holds it for longer than Database:MigrationLockWaitSeconds, so
-    /// start-up can end with that instead of a stack trace or a wait without end.
+    /// Creates or upgrades the database, then runs <paramref name="seed"/>, while holding a lock that
+    /// only one starting node (or process) holds at a time: nodes started together migrate once and
+    /// seed once, one after the other. The lock dies with its holder (an OS file lock next to a
+    /// SQLite database, a session advisory lock on PostgreSQL), so a node killed while starting
+    /// never blocks the next. Returns one sentence when the database cannot be reached, or when
+    /// another node holds the lock longer than Database:MigrationLockWaitSeconds, so start-up can end
+    /// with that instead of a stack trace or a wait without end.
     /// </summary>
-    public static async Task<string?> MigrateAsync(IServiceProvider services)
+    public static async Task<string?> MigrateAndSeedAsync(IServiceProvider services, Func<Task<string?>> seed)
     {
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var options = scope.ServiceProvider.GetRequiredService<DatabaseOptions>();
+        var options = services.GetRequiredService<DatabaseOptions>();
         try
         {
-            // Building an index on a province's 20 million ledger entries takes longer than the 30-second default.
-            db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
-            if (options.Provider == DatabaseProvider.Sqlite)
+            await using var startupLock = options.Provider == DatabaseProvider.Postgres
+                ? await LockPostgresAsync(options)
+                : await LockSqliteFileAsync(options);
+            if (startupLock is null)
             {
-                return await MigrateSqliteAsync(db, options);
+                var holder = options.Provider == DatabaseProvider.Postgres ? "node" : "process";
+                return $"Another {holder} has been starting on the {options.Provider} database at {Describe(options)} (migrating or seeding it) for more than {options.MigrationLockWait.TotalSeconds:0} seconds: wait until it has started, or stop it, then start this one again (另一节点正在迁移或初始化数据库，请待其启动完成或将其停止后再启动本节点)";
             }
-            // EF locks the history table inside the migration's transaction, so a killed node's lock dies with
-            // its connection; BoundedMigrationLockWait only keeps a live migrator elsewhere from holding us forever.
-            await db.Database.MigrateAsync();
-            return null;
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
-        {
-            return $"Another node has been migrating the database at {DescribePostgres(options.ConnectionString)} for more than {options.MigrationLockWait.TotalSeconds:0} seconds: start this node again when that node has started (另一节点正在迁移数据库，请待其启动完成后再启动本节点)";
+            await using (var scope = services.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+                // Building an index on a province's 20 million ledger entries takes longer than the 30-second default.
+                db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
+                if (options.Provider == DatabaseProvider.Sqlite)
+                {
+                    await ClearStaleSqliteMigrationLockAsync(db);
+                }
+                await db.Database.MigrateAsync();
+            }
+            return await seed();
         }
         catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException
                                    || ex is InvalidOperationException { InnerException: NpgsqlException or SocketException or TimeoutException })
         {
-            var where = options.Provider == DatabaseProvider.Postgres
-                ? DescribePostgres(options.ConnectionString)
-                : options.ConnectionString;
-            return $"Cannot reach the {options.Provider} database at {where}: {Innermost(ex).Message} (无法连接数据库，请检查 Database:ConnectionString 和数据库服务是否已启动)";
+            return $"Cannot reach the {options.Provider} database at {Describe(options)}: {Innermost(ex).Message} (无法连接数据库，请检查 Database:ConnectionString 和数据库服务是否已启动)";
         }
         catch (SqliteException ex)
         {
@@ -74,24 +80,11 @@ public static class DatabaseSetup
 
     /// <summary>
     /// EF marks a SQLite migration with a row in __EFMigrationsLock and waits without end while the
-    /// row exists; a process killed while migrating leaves it behind. The OS lock on a file next to
-    /// the database dies with its process instead: whoever holds it is the only live migrator, so
-    /// any row it finds is stale and is removed before migrating.
+    /// row exists; a process killed while migrating leaves it behind. Called only while holding the
+    /// file lock, which a live migrator would hold: any row is therefore stale.
     /// </summary>
-    static async Task<string?> MigrateSqliteAsync(AppDbContext db, DatabaseOptions options)
+    static async Task ClearStaleSqliteMigrationLockAsync(AppDbContext db)
     {
-        var file = new SqliteConnectionStringBuilder(options.ConnectionString).DataSource;
-        if (file is "" or ":memory:")
-        {
-            await db.Database.MigrateAsync();
-            return null;
-        }
-        var lockPath = file + ".migrate-lock";
-        await using var fileLock = await LockFileAsync(lockPath, options.MigrationLockWait);
-        if (fileLock is null)
-        {
-            return $"Another process has been migrating the SQLite database {file} for more than {options.MigrationLockWait.TotalSeconds:0} seconds (it holds {lockPath}): stop it or wait for it to start, then start again (另一进程正在迁移数据库，请待其完成后再启动)";
-        }
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync();
         try
@@ -105,19 +98,26 @@ public static class DatabaseSetup
         {
             await db.Database.CloseConnectionAsync();
         }
-        await db.Database.MigrateAsync();
-        return null;
     }
 
-    /// <summary>The file opened for this process alone (an flock on Linux, released by the kernel when the process dies), or null after the wait.</summary>
-    static async Task<FileStream?> LockFileAsync(string path, TimeSpan wait)
+    /// <summary>
+    /// <c>&lt;database file&gt;.migrate-lock</c> opened for this process alone (an flock on Linux, released by
+    /// the kernel when the process dies, however it dies); null when another holds it past the wait.
+    /// An in-memory database has nothing to share and needs no lock.
+    /// </summary>
+    static async Task<IAsyncDisposable?> LockSqliteFileAsync(DatabaseOptions options)
     {
-        var giveUpAt = DateTime.UtcNow + wait;
+        var file = new SqliteConnectionStringBuilder(options.ConnectionString).DataSource;
+        if (file is "" or ":memory:")
+        {
+            return new MemoryStream();
+        }
+        var giveUpAt = DateTime.UtcNow + options.MigrationLockWait;
         while (true)
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return new FileStream(file + ".migrate-lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException) when (DateTime.UtcNow < giveUpAt)
             {
@@ -130,12 +130,43 @@ public static class DatabaseSetup
         }
     }
 
+    /// <summary>
+    /// A session advisory lock on a connection of its own, held until disposed; PostgreSQL releases
+    /// it when the connection ends, also when the node is killed. Tried rather than waited for, so
+    /// that the wait has an end.
+    /// </summary>
+    static async Task<IAsyncDisposable?> LockPostgresAsync(DatabaseOptions options)
+    {
+        // Not pooled: closing it must end the session, and with it the lock.
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(options.ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        var giveUpAt = DateTime.UtcNow + options.MigrationLockWait;
+        while (true)
+        {
+            await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({StartupLockKey})", connection);
+            if (await command.ExecuteScalarAsync() is true)
+            {
+                return connection;
+            }
+            if (DateTime.UtcNow >= giveUpAt)
+            {
+                await connection.DisposeAsync();
+                return null;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+    }
+
     static async Task<long> ScalarAsync(DbConnection connection, string sql)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L);
     }
+
+    static string Describe(DatabaseOptions options) => options.Provider == DatabaseProvider.Postgres
+        ? DescribePostgres(options.ConnectionString)
+        : new SqliteConnectionStringBuilder(options.ConnectionString).DataSource;
 
     static string DescribePostgres(string connectionString)
     {
@@ -144,36 +175,6 @@ public static class DatabaseSetup
     }
 
     static Exception Innermost(Exception ex) => ex.InnerException is null ? ex : Innermost(ex.InnerException);
-}
-
-/// <summary>
-/// Bounds the wait for EF's PostgreSQL migration lock (LOCK TABLE "__EFMigrationsHistory" in the
-/// migration's transaction): with a lock_timeout on that one statement, a node whose neighbour
-/// migrates for too long fails with 55P03 and says so, instead of waiting without end. The timeout
-/// is reset right after, so the migration's own statements may wait as long as they need.
-/// </summary>
-sealed class BoundedMigrationLockWait(TimeSpan wait) : DbCommandInterceptor
-{
-    public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
-    {
-        Bound(command);
-        return result;
-    }
-
-    public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-    {
-        Bound(command);
-        return ValueTask.FromResult(result);
-    }
-
-    void Bound(DbCommand command)
-    {
-        if (command.CommandText.TrimStart().StartsWith("LOCK TABLE", StringComparison.Ordinal) && command.CommandText.Contains("__EFMigrationsHistory", StringComparison.Ordinal))
-        {
-            var milliseconds = (long)wait.TotalMilliseconds;
-            command.CommandText = $"SET LOCAL lock_timeout = {milliseconds}; {command.CommandText.TrimEnd().TrimEnd(';')}; SET LOCAL lock_timeout = DEFAULT;";
-        }
-    }
 }
 
 /// <summary>Lets `dotnet ef migrations add` build each provider's context without starting the app.</summary>
