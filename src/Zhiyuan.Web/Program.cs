@@ -19,6 +19,12 @@ using Zhiyuan.Web.ServicePosts;
 using Zhiyuan.Web.Units;
 using Zhiyuan.Web.Volunteers;
 
+// Operator commands (`check`) read the database and end here, before any server, seed or migration.
+if (await OperatorCommands.TryRunAsync(args) is { } exitCode)
+{
+    return exitCode;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton(TimeProvider.System);
@@ -47,21 +53,27 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 var app = builder.Build();
 
 // A bad database setting ends start-up with one sentence a person can act on, not a stack trace.
-var startupError = DatabaseOptions.Read(app.Configuration, app.Environment.ContentRootPath).Error
-                   ?? await DatabaseSetup.MigrateAsync(app.Services);
+// Nodes starting together take turns to migrate and seed (DatabaseSetup holds a lock meanwhile).
+string? startupError;
 try
 {
+    startupError = DatabaseOptions.Read(app.Configuration, app.Environment.ContentRootPath).Error
+                   ?? await DatabaseSetup.MigrateAndSeedAsync(app.Services, async () =>
+                   {
+                       await ZhaoqingUnits.SeedAsync(app.Services);
+                       await DemoCampaign.SeedAsync(app.Services);
+                       var error = await AdminSeed.EnsureAsync(app.Services, Console.Out);
+                       // Optional: March 2019 filled with generated activity and reports, so the demo campaign's pages have something to show.
+                       if (error is null && app.Configuration.GetValue<bool>("Demo:March2019"))
+                       {
+                           await DemoData.SeedAsync(app.Services);
+                       }
+                       // Made on the first start and kept in the database: one node makes them, the others read them.
+                       app.Services.GetRequiredService<PersonalData>();
+                       return error;
+                   });
     if (startupError is null)
     {
-        await ZhaoqingUnits.SeedAsync(app.Services);
-        await DemoCampaign.SeedAsync(app.Services);
-        startupError = await AdminSeed.EnsureAsync(app.Services, Console.Out);
-        // Optional: March 2019 filled with generated activity and reports, so the demo campaign's pages have something to show.
-        if (startupError is null && app.Configuration.GetValue<bool>("Demo:March2019"))
-        {
-            await DemoData.SeedAsync(app.Services);
-        }
-        app.Services.GetRequiredService<PersonalData>();
         _ = app.Services.GetRequiredService<IOptions<RecognitionOptions>>().Value;
     }
 }

@@ -15,6 +15,9 @@ public sealed class DatabaseOptions
 
     public string ConnectionString { get; set; } = "";
 
+    /// <summary>How long a starting node waits for another one's migration before it gives up with a sentence (Database:MigrationLockWaitSeconds).</summary>
+    public TimeSpan MigrationLockWait { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>
     /// Reads and checks the section. Returns the options, or one sentence saying what is wrong,
     /// because a bad database setting must stop start-up with a message a person can act on.
@@ -50,7 +53,12 @@ public sealed class DatabaseOptions
         {
             return (null, $"Database:ConnectionString is not a valid {provider} connection string: {ex.Message} (数据库连接字符串有误)");
         }
-        return (new DatabaseOptions { Provider = provider, ConnectionString = connectionString }, null);
+        var wait = section.GetValue<int?>("MigrationLockWaitSeconds") ?? 60;
+        if (wait < 1)
+        {
+            return (null, "Database:MigrationLockWaitSeconds must be at least 1. (迁移等待时间至少为 1 秒)");
+        }
+        return (new DatabaseOptions { Provider = provider, ConnectionString = connectionString, MigrationLockWait = TimeSpan.FromSeconds(wait) }, null);
     }
 
     /// <summary>
