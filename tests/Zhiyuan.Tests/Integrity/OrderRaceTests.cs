@@ -97,10 +97,10 @@ public sealed class OrderRaceTests : AppTest
         await race.ExactlyOnceAsync("rate an order ×20", i => citizens[i % 2].PostJsonAsync($"/api/orders/{id}/rating?t={token}", new { rating = 5, comment = "非常感谢" }));
 
         // Two more orders: one cancelled by the unit, one by the citizen, each twenty times at once.
-        var second = await app.PlaceAsync(citizen, Order(menu, "13702260002"));
+        var second = await app.PlaceAsync(citizen, Order(menu, "13702260002", days: 6));
         await race.ExactlyOnceAsync("cancel an order ×20",
             i => cities[i % 2].PostJsonAsync($"/api/orders/{second.GetProperty("id").GetGuid()}/cancellation", new { reason = "重复下单" }));
-        var third = await app.PlaceAsync(citizen, Order(menu, "13702260003"));
+        var third = await app.PlaceAsync(citizen, Order(menu, "13702260003", days: 6));
         await race.ExactlyOnceAsync("the citizen cancels an order ×20", i => citizens[i % 2].PostJsonAsync(
             $"/api/orders/{third.GetProperty("id").GetGuid()}/citizen-cancellation?t={third.GetProperty("trackingToken").GetString()}", new { reason = "不需要了" }));
         var events = await app.WithDbAsync(db => db.OrderEvents.Select(e => e.Status).ToListAsync());
