@@ -284,6 +284,8 @@ sealed class SignUpConfiguration : IEntityTypeConfiguration<SignUp>
         signUp.HasIndex(s => new { s.VolunteerId, s.Status });
         signUp.HasIndex(s => new { s.SessionId, s.Status, s.RequestedAtUtc });
         signUp.HasIndex(s => new { s.SessionId, s.WaitlistTicket }).IsUnique();
+        // Hours are written for an attendance only while none are: "… AND "LedgerEntryId" IS NULL" (ADR 0011).
+        signUp.Property(s => s.LedgerEntryId).IsConcurrencyToken();
         signUp.HasOne(s => s.Session).WithMany().HasForeignKey(s => s.SessionId);
         signUp.HasOne(s => s.Volunteer).WithMany().HasForeignKey(s => s.VolunteerId).OnDelete(DeleteBehavior.Restrict);
         signUp.Property(s => s.Status).HasConversion<string>().HasMaxLength(16);

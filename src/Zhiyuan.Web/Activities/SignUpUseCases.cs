@@ -22,7 +22,8 @@ public sealed record MySignUpView(Guid ActivityId, string ActivityTitle, Guid Se
 /// <summary>
 /// Signing up for sessions. Places are taken by a single conditional update
 /// (<c>Accepted = Accepted + 1 WHERE Accepted &lt; Capacity</c>) inside the sign-up's transaction, so
-/// a session is never overbooked, whichever node or connection gets there first.
+/// a session is never overbooked, whichever node or connection gets there first; a check constraint
+/// holds the same rule in the database, and the integrity check compares the counters with the rows.
 /// </summary>
 public sealed class SignUpUseCases(
     AppDbContext db,
@@ -92,6 +93,11 @@ public sealed class SignUpUseCases(
                 return Refused("Activities.Refused.MembersOnly", host);
             }
         }
+        // From here on, one transaction with the volunteer locked (PostgreSQL; SQLite serialises every
+        // write transaction): two simultaneous sign-ups of one volunteer are checked one after the
+        // other, so overlapping sessions can never both be taken (ADR 0011).
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockVolunteersAsync([volunteerId], cancellationToken);
         // This session's own sign-up (if any) and any other live one that overlaps it, in one query.
         var clashes = await db.SignUps.AsNoTracking()
             .Where(s => s.VolunteerId == volunteerId && (s.SessionId == sessionId
@@ -113,30 +119,20 @@ public sealed class SignUpUseCases(
             return Refused("Activities.Refused.Overlap", overlapping.Title, ChinaTime.Format(overlapping.StartsAtUtc) + "–" + ChinaTime.ToChina(overlapping.EndsAtUtc).ToString("HH:mm"));
         }
 
-        SignUp signUp;
-        int? position = null;
-        try
+        var place = session.ReviewSignUps ? new Place(SignUpStatus.Pending, null, null) : await TakePlaceOrTicketAsync(sessionId, cancellationToken);
+        var signUp = await db.SignUps.SingleOrDefaultAsync(s => s.SessionId == sessionId && s.VolunteerId == volunteerId, cancellationToken);
+        if (signUp is null)
         {
-            if (existing is null && !session.ReviewSignUps && db.Database.IsNpgsql())
-            {
-                (signUp, var waitlistPosition) = await InsertInOneStatementAsync(sessionId, volunteerId, now, cancellationToken);
-                position = waitlistPosition;
-            }
-            else
-            {
-                signUp = await InsertInTransactionAsync(sessionId, volunteerId, session.ReviewSignUps, now, cancellationToken);
-            }
+            db.SignUps.Add(signUp = new SignUp { SessionId = sessionId, VolunteerId = volunteerId });
         }
-        catch (DbUpdateException)
-        {
-            // The unique index caught a simultaneous second sign-up of the same volunteer; the place went back with the rollback.
-            return Refused("Activities.Refused.Already");
-        }
-        catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            return Refused("Activities.Refused.Already");
-        }
-        return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken, position));
+        signUp.Status = place.Status;
+        signUp.WaitlistTicket = place.Ticket;
+        signUp.RequestedAtUtc = now;
+        signUp.DecidedAtUtc = place.Status == SignUpStatus.Pending ? null : now;
+        signUp.Reason = null;
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken, place.Position));
     }
 
     /// <summary>
@@ -163,14 +159,22 @@ public sealed class SignUpUseCases(
         {
             return Outcome<SignUpView>.Invalid("session", text["Activities.Error.CancelDeadline", session.Activity.CancelHoursBefore]);
         }
+        // The session first, then the sign-up (the one lock order of ADR 0011); the status changes only
+        // from what was read, so of ten simultaneous cancellations one frees a place and the others
+        // find it already cancelled.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var wasAccepted = signUp.Status == SignUpStatus.Accepted;
-        signUp.Status = SignUpStatus.Cancelled;
-        signUp.DecidedAtUtc = now;
-        await db.SaveChangesAsync(cancellationToken);
-        if (wasAccepted && !await PromoteNextAsync(sessionId, now, cancellationToken))
+        await db.LockSessionAsync(sessionId, cancellationToken);
+        var was = signUp.Status;
+        var changed = await db.SignUps.Where(s => s.Id == signUp.Id && s.Status == was)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SignUpStatus.Cancelled).SetProperty(s => s.DecidedAtUtc, now).SetProperty(s => s.WaitlistTicket, (int?)null), cancellationToken);
+        if (changed == 1)
         {
-            await db.ActivitySessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(u => u.SetProperty(s => s.Accepted, s => s.Accepted - 1), cancellationToken);
+            await ReleaseAsync(sessionId, was, now, cancellationToken);
+        }
+        else if (await db.SignUps.Where(s => s.Id == signUp.Id).Select(s => s.Status).SingleAsync(cancellationToken) != SignUpStatus.Cancelled)
+        {
+            // Promoted from the waitlist at this very moment: ask again rather than cancel a place the volunteer has not seen.
+            return Outcome<SignUpView>.Invalid("session", text["Problem.Conflict"]);
         }
         await transaction.CommitAsync(cancellationToken);
         return Outcome<SignUpView>.Ok(new SignUpView(sessionId, SignUpStatus.Cancelled, null, text["Activities.SignUp.Cancelled"]));
@@ -195,15 +199,18 @@ public sealed class SignUpUseCases(
             return Outcome<SignUpView>.Invalid("reason", text["Organizations.Error.Reason", Activity.ShortTextMaxLength]);
         }
         var activity = await db.Activities.AsNoTracking().SingleAsync(a => a.Id == signUp.Session.ActivityId, cancellationToken);
+        // The sign-up's status is a concurrency token: if another decision got there first, this save
+        // matches no row, is refused as a whole (409) and the place taken here goes back with the rollback.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        signUp.Status = !request.Approve ? SignUpStatus.Rejected
-            : await TakePlaceAsync(sessionId, cancellationToken) ? SignUpStatus.Accepted : SignUpStatus.Waitlisted;
+        var place = request.Approve ? await TakePlaceOrTicketAsync(sessionId, cancellationToken) : new Place(SignUpStatus.Rejected, null, null);
+        signUp.Status = place.Status;
+        signUp.WaitlistTicket = place.Ticket;
         signUp.Reason = request.Approve ? null : reason;
         signUp.DecidedAtUtc = time.GetUtcNow().UtcDateTime;
         audit.Add(request.Approve ? "signup.accept" : "signup.reject", activity.UnitId, volunteerNumber, activity.Title + (reason.Length > 0 ? "：" + reason : ""));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken));
+        return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken, place.Position));
     }
 
     public async Task<List<MySignUpView>> MineAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
@@ -214,82 +221,63 @@ public sealed class SignUpUseCases(
             .Select(s => new MySignUpView(s.Session!.ActivityId, s.Session.Activity!.Title, s.SessionId, s.Session.StartsAtUtc, s.Session.EndsAtUtc,
                 s.Session.Activity.Address, s.Status,
                 s.Status == SignUpStatus.Waitlisted
-                    ? db.SignUps.Count(o => o.SessionId == s.SessionId && o.Status == SignUpStatus.Waitlisted
-                        && (o.RequestedAtUtc < s.RequestedAtUtc || (o.RequestedAtUtc == s.RequestedAtUtc && o.Id.CompareTo(s.Id) < 0))) + 1
+                    ? db.SignUps.Count(o => o.SessionId == s.SessionId && o.Status == SignUpStatus.Waitlisted && o.WaitlistTicket < s.WaitlistTicket) + 1
                     : null,
                 s.Reason, s.CheckedInAtUtc, s.CheckedOutAtUtc, s.LedgerEntryId != null))
             .ToListAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// PostgreSQL: take a place (if one is left) and insert the sign-up in a single statement, so the
-    /// session row stays locked only while that statement runs, not across round trips to the app —
-    /// under a storm of sign-ups for one session, that lock is what everyone queues for.
-    /// </summary>
-    async Task<(SignUp SignUp, int WaitlistPosition)> InsertInOneStatementAsync(Guid sessionId, Guid volunteerId, DateTime now, CancellationToken cancellationToken)
-    {
-        var id = Guid.CreateVersion7();
-        // The position on the waitlist comes back with the row: those waitlisted before it, plus one.
-        // Order is request time, then id: PostgreSQL keeps microseconds, so two requests can share a time.
-        var inserted = await db.Database.SqlQuery<InsertedSignUp>($"""
-            WITH took AS (
-                UPDATE "ActivitySessions" SET "Accepted" = "Accepted" + 1 WHERE "Id" = {sessionId} AND "Accepted" < "Capacity" RETURNING 1)
-            INSERT INTO "SignUps" ("Id", "SessionId", "VolunteerId", "Status", "RequestedAtUtc", "DecidedAtUtc", "CheckOutMissing", "LastCodeWindow")
-            VALUES ({id}, {sessionId}, {volunteerId}, CASE WHEN EXISTS (SELECT 1 FROM took) THEN 'Accepted' ELSE 'Waitlisted' END, {now}, {now}, FALSE, 0)
-            RETURNING "Status",
-                (SELECT COUNT(*)::int FROM "SignUps" w WHERE w."SessionId" = {sessionId} AND w."Status" = 'Waitlisted' AND (w."RequestedAtUtc", w."Id") < ({now}, {id})) + 1 AS "Position"
-            """).ToListAsync(cancellationToken);
-        var signUp = new SignUp { Id = id, SessionId = sessionId, VolunteerId = volunteerId, Status = Enum.Parse<SignUpStatus>(inserted[0].Status), RequestedAtUtc = now, DecidedAtUtc = now };
-        return (signUp, inserted[0].Position);
-    }
+    /// <summary>Where a sign-up stands after taking a place: accepted, or waitlisted with its ticket and its position told.</summary>
+    sealed record Place(SignUpStatus Status, int? Ticket, int? Position);
 
-    sealed record InsertedSignUp(string Status, int Position);
+    sealed record WaitlistCounters(int Waitlisted, int WaitlistIssued);
 
     /// <summary>
-    /// Everywhere else (SQLite, a reviewed activity, a volunteer signing up again after cancelling):
-    /// one transaction that starts with the conditional update, so on SQLite it takes the write lock
-    /// at once and no reader has to be upgraded to a writer half-way through.
+    /// Takes a place if one is left, or else a waitlist ticket. Each is one conditional statement on the
+    /// session row, so two nodes can never both take the last place, and the position told (the
+    /// waitlist count after this one joined) is this volunteer's alone.
     /// </summary>
-    async Task<SignUp> InsertInTransactionAsync(Guid sessionId, Guid volunteerId, bool reviewed, DateTime now, CancellationToken cancellationToken)
+    async Task<Place> TakePlaceOrTicketAsync(Guid sessionId, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var status = reviewed ? SignUpStatus.Pending
-            : await TakePlaceAsync(sessionId, cancellationToken) ? SignUpStatus.Accepted : SignUpStatus.Waitlisted;
-        var signUp = await db.SignUps.SingleOrDefaultAsync(s => s.SessionId == sessionId && s.VolunteerId == volunteerId, cancellationToken);
-        if (signUp is null)
+        if (await db.ActivitySessions.Where(s => s.Id == sessionId && s.Accepted < s.Capacity)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Accepted, s => s.Accepted + 1), cancellationToken) == 1)
         {
-            db.SignUps.Add(signUp = new SignUp { SessionId = sessionId, VolunteerId = volunteerId });
+            return new Place(SignUpStatus.Accepted, null, null);
         }
-        signUp.Status = status;
-        signUp.RequestedAtUtc = now;
-        signUp.DecidedAtUtc = status == SignUpStatus.Pending ? null : now;
-        signUp.Reason = null;
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return signUp;
+        var counters = (await db.Database.SqlQuery<WaitlistCounters>($"""
+            UPDATE "ActivitySessions" SET "Waitlisted" = "Waitlisted" + 1, "WaitlistIssued" = "WaitlistIssued" + 1 WHERE "Id" = {sessionId}
+            RETURNING "Waitlisted", "WaitlistIssued"
+            """).ToListAsync(cancellationToken)).Single();
+        return new Place(SignUpStatus.Waitlisted, counters.WaitlistIssued, counters.Waitlisted);
     }
 
-    /// <summary>Takes a place if one is left: one statement, so two nodes can never both take the last one.</summary>
-    async Task<bool> TakePlaceAsync(Guid sessionId, CancellationToken cancellationToken) =>
-        await db.ActivitySessions.Where(s => s.Id == sessionId && s.Accepted < s.Capacity)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Accepted, s => s.Accepted + 1), cancellationToken) == 1;
-
-    /// <summary>Gives a freed place to the longest-waiting person; the conditional update makes sure two cancellations never promote the same one.</summary>
-    async Task<bool> PromoteNextAsync(Guid sessionId, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// A sign-up left the session (cancelled, or taken off by the organiser): an accepted place goes to
+    /// the longest-waiting person, or back to the session; a waitlist place is given up. Called with the
+    /// session locked and the sign-up's status already changed by a conditional update.
+    /// </summary>
+    async Task ReleaseAsync(Guid sessionId, SignUpStatus was, DateTime now, CancellationToken cancellationToken)
     {
-        while (true)
+        if (was == SignUpStatus.Waitlisted)
         {
-            var next = await db.SignUps.Where(s => s.SessionId == sessionId && s.Status == SignUpStatus.Waitlisted)
-                .OrderBy(s => s.RequestedAtUtc).ThenBy(s => s.Id).Select(s => (Guid?)s.Id).FirstOrDefaultAsync(cancellationToken);
-            if (next is null)
-            {
-                return false;
-            }
-            if (await db.SignUps.Where(s => s.Id == next && s.Status == SignUpStatus.Waitlisted)
-                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SignUpStatus.Accepted).SetProperty(s => s.DecidedAtUtc, now), cancellationToken) == 1)
-            {
-                return true;
-            }
+            await db.ActivitySessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(u => u.SetProperty(s => s.Waitlisted, s => s.Waitlisted - 1), cancellationToken);
+            return;
+        }
+        if (was != SignUpStatus.Accepted)
+        {
+            return;
+        }
+        var next = await db.SignUps.Where(s => s.SessionId == sessionId && s.Status == SignUpStatus.Waitlisted)
+            .OrderBy(s => s.WaitlistTicket).Select(s => (Guid?)s.Id).FirstOrDefaultAsync(cancellationToken);
+        if (next is not null && await db.SignUps.Where(s => s.Id == next && s.Status == SignUpStatus.Waitlisted)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SignUpStatus.Accepted).SetProperty(s => s.DecidedAtUtc, now)
+                    .SetProperty(s => s.WaitlistTicket, (int?)null), cancellationToken) == 1)
+        {
+            await db.ActivitySessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(u => u.SetProperty(s => s.Waitlisted, s => s.Waitlisted - 1), cancellationToken);
+        }
+        else
+        {
+            await db.ActivitySessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(u => u.SetProperty(s => s.Accepted, s => s.Accepted - 1), cancellationToken);
         }
     }
 
@@ -299,7 +287,7 @@ public sealed class SignUpUseCases(
         {
             case SignUpStatus.Waitlisted:
                 var position = knownPosition ?? await db.SignUps.CountAsync(o => o.SessionId == signUp.SessionId && o.Status == SignUpStatus.Waitlisted
-                    && (o.RequestedAtUtc < signUp.RequestedAtUtc || (o.RequestedAtUtc == signUp.RequestedAtUtc && o.Id.CompareTo(signUp.Id) < 0)), cancellationToken) + 1;
+                    && o.WaitlistTicket < signUp.WaitlistTicket, cancellationToken) + 1;
                 return new SignUpView(signUp.SessionId, signUp.Status, position, text["Activities.SignUp.Waitlisted", position]);
             case SignUpStatus.Pending:
                 return new SignUpView(signUp.SessionId, signUp.Status, null, text["Activities.SignUp.Pending"]);

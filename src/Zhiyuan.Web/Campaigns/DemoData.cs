@@ -210,6 +210,8 @@ public static class DemoData
                 RecordedAtUtc = session.HoursConfirmedAtUtc!.Value, RecordedBy = RecordedBy,
             };
             db.LedgerEntries.Add(entry);
+            // Demo volunteers are chosen free of other credits around the session, so the whole window is theirs.
+            db.EffectiveCredits.Add(new EffectiveCredit { EntryId = entry.Id, VolunteerId = v.Id, SessionId = session.Id, StartUtc = credit.StartUtc, EndUtc = credit.EndUtc });
             var requested = activity.SignUpOpensAtUtc.AddMinutes(random.Next(60, 8 * 24 * 60));
             db.SignUps.Add(new SignUp
             {

@@ -139,7 +139,7 @@ public static class OfficialForm
     }
 
     /// <summary>Hours as the form's number: minutes / 60, rounded to two decimals.</summary>
-    public static decimal Hours(int minutes) => Math.Round(minutes / 60m, 2, MidpointRounding.AwayFromZero);
+    public static decimal Hours(long minutes) => Math.Round(minutes / 60m, 2, MidpointRounding.AwayFromZero);
 
     /// <summary>Writes sheet1.xml row by row; the merges, known only at the end, follow the rows as the format wants.</summary>
     sealed class Sheet(XmlWriter xml)
@@ -386,7 +386,7 @@ public static class OfficialForm
             xml.WriteEndElement();
         }
 
-        static string Integer(int value) => value.ToString(CultureInfo.InvariantCulture);
+        static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
 
         static string Decimal(decimal value) => value.ToString(CultureInfo.InvariantCulture);
     }

@@ -28,24 +28,24 @@ public sealed record ReportTable(
 /// <param name="MoneyYuan">投入资金及物料（元）.</param>
 public sealed record ActivityRow(
     string Name,
-    int PersonTimes,
-    int Organizations,
+    long PersonTimes,
+    long Organizations,
     string PopulationTypes,
-    int PopulationPersonTimes,
-    int Minutes,
+    long PopulationPersonTimes,
+    long Minutes,
     decimal MoneyYuan,
     bool IsTypedIn);
 
 /// <param name="Organizations">Distinct organisations across the computed rows, plus what typed-in rows state (they cannot be told apart).</param>
-public sealed record ActivityTotals(int PersonTimes, int Organizations, int PopulationPersonTimes, int Minutes, decimal MoneyYuan);
+public sealed record ActivityTotals(long PersonTimes, long Organizations, long PopulationPersonTimes, long Minutes, decimal MoneyYuan);
 
 /// <summary>One row of table 2.</summary>
 /// <param name="Links">网页或微信链接: the links themselves.</param>
 /// <param name="Reads">网页或微信阅读数（条/次）.</param>
-public sealed record MediaRow(string Name, int PrintReports, int WebsiteReports, IReadOnlyList<string> Links, int Reads, bool IsTypedIn);
+public sealed record MediaRow(string Name, long PrintReports, long WebsiteReports, IReadOnlyList<string> Links, long Reads, bool IsTypedIn);
 
 /// <param name="Links">The number of links.</param>
-public sealed record MediaTotals(int PrintReports, int WebsiteReports, int Links, int Reads);
+public sealed record MediaTotals(long PrintReports, long WebsiteReports, long Links, long Reads);
 
 public static class ReportFormat
 {

@@ -77,6 +77,13 @@ public sealed class ReportUseCases(
     TimeProvider time)
 {
     public const int MaxTypedInRows = 500;
+
+    /// <summary>The most all typed-in rows of one report may add up to: the same as one cell may hold.</summary>
+    public const long MaxTypedInCount = 100_000_000;
+
+    public const long MaxTypedInHours = 10_000_000;
+
+    public const decimal MaxTypedInMoney = 1_000_000_000_000m;
     static readonly JsonSerializerOptions FrozenJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>What the caller may do with one unit's report: resolved once per request from the campaign, the snapshot and their scope.</summary>
@@ -160,6 +167,32 @@ public sealed class ReportUseCases(
             {
                 return text["Reports.Error.TooManyRows", MaxTypedInRows];
             }
+            // A report's typed-in rows together stay within what one cell may hold, so the unit's table,
+            // the city's merge and the form can always be computed (sums are 64-bit besides).
+            var stored = await db.TypedInRows.AsNoTracking().Where(t => t.ReportId == report.Id)
+                .Select(t => new { t.PersonTimes, t.Organizations, t.PopulationPersonTimes, t.Minutes, t.PrintReports, t.WebsiteReports, t.Reads, t.MoneyYuan })
+                .ToListAsync(cancellationToken);
+            var counts = new (string Field, long Total)[]
+            {
+                ("personTimes", stored.Sum(t => (long)t.PersonTimes) + rows.Sum(r => (long)r.PersonTimes)),
+                ("organizations", stored.Sum(t => (long)t.Organizations) + rows.Sum(r => (long)r.Organizations)),
+                ("populationPersonTimes", stored.Sum(t => (long)t.PopulationPersonTimes) + rows.Sum(r => (long)r.PopulationPersonTimes)),
+                ("printReports", stored.Sum(t => (long)t.PrintReports) + rows.Sum(r => (long)r.PrintReports)),
+                ("websiteReports", stored.Sum(t => (long)t.WebsiteReports) + rows.Sum(r => (long)r.WebsiteReports)),
+                ("reads", stored.Sum(t => (long)t.Reads) + rows.Sum(r => (long)r.Reads)),
+            };
+            if (counts.FirstOrDefault(c => c.Total > MaxTypedInCount) is { Field: not null } over)
+            {
+                return text["Reports.Error.TypedInTotal", text[$"Reports.Field.{over.Field}"], MaxTypedInCount.ToString("N0")];
+            }
+            if (stored.Sum(t => (long)t.Minutes) + rows.Sum(r => (long)r.Minutes) > MaxTypedInHours * 60L)
+            {
+                return text["Reports.Error.TypedInTotal", text["Reports.Field.hours"], MaxTypedInHours.ToString("N0")];
+            }
+            if (stored.Sum(t => t.MoneyYuan) + rows.Sum(r => r.MoneyYuan) > MaxTypedInMoney)
+            {
+                return text["Reports.Error.TypedInTotal", text["Reports.Field.moneyYuan"], MaxTypedInMoney.ToString("N0")];
+            }
             foreach (var row in rows)
             {
                 row.ReportId = report.Id;
@@ -199,10 +232,12 @@ public sealed class ReportUseCases(
         {
             errors.Add("file", error);
         }
-        var rows = !parsed.Succeeded ? [] : parsed.Activities.Select(r => new TypedInRowRequest(false, r.Name, r.PersonTimes, r.Organizations, r.PopulationTypes,
-                r.PopulationPersonTimes, Math.Round(r.Minutes / 60m, 2), r.MoneyYuan, null, null, null, null))
-            .Concat(parsed.Media.Select(m => new TypedInRowRequest(true, m.Name, null, null, null, null, null, null, m.PrintReports, m.WebsiteReports,
-                string.Join("\n", m.Links), m.Reads)))
+        // A cell beyond int is beyond every limit too: it is clamped here and refused by the row's validation.
+        static int Cell(long value) => (int)Math.Clamp(value, int.MinValue, int.MaxValue);
+        var rows = !parsed.Succeeded ? [] : parsed.Activities.Select(r => new TypedInRowRequest(false, r.Name, Cell(r.PersonTimes), Cell(r.Organizations), r.PopulationTypes,
+                Cell(r.PopulationPersonTimes), Math.Round(r.Minutes / 60m, 2), r.MoneyYuan, null, null, null, null))
+            .Concat(parsed.Media.Select(m => new TypedInRowRequest(true, m.Name, null, null, null, null, null, null, Cell(m.PrintReports), Cell(m.WebsiteReports),
+                string.Join("\n", m.Links), Cell(m.Reads))))
             .ToList();
         if (!errors.Any && rows.Count == 0)
         {

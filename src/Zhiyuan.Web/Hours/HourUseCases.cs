@@ -70,14 +70,20 @@ public sealed class HourUseCases(
         }
         // Confirming closes every forgotten check-out of ended sessions at once: the credit stops at the end anyway.
         await attendance.CloseForgottenCheckOutsAsync(TimeSpan.Zero, sessionId, cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // One transaction per confirmation. The attendances are read inside it, the volunteers locked
+        // (PostgreSQL), and only then is time already credited read: a double click, a second node or
+        // another organisation confirming an overlapping session at the same moment waits here and
+        // then credits only what is left. Behind that, the database refuses a second credit of the
+        // same attendance (a sign-up's LedgerEntryId is written only while still empty) and any
+        // overlap of credited time (EffectiveCredits) — see ADR 0011. A caller that completes more
+        // than the hours (a patrol round, an order) may hold the transaction already.
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         var attended = await db.SignUps.Include(s => s.Volunteer)
             .Where(s => s.SessionId == sessionId && s.Status == SignUpStatus.Accepted && s.CheckedInAtUtc != null && s.CheckedOutAtUtc != null && s.LedgerEntryId == null)
             .ToListAsync(cancellationToken);
         var volunteerIds = attended.Select(s => s.VolunteerId).ToList();
-        var credited = (await ActiveEntries().Where(e => volunteerIds.Contains(e.VolunteerId) && e.StartUtc < session.EndsAtUtc && e.EndUtc > session.StartsAtUtc)
-                .Select(e => new { e.VolunteerId, e.StartUtc, e.EndUtc }).ToListAsync(cancellationToken))
-            .ToLookup(e => e.VolunteerId, e => (e.StartUtc, e.EndUtc));
+        await db.LockVolunteersAsync(volunteerIds, cancellationToken);
+        var credited = (await CreditedAsync(volunteerIds, session.StartsAtUtc, session.EndsAtUtc, null, cancellationToken)).ToLookup(c => c.VolunteerId, c => (c.StartUtc, c.EndUtc));
         int confirmed = 0, minutes = 0, nothing = 0;
         foreach (var signUp in attended)
         {
@@ -89,7 +95,7 @@ public sealed class HourUseCases(
             }
             var entry = NewEntry(signUp.VolunteerId, signUp.Volunteer!.UnitId, session.Activity!.HostOrganizationId, session, credit.Value, LedgerEntryKind.Confirmed, "", now);
             entry.CheckOutMissing = signUp.CheckOutMissing;
-            db.LedgerEntries.Add(entry);
+            AddCredit(entry, credited[signUp.VolunteerId]);
             signUp.LedgerEntryId = entry.Id;
             confirmed++;
             minutes += credit.Value.Minutes;
@@ -97,7 +103,10 @@ public sealed class HourUseCases(
         session.HoursConfirmedAtUtc = now;
         audit.Add("hours.confirm", session.Activity!.UnitId, session.Activity.Title, $"{ChinaTime.Format(session.StartsAtUtc)} · {confirmed} · {minutes} min");
         await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
         return Outcome<ConfirmationView>.Ok(new ConfirmationView(sessionId, confirmed, minutes, nothing));
     }
 
@@ -155,8 +164,7 @@ public sealed class HourUseCases(
             }
             else
             {
-                var others = await ActiveEntries().Where(e => e.VolunteerId == entry.VolunteerId && e.Id != entryId && e.StartUtc < end && e.EndUtc > start)
-                    .Select(e => new { e.StartUtc, e.EndUtc }).ToListAsync(cancellationToken);
+                var others = await CreditedAsync([entry.VolunteerId], start.Value, end.Value, entryId, cancellationToken);
                 credit = ServiceTime.Compute(start.Value, end.Value, session.StartsAtUtc, session.EndsAtUtc, others.Select(o => (o.StartUtc, o.EndUtc)));
                 if (credit is null)
                 {
@@ -179,25 +187,39 @@ public sealed class HourUseCases(
             return Outcome<List<LedgerEntryView>>.Invalid(errors);
         }
         var now = time.GetUtcNow().UtcDateTime;
+        var activity = await db.Activities.AsNoTracking().SingleAsync(a => a.Id == entry.ActivityId, cancellationToken);
+        var number = await db.Volunteers.Where(v => v.Id == entry.VolunteerId).Select(v => v.Number).SingleAsync(cancellationToken);
+        // The reversal first (its trigger takes the entry's stretches out), then the corrected entry
+        // with the stretches it really credits, read again under the volunteer's lock: the new times
+        // can never overlap time credited meanwhile by someone else.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockVolunteersAsync([entry.VolunteerId], cancellationToken);
         var reversal = NewEntry(entry.VolunteerId, entry.VolunteerUnitId, entry.OrganizationId, session, new Credit(entry.StartUtc, entry.EndUtc, -entry.Minutes), LedgerEntryKind.Reversal, reason, now);
         reversal.ReversesEntryId = entry.Id;
         db.LedgerEntries.Add(reversal);
-        if (credit is { } corrected)
-        {
-            db.LedgerEntries.Add(NewEntry(entry.VolunteerId, entry.VolunteerUnitId, entry.OrganizationId, session, corrected, LedgerEntryKind.Correction, reason, now));
-        }
         if (correctionRequest is not null)
         {
             Decide(correctionRequest, CorrectionStatus.Corrected, reason, now);
         }
-        var activity = await db.Activities.AsNoTracking().SingleAsync(a => a.Id == entry.ActivityId, cancellationToken);
-        var number = await db.Volunteers.Where(v => v.Id == entry.VolunteerId).Select(v => v.Number).SingleAsync(cancellationToken);
         audit.Add("hours.correct", activity.UnitId, number, $"{activity.Title}：{entry.Minutes} → {credit?.Minutes ?? 0} min；{reason}");
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            if (credit is { } corrected)
+            {
+                var elsewhere = await CreditedAsync([entry.VolunteerId], corrected.StartUtc, corrected.EndUtc, null, cancellationToken);
+                var recomputed = ServiceTime.Compute(corrected.StartUtc, corrected.EndUtc, session.StartsAtUtc, session.EndsAtUtc, elsewhere.Select(o => (o.StartUtc, o.EndUtc)));
+                if (recomputed is null)
+                {
+                    return Outcome<List<LedgerEntryView>>.Invalid("startAt", text["Hours.Error.NothingLeft"]);
+                }
+                AddCredit(NewEntry(entry.VolunteerId, entry.VolunteerUnitId, entry.OrganizationId, session, recomputed.Value, LedgerEntryKind.Correction, reason, now),
+                    elsewhere.Select(o => (o.StartUtc, o.EndUtc)));
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException reversedTwice) when (reversedTwice.GetBaseException().Message.Contains("ReversesEntryId"))
         {
             // Someone reversed the same entry at the same moment; the unique index on ReversesEntryId kept it to one.
             return Outcome<List<LedgerEntryView>>.Invalid("entry", text["Hours.Error.AlreadyReversed"]);
@@ -319,7 +341,23 @@ public sealed class HourUseCases(
         return csv.ToString();
     }
 
-    public static string FormatHours(int minutes) => (minutes / 60m).ToString("0.##");
+    public static string FormatHours(long minutes) => (minutes / 60m).ToString("0.##");
+
+    /// <summary>The stretches of time already credited to these volunteers that touch the window (optionally leaving one entry out).</summary>
+    async Task<List<EffectiveCredit>> CreditedAsync(IReadOnlyCollection<Guid> volunteerIds, DateTime startUtc, DateTime endUtc, Guid? exceptEntryId, CancellationToken cancellationToken) =>
+        await db.EffectiveCredits.AsNoTracking()
+            .Where(c => volunteerIds.Contains(c.VolunteerId) && c.StartUtc < endUtc && c.EndUtc > startUtc && c.EntryId != exceptEntryId)
+            .ToListAsync(cancellationToken);
+
+    /// <summary>Adds a credit to the ledger with the stretches it really credits (its window less time credited elsewhere).</summary>
+    void AddCredit(LedgerEntry entry, IEnumerable<(DateTime StartUtc, DateTime EndUtc)> creditedElsewhere)
+    {
+        db.LedgerEntries.Add(entry);
+        foreach (var (start, end) in ServiceTime.FreeStretches(entry.StartUtc, entry.EndUtc, creditedElsewhere))
+        {
+            db.EffectiveCredits.Add(new EffectiveCredit { EntryId = entry.Id, VolunteerId = entry.VolunteerId, SessionId = entry.SessionId, StartUtc = start, EndUtc = end });
+        }
+    }
 
     /// <summary>Entries that count: confirmations and corrections not later reversed.</summary>
     IQueryable<LedgerEntry> ActiveEntries() => db.LedgerEntries.Where(e => e.Kind != LedgerEntryKind.Reversal && !db.LedgerEntries.Any(r => r.ReversesEntryId == e.Id));

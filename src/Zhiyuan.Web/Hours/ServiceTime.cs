@@ -26,21 +26,34 @@ public static class ServiceTime
         {
             return null;
         }
-        var served = end - start;
-        // Subtract the union of the overlapping credited stretches (they never overlap one another, but be safe).
-        var cursor = start;
-        foreach (var (otherStart, otherEnd) in alreadyCredited.Where(c => c.StartUtc < end && c.EndUtc > start).OrderBy(c => c.StartUtc))
+        var minutes = (int)Math.Floor(FreeStretches(start, end, alreadyCredited).Sum(f => (f.EndUtc - f.StartUtc).Ticks) / (double)TimeSpan.TicksPerMinute);
+        return minutes <= 0 ? null : new Credit(start, end, minutes);
+    }
+
+    /// <summary>
+    /// The parts of a credit's window not already credited elsewhere: what the credit really credits,
+    /// kept as the entry's effective stretches so that the database can refuse any overlap.
+    /// </summary>
+    public static List<(DateTime StartUtc, DateTime EndUtc)> FreeStretches(DateTime startUtc, DateTime endUtc, IEnumerable<(DateTime StartUtc, DateTime EndUtc)> alreadyCredited)
+    {
+        var free = new List<(DateTime, DateTime)>();
+        var cursor = startUtc;
+        foreach (var (otherStart, otherEnd) in alreadyCredited.Where(c => c.StartUtc < endUtc && c.EndUtc > startUtc).OrderBy(c => c.StartUtc))
         {
-            var from = otherStart > cursor ? otherStart : cursor;
-            var to = otherEnd < end ? otherEnd : end;
-            if (to > from)
+            if (otherStart > cursor)
             {
-                served -= to - from;
-                cursor = to;
+                free.Add((cursor, otherStart));
+            }
+            if (otherEnd > cursor)
+            {
+                cursor = otherEnd;
             }
         }
-        var minutes = (int)Math.Floor(served.TotalMinutes);
-        return minutes <= 0 ? null : new Credit(start, end, minutes);
+        if (cursor < endUtc)
+        {
+            free.Add((cursor, endUtc));
+        }
+        return free;
     }
 
     /// <summary>The day by which hours must be confirmed: 10 working days (Monday to Friday) after the service date.</summary>

@@ -257,12 +257,20 @@ public sealed class PatrolUseCases(
         {
             return Outcome<RoundView>.Invalid("status", text["Patrols.Error.Finished"]);
         }
+        // The round is marked finished by a conditional update first, in the same transaction as the
+        // hours: of three simultaneous "finish" clicks one confirms, the others find it finished.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await db.PatrolRounds.Where(r => r.Id == id && r.FinishedAtUtc == null)
+                .ExecuteUpdateAsync(r => r.SetProperty(x => x.FinishedAtUtc, time.GetUtcNow().UtcDateTime), cancellationToken) == 0)
+        {
+            return Outcome<RoundView>.Invalid("status", text["Patrols.Error.Finished"]);
+        }
         var confirmed = await assigned.CompleteAsync(principal, round.ActivityId, round.SessionId, request.VolunteerNumbers, cancellationToken);
         if (!confirmed.Succeeded)
         {
             return confirmed.IsNotFound ? Outcome<RoundView>.NotFound() : Outcome<RoundView>.Invalid(FieldErrorsFrom.Copy(confirmed.Errors!));
         }
-        await db.PatrolRounds.Where(r => r.Id == id).ExecuteUpdateAsync(r => r.SetProperty(x => x.FinishedAtUtc, time.GetUtcNow().UtcDateTime), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<RoundView>.Ok((await RoundAsync(principal, id, cancellationToken))!);
     }
 

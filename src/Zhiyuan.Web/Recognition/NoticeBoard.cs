@@ -61,15 +61,17 @@ public sealed class NoticeBoard(AppDbContext db, PersonalData personalData, IOpt
         {
             errors.Add("contact", text["Validation.TooLong", text["Objections.Field.Contact"], 100]);
         }
-        var sourceHash = personalData.Hash("objection-source", source);
-        var sentLastHour = await db.Objections.CountAsync(o => o.SourceHash == sourceHash && o.SubmittedAtUtc > now.AddHours(-1), cancellationToken);
-        if (sentLastHour >= options.Value.ObjectionsPerHour)
-        {
-            errors.Add("text", text["Objections.Error.TooMany", options.Value.ObjectionsPerHour]);
-        }
         if (errors.Any)
         {
             return Outcome<bool>.Invalid(errors);
+        }
+        var sourceHash = personalData.Hash("objection-source", source);
+        // The sender's place is taken in the same transaction as the objection, in one statement:
+        // forty simultaneous objections from one address still store at most the limit.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await CountedLimits.TryTakeAsync(db, "objection:" + Convert.ToHexString(sourceHash), TimeSpan.FromHours(1), options.Value.ObjectionsPerHour, now, cancellationToken))
+        {
+            return Outcome<bool>.Invalid("text", text["Objections.Error.TooMany", options.Value.ObjectionsPerHour]);
         }
         db.Objections.Add(new Objection
         {
@@ -77,6 +79,7 @@ public sealed class NoticeBoard(AppDbContext db, PersonalData personalData, IOpt
             SubmittedAtUtc = now, SourceHash = sourceHash, Status = ObjectionStatus.Open,
         });
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<bool>.Ok(true);
     }
 }

@@ -68,6 +68,9 @@ public sealed class OrderUseCases(
     const string TrackingKind = "order-tracking";
     public static readonly TimeSpan LongestService = TimeSpan.FromHours(12);
     public const int BookAheadDays = 90;
+    const int MaxCodeAttempts = 5;
+
+    static string OrdersKey(byte[] phoneHash) => "orders:" + Convert.ToHexString(phoneHash);
 
     OrderOptions Settings => options.Value;
 
@@ -84,8 +87,10 @@ public sealed class OrderUseCases(
         }
         var now = time.GetUtcNow().UtcDateTime;
         var hash = personalData.Hash(PhoneKind, phone);
-        var hourAgo = now.AddHours(-1);
-        if (await db.PhoneVerifications.CountAsync(v => v.PhoneHash == hash && v.CreatedAtUtc > hourAgo, cancellationToken) >= Settings.MaxCodesPerPhonePerHour)
+        // The number's place is taken in one statement with the code it pays for: simultaneous requests
+        // for one number still send at most the limit in an hour.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await CountedLimits.TryTakeAsync(db, "order-codes:" + Convert.ToHexString(hash), TimeSpan.FromHours(1), Settings.MaxCodesPerPhonePerHour, now, cancellationToken))
         {
             return Outcome<CodeSentView>.Invalid("phone", text["Orders.Error.TooManyCodes", Settings.MaxCodesPerPhonePerHour]);
         }
@@ -96,11 +101,12 @@ public sealed class OrderUseCases(
         };
         db.PhoneVerifications.Add(verification);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         await codes.SendAsync(phone, code, cancellationToken);
         return Outcome<CodeSentView>.Ok(new CodeSentView(PersonalData.MaskPhone(phone), verification.ExpiresAtUtc));
     }
 
-    /// <summary>点单: checks everything first, so a refused order leaves nothing behind (only a wrong code is counted).</summary>
+    /// <summary>点单: checks everything first, so a refused order leaves nothing behind (only the attempt at the code is counted).</summary>
     public async Task<Outcome<PlacedOrder>> PlaceAsync(ClaimsPrincipal principal, PlaceOrderRequest request, CancellationToken cancellationToken = default)
     {
         var errors = new FieldErrors();
@@ -119,7 +125,7 @@ public sealed class OrderUseCases(
         {
             errors.Add("phone", text["Orders.Error.Phone"]);
         }
-        else if (await db.CitizenOrders.CountAsync(o => o.PhoneHash == phoneHash && o.CreatedAtUtc > now.AddDays(-1), cancellationToken) >= Settings.MaxOrdersPerPhonePerDay)
+        else if (await CountedLimits.UsedAsync(db, OrdersKey(phoneHash), TimeSpan.FromDays(1), now, cancellationToken) >= Settings.MaxOrdersPerPhonePerDay)
         {
             errors.Add("phone", text["Orders.Error.TooManyOrders", Settings.MaxOrdersPerPhonePerDay]);
         }
@@ -183,14 +189,15 @@ public sealed class OrderUseCases(
             verification = await db.PhoneVerifications.Where(v => v.PhoneHash == phoneHash && v.UsedAtUtc == null && v.ExpiresAtUtc > now)
                 .OrderByDescending(v => v.CreatedAtUtc).FirstOrDefaultAsync(cancellationToken);
             var code = (request.Code ?? "").Trim();
-            if (verification is null || verification.FailedAttempts >= 5)
+            // Each comparison first takes one of the code's five attempts by a conditional update, so
+            // three hundred simultaneous guesses still compare at most five.
+            if (verification is null || await db.PhoneVerifications.Where(v => v.Id == verification.Id && v.FailedAttempts < MaxCodeAttempts)
+                    .ExecuteUpdateAsync(v => v.SetProperty(x => x.FailedAttempts, x => x.FailedAttempts + 1), cancellationToken) == 0)
             {
                 errors.Add("code", text["Orders.Error.NoCode"]);
             }
             else if (!CryptographicOperations.FixedTimeEquals(verification.CodeHash, personalData.Hash(CodeKind, phone + ":" + code)))
             {
-                verification.FailedAttempts++;
-                await db.SaveChangesAsync(cancellationToken);
                 errors.Add("code", text["Orders.Error.WrongCode"]);
             }
         }
@@ -199,6 +206,17 @@ public sealed class OrderUseCases(
             return Outcome<PlacedOrder>.Invalid(errors);
         }
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The code is used once and the number's daily orders are counted, each by one conditional
+        // statement inside the order's transaction: a refused order gives both back.
+        if (verification is not null && await db.PhoneVerifications.Where(v => v.Id == verification.Id && v.UsedAtUtc == null)
+                .ExecuteUpdateAsync(v => v.SetProperty(x => x.UsedAtUtc, now), cancellationToken) == 0)
+        {
+            return Outcome<PlacedOrder>.Invalid("code", text["Orders.Error.NoCode"]);
+        }
+        if (!await CountedLimits.TryTakeAsync(db, OrdersKey(phoneHash), TimeSpan.FromDays(1), Settings.MaxOrdersPerPhonePerDay, now, cancellationToken))
+        {
+            return Outcome<PlacedOrder>.Invalid("phone", text["Orders.Error.TooManyOrders", Settings.MaxOrdersPerPhonePerDay]);
+        }
         if (slot is not null
             && await db.ServiceSlots.Where(s => s.Id == slot.Id && s.Booked < s.Capacity).ExecuteUpdateAsync(s => s.SetProperty(x => x.Booked, x => x.Booked + 1), cancellationToken) == 0)
         {
@@ -212,10 +230,6 @@ public sealed class OrderUseCases(
             Status = OrderStatus.Ordered, TrackingHash = personalData.Hash(TrackingKind, token), CreatedAtUtc = now,
         };
         order.Events.Add(Event(order, OrderStatus.Ordered, Certificates.MaskName(name), null, null, now));
-        if (verification is not null)
-        {
-            verification.UsedAtUtc = now;
-        }
         db.CitizenOrders.Add(order);
         audit.Add("order.place", menu.UnitId, menu.Title, order.PhoneMasked);
         await db.SaveChangesAsync(cancellationToken);
@@ -408,17 +422,22 @@ public sealed class OrderUseCases(
         {
             return Outcome<OrderView>.Invalid("status", text["Orders.Error.Transition", Stage(order.Status), Stage(OrderStatus.Completed)]);
         }
+        // The order's status changes first (conditionally: a second "complete" matches no row and is
+        // refused), in one transaction with the hours, so an order is completed and credited once, or not at all.
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        order.Status = OrderStatus.Completed;
+        order.CompletedAtUtc = now;
+        await db.SaveChangesAsync(cancellationToken);
         var confirmed = await assigned.CompleteAsync(principal, order.ActivityId!.Value, order.SessionId!.Value, request.VolunteerNumbers, cancellationToken);
         if (!confirmed.Succeeded)
         {
             return confirmed.IsNotFound ? Outcome<OrderView>.NotFound() : Outcome<OrderView>.Invalid(FieldErrorsFrom.Copy(confirmed.Errors!));
         }
-        var now = time.GetUtcNow().UtcDateTime;
-        order.Status = OrderStatus.Completed;
-        order.CompletedAtUtc = now;
         db.OrderEvents.Add(Event(order, OrderStatus.Completed, audit.ActorName, order.Organization!.Name, HourText(confirmed.Value!.Minutes), now));
         audit.Add("order.complete", order.UnitId, order.Menu!.Title, $"{confirmed.Value.Confirmed} · {confirmed.Value.Minutes} min");
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<OrderView>.Ok((await ViewAsync(id, cancellationToken))!);
     }
 
@@ -464,13 +483,21 @@ public sealed class OrderUseCases(
             return Outcome<OrderView>.Invalid("reason", text["Validation.TooLong", text["Orders.Field.Reason"], CitizenOrder.TextMaxLength]);
         }
         var now = time.GetUtcNow().UtcDateTime;
+        // The status first, by a conditional update (a second cancellation matches no row and is
+        // refused with 409), then what the order held: its activity and its place in the time slot.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (order.ActivityId is { } activityId)
+        var activityId = order.ActivityId;
+        order.ActivityId = null;
+        order.SessionId = null;
+        order.Status = OrderStatus.Cancelled;
+        order.CancelledAtUtc = now;
+        order.CancelReason = reason;
+        db.OrderEvents.Add(Event(order, OrderStatus.Cancelled, actor, null, reason, now));
+        audit.Add("order.cancel", order.UnitId, order.Menu!.Title, reason);
+        await db.SaveChangesAsync(cancellationToken);
+        if (activityId is not null)
         {
             // Nobody served yet: the order's activity and its sign-ups go, so no hours can be confirmed for it.
-            order.ActivityId = null;
-            order.SessionId = null;
-            await db.SaveChangesAsync(cancellationToken);
             await db.SignUps.Where(s => s.Session!.ActivityId == activityId).ExecuteDeleteAsync(cancellationToken);
             await db.ActivitySessions.Where(s => s.ActivityId == activityId).ExecuteDeleteAsync(cancellationToken);
             await db.Activities.Where(a => a.Id == activityId).ExecuteDeleteAsync(cancellationToken);
@@ -479,12 +506,6 @@ public sealed class OrderUseCases(
         {
             await db.ServiceSlots.Where(s => s.Id == slotId && s.Booked > 0).ExecuteUpdateAsync(s => s.SetProperty(x => x.Booked, x => x.Booked - 1), cancellationToken);
         }
-        order.Status = OrderStatus.Cancelled;
-        order.CancelledAtUtc = now;
-        order.CancelReason = reason;
-        db.OrderEvents.Add(Event(order, OrderStatus.Cancelled, actor, null, reason, now));
-        audit.Add("order.cancel", order.UnitId, order.Menu!.Title, reason);
-        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Outcome<OrderView>.Ok((await ViewAsync(order.Id, cancellationToken))!);
     }
