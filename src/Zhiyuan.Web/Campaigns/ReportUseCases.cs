@@ -465,44 +465,66 @@ public sealed class ReportUseCases(
         {
             return Outcome<ReportView>.Invalid(errors);
         }
-        var report = await db.CampaignReports.SingleOrDefaultAsync(r => r.CampaignId == campaignId && r.UnitId == access.Unit.UnitId && r.PeriodNumber == periodNumber, cancellationToken);
-        if (report is null)
+        // One change at a time per report: the report's row is locked (PostgreSQL; SQLite serialises
+        // write transactions) before it is read, so changes made from two screens at once — twenty
+        // typed-in rows, say — all land, one after the other, and a stale page (an expected version
+        // that is no longer current) still saves nothing. Only the very first change of a report can
+        // meet another creating it; that one is tried again.
+        for (var attempt = 1; ; attempt++)
         {
-            report = new CampaignReport { CampaignId = campaignId, UnitId = access.Unit.UnitId, PeriodNumber = periodNumber, Status = ReportStatus.Draft };
-            db.CampaignReports.Add(report);
-        }
-        if (version is { } expected && expected != report.Version)
-        {
-            return Outcome<ReportView>.Invalid("report", text["Reports.Error.Changed"]);
-        }
-        allowed ??= [ReportStatus.Draft, ReportStatus.Returned];
-        if (!allowed.Contains(report.Status))
-        {
-            return Outcome<ReportView>.Invalid("report", text[editing ? "Reports.Error.Locked" : "Reports.Error.State", text[$"Reports.Status.{report.Status}"]]);
-        }
-        if (await change(access, report) is { } error)
-        {
-            return Outcome<ReportView>.Invalid("report", error);
-        }
-        report.UpdatedAtUtc = time.GetUtcNow().UtcDateTime;
-        report.Version++;
-        if (review)
-        {
-            report.ReviewedAtUtc = report.UpdatedAtUtc;
-            report.ReviewedBy = audit.ActorName;
-        }
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            // Someone else changed (or created) the same report first: theirs stands, nothing of ours is kept.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var existingId = await db.CampaignReports.Where(r => r.CampaignId == campaignId && r.UnitId == access.Unit.UnitId && r.PeriodNumber == periodNumber)
+                .Select(r => (Guid?)r.Id).SingleOrDefaultAsync(cancellationToken);
+            if (existingId is { } id)
+            {
+                await db.LockRowAsync(RowLocks.Table.CampaignReports, id, cancellationToken);
+            }
+            var report = await db.CampaignReports.SingleOrDefaultAsync(r => r.CampaignId == campaignId && r.UnitId == access.Unit.UnitId && r.PeriodNumber == periodNumber, cancellationToken);
+            if (report is null)
+            {
+                report = new CampaignReport { CampaignId = campaignId, UnitId = access.Unit.UnitId, PeriodNumber = periodNumber, Status = ReportStatus.Draft };
+                db.CampaignReports.Add(report);
+            }
+            if (version is { } expected && expected != report.Version)
+            {
+                return Outcome<ReportView>.Invalid("report", text["Reports.Error.Changed"]);
+            }
+            var permitted = allowed ?? [ReportStatus.Draft, ReportStatus.Returned];
+            if (!permitted.Contains(report.Status))
+            {
+                return Outcome<ReportView>.Invalid("report", text[editing ? "Reports.Error.Locked" : "Reports.Error.State", text[$"Reports.Status.{report.Status}"]]);
+            }
+            if (await change(access, report) is { } error)
+            {
+                return Outcome<ReportView>.Invalid("report", error);
+            }
+            report.UpdatedAtUtc = time.GetUtcNow().UtcDateTime;
+            report.Version++;
+            if (review)
+            {
+                report.ReviewedAtUtc = report.UpdatedAtUtc;
+                report.ReviewedBy = audit.ActorName;
+            }
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (DbUpdateException) when (existingId is null && attempt < 3)
+            {
+                // Someone else created the same report first: read it and try again.
+                db.ChangeTracker.Clear();
+                continue;
+            }
+            catch (DbUpdateException)
+            {
+                // Someone else changed the same report first: theirs stands, nothing of ours is kept.
+                db.ChangeTracker.Clear();
+                return Outcome<ReportView>.Invalid("report", text["Reports.Error.Changed"]);
+            }
             db.ChangeTracker.Clear();
-            return Outcome<ReportView>.Invalid("report", text["Reports.Error.Changed"]);
+            return Outcome<ReportView>.Ok(await ViewAsync(access, periodNumber, cancellationToken));
         }
-        db.ChangeTracker.Clear();
-        return Outcome<ReportView>.Ok(await ViewAsync(access, periodNumber, cancellationToken));
     }
 
     TypedInRow? ValidateRow(TypedInRowRequest request, FieldErrors errors, string prefix)

@@ -25,13 +25,14 @@ public static class RowLocks
     public static Task LockSessionAsync(this AppDbContext db, Guid sessionId, CancellationToken cancellationToken) =>
         db.LockRowAsync(Table.ActivitySessions, sessionId, cancellationToken);
 
-    /// <summary>The tables whose rows guard a "count, then add" of their children (photos, nominations, star decisions).</summary>
+    /// <summary>The tables whose rows guard a "count, then add" of their children (photos, nominations, a report's changes).</summary>
     public enum Table
     {
         ActivitySessions,
         Activities,
         Nominations,
         CommendationRounds,
+        CampaignReports,
     }
 
     /// <summary>Locks one row, for a check of its children that must hold until the transaction commits.</summary>

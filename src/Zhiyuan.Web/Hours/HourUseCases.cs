@@ -242,6 +242,9 @@ public sealed class HourUseCases(
         {
             return Outcome<MyCorrectionRequest>.Invalid("message", text["Hours.Error.Message", LedgerEntry.ReasonMaxLength]);
         }
+        // One open request per session and volunteer, checked under the volunteer's lock: a double click asks once.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockVolunteersAsync([signUp.VolunteerId], cancellationToken);
         if (await db.CorrectionRequests.AnyAsync(r => r.SessionId == sessionId && r.VolunteerId == signUp.VolunteerId && r.Status == CorrectionStatus.Open, cancellationToken))
         {
             return Outcome<MyCorrectionRequest>.Invalid("message", text["Hours.Error.RequestOpen"]);
@@ -252,6 +255,7 @@ public sealed class HourUseCases(
         };
         db.CorrectionRequests.Add(request);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<MyCorrectionRequest>.Ok(new MyCorrectionRequest(signUp.Session!.Activity!.Title, signUp.Session.StartsAtUtc, message, CorrectionStatus.Open, null));
     }
 

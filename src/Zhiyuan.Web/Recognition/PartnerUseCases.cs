@@ -90,8 +90,10 @@ public sealed class PartnerUseCases(AppDbContext db, AuditLog audit, IStringLoca
             return [];
         }
         var partners = db.IncentivePartners.Where(p => db.Units.Any(u => u.Id == p.UnitId && u.Path.StartsWith(scope.RootPath)));
+        // The views first, then the keys: a partner added in between (by someone else) is in the keys too, so every view finds its key.
+        var views = await Views(partners).ToListAsync(cancellationToken);
         var keys = await partners.ToDictionaryAsync(p => p.Id, p => p.StaffKey, cancellationToken);
-        return (await Views(partners).ToListAsync(cancellationToken)).Select(p => new ManagedPartnerView(p, StaffPathPrefix + keys[p.Id])).ToList();
+        return views.Select(p => new ManagedPartnerView(p, StaffPathPrefix + keys[p.Id])).ToList();
     }
 
     public Task<string?> StaffPartnerNameAsync(string? staffKey, CancellationToken cancellationToken = default) =>

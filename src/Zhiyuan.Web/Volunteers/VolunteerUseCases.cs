@@ -352,8 +352,8 @@ public sealed class VolunteerUseCases(
         }
         if (revoke == volunteer.CertificateRevokedAtUtc is not null)
         {
-            // Already so (a double click): nothing to change, nothing to audit.
-            return Outcome<VolunteerView>.Ok((await GetAsync(scope, number, cancellationToken))!);
+            // Already so (a double click, or someone else a moment ago): nothing changes, nothing is audited.
+            return Outcome<VolunteerView>.Invalid("certificate", text[revoke ? "Volunteers.Error.AlreadyRevoked" : "Volunteers.Error.NotRevoked"]);
         }
         // CertificateRevokedAtUtc is a concurrency token: of two simultaneous revocations one saves, the other is refused (409).
         volunteer.CertificateRevokedAtUtc = revoke ? time.GetUtcNow().UtcDateTime : null;

@@ -116,6 +116,11 @@ public sealed class Race(TestApp app)
         {
             problems.Add($"{result}: server error {failure}");
         }
+        if (result.Attempts.Any(a => a.Status >= 500))
+        {
+            // What the server said about it (the first node's log; a second node logs the same kind of failure).
+            problems.AddRange(app.LogLines.Where(l => l.Contains("Exception", StringComparison.Ordinal)).Take(2).Select(l => "  log: " + l[..Math.Min(l.Length, 1500)]));
+        }
         if (result.Successes < minSuccesses || result.Successes > maxSuccesses)
         {
             var allowed = minSuccesses == maxSuccesses ? $"{minSuccesses}" : $"{minSuccesses}–{maxSuccesses}";
