@@ -72,7 +72,7 @@ public sealed class TestDatabase : IDisposable
         {
             SqliteConnection.ClearAllPools();
             var file = new SqliteConnectionStringBuilder(ConnectionString).DataSource;
-            foreach (var path in new[] { file, file + "-wal", file + "-shm" })
+            foreach (var path in new[] { file, file + "-wal", file + "-shm", file + ".migrate-lock" })
             {
                 File.Delete(path);
             }
