@@ -140,8 +140,8 @@ public class TestApp : WebApplicationFactory<Program>
     public ConcurrentQueue<string> LogLines { get; } = new();
 
     /// <summary>
-    /// Full ID or mobile numbers of registered volunteers found in any response or log line, other
-    /// than the audited full views an administrator asked for. Checked for every test app when it
+    /// Full ID or mobile numbers of registered volunteers, and citizens' phone numbers, addresses and
+    /// notes, found in any response or log line, other than the audited full views asked for. Checked for every test app when it
     /// is disposed, so every test of the suite watches for leaks.
     /// </summary>
     public async Task<List<string>> FindPersonalDataLeaksAsync()
@@ -149,9 +149,11 @@ public class TestApp : WebApplicationFactory<Program>
         var personalData = Services.GetRequiredService<PersonalData>();
         var secrets = await WithDbAsync(db => db.Volunteers.AsNoTracking().Select(v => new { v.Number, v.DocumentCipher, v.PhoneCipher }).ToListAsync());
         var values = secrets.SelectMany(v => new[] { (v.Number, personalData.Decrypt(v.DocumentCipher)), (v.Number, personalData.Decrypt(v.PhoneCipher)) }).ToList();
-        // Citizens' phone numbers on their orders are personal data too.
-        var citizens = await WithDbAsync(db => db.CitizenOrders.AsNoTracking().Select(o => new { o.Id, o.PhoneCipher }).ToListAsync());
+        // Citizens' phone numbers, home addresses and notes on their orders are personal data too
+        // (an address or note short enough to appear by chance elsewhere is left out).
+        var citizens = await WithDbAsync(db => db.CitizenOrders.AsNoTracking().Select(o => new { o.Id, o.PhoneCipher, o.Address, o.Notes }).ToListAsync());
         values.AddRange(citizens.Select(o => ($"order {o.Id}", personalData.Decrypt(o.PhoneCipher))));
+        values.AddRange(citizens.SelectMany(o => new[] { o.Address, o.Notes }.Where(text => text.Length >= 8).Select(text => ($"order {o.Id}", text))));
         var leaks = new List<string>();
         // A form showing back what its own sender just typed is not a leak; anything else is.
         foreach (var (request, sent, body) in Responses.Where(r => !IsAuditedFullView(r.Request)).Concat(LogLines.Select(l => ("log", "", l))))
@@ -162,7 +164,8 @@ public class TestApp : WebApplicationFactory<Program>
         return leaks;
     }
 
-    static bool IsAuditedFullView(string request) => request.EndsWith("/personal-data") || request.EndsWith(" handler=reveal");
+    static bool IsAuditedFullView(string request) =>
+        request.EndsWith("/personal-data") || request.EndsWith(" handler=reveal") || request.Contains("/api/orders/assignments/");
 
     sealed class RecordResponses(ConcurrentQueue<(string, string, string)> responses) : IStartupFilter
     {

@@ -86,6 +86,13 @@ public sealed class Activity
 
     public DateTime? PublishedAtUtc { get; set; }
 
+    /// <summary>
+    /// Private work: an accepted citizen order (it happens at someone's home) or an undercover patrol
+    /// round. Never listed or shown to the public or to volunteers outside the assignment; it still
+    /// counts in reports and hours like any activity.
+    /// </summary>
+    public bool IsPrivate { get; set; }
+
     public List<ActivitySession> Sessions { get; set; } = [];
 }
 

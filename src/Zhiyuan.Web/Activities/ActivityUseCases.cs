@@ -249,11 +249,11 @@ public sealed class ActivityUseCases(
         return Outcome<ActivityView>.Ok((await GetAsync(id, cancellationToken))!);
     }
 
-    /// <summary>The public list: published, closed and finished activities, soonest first.</summary>
+    /// <summary>The public list: published, closed and finished activities, soonest first; never private work.</summary>
     public async Task<ActivityPage> ListAsync(ActivityListQuery query, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var activities = db.Activities.AsNoTracking().Where(a => a.Status != ActivityStatus.Draft);
+        var activities = db.Activities.AsNoTracking().Where(a => a.Status != ActivityStatus.Draft && !a.IsPrivate);
         var q = (query.Q ?? "").Trim();
         if (q.Length > 0)
         {
@@ -301,15 +301,32 @@ public sealed class ActivityUseCases(
             a.Status == ActivityStatus.Published ? a.Places : 0, a.Status)).ToList(), total, page, PageSize);
     }
 
-    /// <summary>An activity as the public sees it; drafts only for those who manage them.</summary>
+    /// <summary>
+    /// An activity as the caller may see it: drafts only for those who manage them; private work
+    /// (see <see cref="Activity.IsPrivate"/>) only for those and the volunteers assigned to it.
+    /// </summary>
     public async Task<ActivityView?> GetForAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
     {
         var view = await GetAsync(id, cancellationToken);
-        if (view is null || (view.Status == ActivityStatus.Draft && !await CanManageAsync(principal, id, cancellationToken)))
+        if (view is null)
+        {
+            return null;
+        }
+        var isPrivate = await db.Activities.AnyAsync(a => a.Id == id && a.IsPrivate, cancellationToken);
+        if ((view.Status == ActivityStatus.Draft || isPrivate) && !await CanManageAsync(principal, id, cancellationToken)
+            && !(isPrivate && view.Status != ActivityStatus.Draft && await IsAssignedAsync(principal, id, cancellationToken)))
         {
             return null;
         }
         return view;
+    }
+
+    /// <summary>Whether the caller is a volunteer with a live place in one of the activity's sessions.</summary>
+    public async Task<bool> IsAssignedAsync(ClaimsPrincipal principal, Guid activityId, CancellationToken cancellationToken = default)
+    {
+        var userId = principal.FindFirstValue(ClaimTypes.NameIdentifier);
+        return userId is not null && await db.SignUps.AnyAsync(s => s.Session!.ActivityId == activityId && s.Volunteer!.UserId == userId
+            && s.Status == SignUpStatus.Accepted, cancellationToken);
     }
 
     public async Task<ActivityView?> GetAsync(Guid id, CancellationToken cancellationToken = default)
@@ -332,9 +349,13 @@ public sealed class ActivityUseCases(
     }
 
     /// <summary>The city and its districts and counties, to filter the public list by.</summary>
-    public Task<List<(string Code, string Name)>> FilterUnitsAsync(CancellationToken cancellationToken = default) =>
-        db.Units.AsNoTracking().Where(u => u.Depth <= 1 && u.IsActive).OrderBy(u => u.Depth).ThenBy(u => u.SortOrder).ThenBy(u => u.Code)
-            .Select(u => ValueTuple.Create(u.Code, u.Name)).ToListAsync(cancellationToken);
+    public async Task<List<(string Code, string Name)>> FilterUnitsAsync(CancellationToken cancellationToken = default)
+    {
+        // An anonymous type, not a ValueTuple: Npgsql cannot read a ValueTuple projection (the list answered 500 on PostgreSQL).
+        var units = await db.Units.AsNoTracking().Where(u => u.Depth <= 1 && u.IsActive).OrderBy(u => u.Depth).ThenBy(u => u.SortOrder).ThenBy(u => u.Code)
+            .Select(u => new { u.Code, u.Name }).ToListAsync(cancellationToken);
+        return units.Select(u => (u.Code, u.Name)).ToList();
+    }
 
     /// <summary>The activities the caller runs, drafts included, newest first.</summary>
     public async Task<List<ActivitySummary>> ManagedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)

@@ -11,8 +11,9 @@ using Zhiyuan.Web.Volunteers;
 namespace Zhiyuan.Web.Activities;
 
 /// <summary>What an assigned piece of work (an accepted citizen order, a patrol round) becomes.</summary>
+/// <param name="IsPrivate">Seen only by those who run it and the volunteers assigned (see <see cref="Activity.IsPrivate"/>).</param>
 public sealed record AssignedWork(string Title, string Description, ServiceLines Line, string? ProgrammeTag, string Address, DateTime StartsAtUtc, DateTime EndsAtUtc,
-    string ResponsiblePerson, ActivityStatus Status);
+    string ResponsiblePerson, ActivityStatus Status, bool IsPrivate);
 
 /// <summary>
 /// Work that volunteers are assigned to rather than sign up for — an accepted citizen order, a
@@ -78,6 +79,7 @@ public sealed class AssignedActivities(AppDbContext db, HourUseCases hours, IStr
             CreatedAtUtc = now,
             CreatedByUserId = userId,
             PublishedAtUtc = work.Status == ActivityStatus.Draft ? null : now,
+            IsPrivate = work.IsPrivate,
             Sessions = [session],
         };
         db.Activities.Add(activity);

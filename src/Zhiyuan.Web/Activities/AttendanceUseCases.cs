@@ -215,7 +215,8 @@ public sealed class AttendanceUseCases(
         }
         var userId = users.GetUserId(principal);
         var signUp = await db.SignUps.AsNoTracking().SingleOrDefaultAsync(s => s.SessionId == sessionId && s.Volunteer!.UserId == userId, cancellationToken);
-        return (session, signUp);
+        // Private work exists only for the volunteers assigned to it.
+        return session.Activity.IsPrivate && signUp is null ? null : (session, signUp);
     }
 
     /// <summary>Why this scan cannot be taken, or null when it can.</summary>

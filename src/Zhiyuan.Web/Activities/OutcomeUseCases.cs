@@ -162,6 +162,6 @@ public sealed class OutcomeUseCases(AppDbContext db, AuditLog audit, ActivityUse
 
     /// <summary>A photo of an activity anyone can see (not a draft).</summary>
     public Task<ActivityPhoto?> PhotoAsync(Guid id, CancellationToken cancellationToken = default) =>
-        db.ActivityPhotos.AsNoTracking().Where(p => p.Id == id && db.Activities.Any(a => a.Id == p.ActivityId && a.Status != ActivityStatus.Draft))
+        db.ActivityPhotos.AsNoTracking().Where(p => p.Id == id && db.Activities.Any(a => a.Id == p.ActivityId && a.Status != ActivityStatus.Draft && !a.IsPrivate))
             .SingleOrDefaultAsync(cancellationToken);
 }

@@ -43,7 +43,7 @@ public sealed class SignUpUseCases(
         var session = await db.ActivitySessions.AsNoTracking().Where(s => s.Id == sessionId)
             .Select(s => new
             {
-                s.StartsAtUtc, s.EndsAtUtc, s.ActivityId, s.Activity!.Status, s.Activity.SignUpOpensAtUtc, s.Activity.SignUpClosesAtUtc,
+                s.StartsAtUtc, s.EndsAtUtc, s.ActivityId, s.Activity!.Status, s.Activity.IsPrivate, s.Activity.SignUpOpensAtUtc, s.Activity.SignUpClosesAtUtc,
                 s.Activity.MinAge, s.Activity.MaxAge, s.Activity.RequiredSkills, s.Activity.MembersOnly, s.Activity.ReviewSignUps, s.Activity.HostOrganizationId,
                 // Three scalar subqueries rather than one row: SQLite has no LATERAL join to fetch a row with.
                 VolunteerId = db.Volunteers.Where(v => v.UserId == userId).Select(v => (Guid?)v.Id).FirstOrDefault(),
@@ -51,7 +51,7 @@ public sealed class SignUpUseCases(
                 Skills = db.Volunteers.Where(v => v.UserId == userId).Select(v => v.Skills).FirstOrDefault(),
             })
             .SingleOrDefaultAsync(cancellationToken);
-        if (session is null || session.Status == ActivityStatus.Draft)
+        if (session is null || session.Status == ActivityStatus.Draft || session.IsPrivate)
         {
             return Outcome<SignUpView>.NotFound();
         }

@@ -72,7 +72,7 @@ public enum PatrolMode
     /// <summary>明访: announced, the round is public.</summary>
     Open,
 
-    /// <summary>暗访: unannounced; the round stays hidden from the public until it is finished.</summary>
+    /// <summary>暗访: unannounced; the round is private work, never shown to the public (it still counts in reports once finished).</summary>
     Undercover,
 }
 

@@ -207,7 +207,7 @@ public sealed class PatrolUseCases(
         var (activity, session) = assigned.Add(team!.Organization!, new AssignedWork(
             $"{team.Name}{text[undercover ? "Patrols.UndercoverRound" : "Patrols.OpenRound"]}：{area}", text["Patrols.RoundDescription"],
             team.IsRiverTeam ? ServiceLines.Ecology : ServiceLines.CivilisedCity, team.IsRiverTeam ? "河小青" : "市民志愿巡访团", area,
-            request.StartsAt!.Value.UtcDateTime, request.EndsAt!.Value.UtcDateTime, audit.ActorName, undercover ? ActivityStatus.Draft : ActivityStatus.Closed),
+            request.StartsAt!.Value.UtcDateTime, request.EndsAt!.Value.UtcDateTime, audit.ActorName, undercover ? ActivityStatus.Draft : ActivityStatus.Closed, IsPrivate: undercover),
             team.Members.Select(m => m.Volunteer!).ToList(), users.GetUserId(principal), now);
         var round = new PatrolRound
         {
@@ -245,7 +245,7 @@ public sealed class PatrolUseCases(
             await db.Findings.CountAsync(f => f.RoundId == id, cancellationToken), canManage);
     }
 
-    /// <summary>The round is over: members who took part (all, when none are named) get their hours confirmed; an undercover round becomes public.</summary>
+    /// <summary>The round is over: members who took part (all, when none are named) get their hours confirmed; an undercover round stays private (it counts in reports, never on the public site).</summary>
     public async Task<Outcome<RoundView>> FinishRoundAsync(ClaimsPrincipal principal, Guid id, FinishRoundRequest request, CancellationToken cancellationToken = default)
     {
         var round = await RoundAsync(principal, id, cancellationToken);

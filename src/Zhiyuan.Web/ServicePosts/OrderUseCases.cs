@@ -17,6 +17,9 @@ namespace Zhiyuan.Web.ServicePosts;
 
 public sealed record SendCodeRequest(string? Phone);
 
+/// <summary>The citizen's contact details in full, given only through an audited look.</summary>
+public sealed record OrderContact(string Phone, string Address, string Notes);
+
 public sealed record CodeSentView(string PhoneMasked, DateTime ExpiresAtUtc);
 
 /// <summary>A citizen's order. Anonymous callers must give the code sent to <paramref name="Phone"/>.</summary>
@@ -58,6 +61,7 @@ public sealed class OrderUseCases(
     ICitizenCodeSender codes,
     OrganizationUseCases organizations,
     AssignedActivities assigned,
+    ActivityUseCases activities,
     UserManager<AppUser> users,
     IOptions<OrderOptions> options,
     IStringLocalizer<SharedResource> text,
@@ -396,10 +400,13 @@ public sealed class OrderUseCases(
             return Outcome<OrderView>.Invalid(errors);
         }
         var menu = order.Menu!;
+        var area = await db.Units.Where(u => u.Id == menu.AreaUnitId).Select(u => u.Name).SingleAsync(cancellationToken);
         var (activity, session) = assigned.Add(order.Organization!, new AssignedWork(
-            $"{text["Orders.ActivityPrefix"]}{menu.Title}", $"{menu.Description}\n{order.Notes}".Trim(), menu.ServiceLine, text["Orders.Programme"],
-            menu.Mode == ServiceMode.Online ? text["ServiceMode.Online"] : order.Address, order.PreferredStartUtc, order.PreferredEndUtc,
-            audit.ActorName, ActivityStatus.Closed), volunteers, users.GetUserId(principal), now);
+            // The citizen's address and notes stay on the order: the activity names only the area, and the
+            // assigned volunteers read the rest through an audited look (AssignmentDetailsAsync).
+            $"{text["Orders.ActivityPrefix"]}{menu.Title}", menu.Description, menu.ServiceLine, text["Orders.Programme"],
+            menu.Mode == ServiceMode.Online ? text["ServiceMode.Online"] : text["Orders.ActivityAddress", area], order.PreferredStartUtc, order.PreferredEndUtc,
+            audit.ActorName, ActivityStatus.Closed, IsPrivate: true), volunteers, users.GetUserId(principal), now);
         order.Status = OrderStatus.Accepted;
         order.AcceptedAtUtc = now;
         order.ActivityId = activity.Id;
@@ -543,18 +550,49 @@ public sealed class OrderUseCases(
         return Outcome<OrderView>.Ok((await ViewAsync(id, cancellationToken))!);
     }
 
-    /// <summary>The full phone number, for the dispatching unit or the organisation serving the order; every look is audited.</summary>
-    public async Task<string?> RevealPhoneAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The citizen's full phone number, address and notes, for the dispatching unit or the organisation
+    /// serving the order; every look is audited. Everywhere else they are masked.
+    /// </summary>
+    public async Task<OrderContact?> RevealContactAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
     {
         var order = await (await VisibleAsync(principal, cancellationToken)).SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
         if (order is null)
         {
             return null;
         }
-        audit.Add("order.phone.view", order.UnitId, order.Id.ToString(), order.PhoneMasked);
+        audit.Add("order.contact.view", order.UnitId, order.Id.ToString(), order.PhoneMasked);
         await db.SaveChangesAsync(cancellationToken);
-        return personalData.Decrypt(order.PhoneCipher);
+        return new OrderContact(personalData.Decrypt(order.PhoneCipher), order.Address, order.Notes);
     }
+
+    /// <summary>
+    /// Where to go and what the citizen asked, for a volunteer assigned to the order's activity (or
+    /// those who run it); every look is audited like the phone number. Null for anyone else and for
+    /// activities that are not orders.
+    /// </summary>
+    public async Task<OrderContact?> AssignmentDetailsAsync(ClaimsPrincipal principal, Guid activityId, CancellationToken cancellationToken = default)
+    {
+        var order = await db.CitizenOrders.AsNoTracking().SingleOrDefaultAsync(o => o.ActivityId == activityId, cancellationToken);
+        if (order is null || !await MaySeeAssignmentAsync(principal, activityId, cancellationToken))
+        {
+            return null;
+        }
+        audit.Add("order.address.view", order.UnitId, order.Id.ToString(), MaskAddress(order.Address));
+        await db.SaveChangesAsync(cancellationToken);
+        // The phone stays masked for the volunteers: they reach the citizen through the organisation.
+        return new OrderContact(order.PhoneMasked, order.Address, order.Notes);
+    }
+
+    /// <summary>Whether the activity is a citizen's order whose details the caller may look at (without looking yet).</summary>
+    public async Task<bool> HasAssignmentAsync(ClaimsPrincipal principal, Guid activityId, CancellationToken cancellationToken = default) =>
+        await db.CitizenOrders.AnyAsync(o => o.ActivityId == activityId, cancellationToken) && await MaySeeAssignmentAsync(principal, activityId, cancellationToken);
+
+    async Task<bool> MaySeeAssignmentAsync(ClaimsPrincipal principal, Guid activityId, CancellationToken cancellationToken) =>
+        await activities.IsAssignedAsync(principal, activityId, cancellationToken) || await activities.CanManageAsync(principal, activityId, cancellationToken);
+
+    /// <summary>The start of an address (city and district), enough to tell where without telling the door.</summary>
+    public static string MaskAddress(string address) => address.Length <= 6 ? "……" : address[..6] + "……";
 
     /// <summary>Orders, open ones, overdue ones, and the average hours to dispatch, accept and complete, per unit in the caller's subtree.</summary>
     public async Task<List<UnitOrderFigures>> FiguresAsync(UnitScope scope, CancellationToken cancellationToken = default)
@@ -605,7 +643,7 @@ public sealed class OrderUseCases(
             : [];
         var now = time.GetUtcNow().UtcDateTime;
         return new OrderView(o.Id, o.MenuId, o.Menu!.Title, o.Menu.Mode, o.Unit!.Name, o.Status, Stage(o.Status), Certificates.MaskName(o.CitizenName), o.PhoneMasked,
-            o.Address, o.PreferredStartUtc, o.PreferredEndUtc, o.Notes, o.OrganizationId, o.Organization?.Name, o.RejectReason, o.CancelReason, o.Rating, o.RatingComment,
+            MaskAddress(o.Address), o.PreferredStartUtc, o.PreferredEndUtc, o.Notes.Length == 0 ? "" : text["Orders.NotesHidden"], o.OrganizationId, o.Organization?.Name, o.RejectReason, o.CancelReason, o.Rating, o.RatingComment,
             o.CreatedAtUtc, o.DispatchedAtUtc, o.AcceptedAtUtc, o.CompletedAtUtc, o.ActivityId, o.SessionId, volunteers,
             o.Events.OrderBy(e => e.AtUtc).Select(e => new OrderEventView(e.AtUtc, e.Status, Stage(e.Status), e.Actor, e.OrganizationName, e.Reason)).ToList(),
             IsOverdue(o.Status, o.CreatedAtUtc, o.DispatchedAtUtc, o.RejectedAtUtc, o.PreferredEndUtc, now));

@@ -42,6 +42,7 @@ public static class ServicePostsApi
         orders.MapGet("/figures", Figures).RequireAuthorization(Policies.UnitAdministration);
         orders.MapGet("/{id:guid}", Get).RequireAuthorization();
         orders.MapGet("/{id:guid}/personal-data", RevealPhone).RequireAuthorization();
+        orders.MapGet("/assignments/{activityId:guid}", Assignment).RequireAuthorization();
         orders.MapPost("/{id:guid}/dispatch", Dispatch).RequireAuthorization();
         orders.MapPost("/{id:guid}/answer", Answer).RequireAuthorization();
         orders.MapPost("/{id:guid}/completion", Complete).RequireAuthorization();
@@ -104,11 +105,16 @@ public static class ServicePostsApi
     static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Get(Guid id, ClaimsPrincipal user, OrderUseCases orders, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         await orders.ManagedAsync(user, id, cancellationToken) is { } managed ? TypedResults.Ok(managed.Order) : Problems.NotFound(text);
 
-    public sealed record PhoneView(string Phone);
 
-    /// <summary>The citizen's full phone number, for the dispatching unit or the serving organisation; audited.</summary>
-    static async Task<Results<Ok<PhoneView>, ProblemHttpResult>> RevealPhone(Guid id, ClaimsPrincipal user, OrderUseCases orders, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
-        await orders.RevealPhoneAsync(user, id, cancellationToken) is { } phone ? TypedResults.Ok(new PhoneView(phone)) : Problems.NotFound(text);
+
+    /// <summary>Where to go and what the citizen asked, for a volunteer assigned to the order's activity (phone masked); audited.</summary>
+    static async Task<Results<Ok<OrderContact>, ProblemHttpResult>> Assignment(Guid activityId, ClaimsPrincipal user, OrderUseCases orders, IStringLocalizer<SharedResource> text,
+        CancellationToken cancellationToken) =>
+        await orders.AssignmentDetailsAsync(user, activityId, cancellationToken) is { } contact ? TypedResults.Ok(contact) : Problems.NotFound(text);
+
+    /// <summary>The citizen's full phone number, address and notes, for the dispatching unit or the serving organisation; audited.</summary>
+    static async Task<Results<Ok<OrderContact>, ProblemHttpResult>> RevealPhone(Guid id, ClaimsPrincipal user, OrderUseCases orders, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await orders.RevealContactAsync(user, id, cancellationToken) is { } contact ? TypedResults.Ok(contact) : Problems.NotFound(text);
 
     /// <summary>派单 (again, after a rejection): <c>{ "organizationId": "…" }</c>.</summary>
     static async Task<Results<Ok<OrderView>, ProblemHttpResult, ValidationProblem>> Dispatch(Guid id, DispatchRequest request, ClaimsPrincipal user, OrderUseCases orders,

@@ -169,7 +169,7 @@ public sealed class PatrolTests : AppTest
     }
 
     [Fact]
-    public async Task UndercoverRoundsStayOffThePublicListUntilTheyAreFinished()
+    public async Task UndercoverRoundsStayOffThePublicListAndPagesEvenWhenFinished()
     {
         var (city, round, _, _, _, _, _) = await SetUpAsync(mode: "Undercover");
         var activityId = (await OkAsync(await city.GetAsync($"/api/patrols/rounds/{round}"))).GetProperty("activityId").GetGuid();
@@ -179,6 +179,9 @@ public sealed class PatrolTests : AppTest
         app.Clock.Advance(TimeSpan.FromHours(4));
         using var cityLater = await app.ApiClientAsync();
         await OkAsync(await cityLater.PostAsJsonAsync($"/api/patrols/rounds/{round}/finish", new { }));
-        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync($"/api/activities/{activityId}")).StatusCode);
+        // Private work: the hours count and the round shows in reports, but the public never sees it.
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/api/activities/{activityId}")).StatusCode);
+        Assert.Equal(0, (await OkAsync(await anonymous.GetAsync("/api/activities"))).GetProperty("total").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, (await cityLater.GetAsync($"/api/activities/{activityId}")).StatusCode);
     }
 }

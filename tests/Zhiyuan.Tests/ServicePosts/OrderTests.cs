@@ -81,7 +81,7 @@ public sealed class OrderTests : AppTest
         Assert.True(unit.GetProperty("hoursToComplete").GetDouble() >= 0);
         Assert.Equal(5, unit.GetProperty("averageRating").GetDouble());
         Assert.Equal(Phone, (await OkAsync(await cityLater.GetAsync($"/api/orders/{id}/personal-data"))).GetProperty("phone").GetString());
-        Assert.Equal(1, await app.WithDbAsync(db => db.AuditEntries.CountAsync(a => a.Action == "order.phone.view")));
+        Assert.Equal(1, await app.WithDbAsync(db => db.AuditEntries.CountAsync(a => a.Action == "order.contact.view")));
         using var outsider = (await app.VolunteersAsync(1, firstSerial: 300))[0].Client;
         Assert.Equal(HttpStatusCode.NotFound, (await outsider.GetAsync($"/api/orders/{id}/personal-data")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await outsider.GetAsync($"/api/orders/{id}")).StatusCode);

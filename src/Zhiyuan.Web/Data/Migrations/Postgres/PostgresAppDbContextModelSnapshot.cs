@@ -288,6 +288,9 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<bool>("Insured")
                         .HasColumnType("boolean");
 
+                    b.Property<bool>("IsPrivate")
+                        .HasColumnType("boolean");
+
                     b.Property<double?>("Latitude")
                         .HasColumnType("double precision");
 
@@ -563,6 +566,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.Property<Guid?>("LedgerEntryId")
+                        .IsConcurrencyToken()
                         .HasColumnType("uuid");
 
                     b.Property<string>("Reason")
@@ -2419,6 +2423,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasColumnType("character varying(32)");
 
                     b.Property<DateTime?>("CertificateRevokedAtUtc")
+                        .IsConcurrencyToken()
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("CertificateRevokedReason")

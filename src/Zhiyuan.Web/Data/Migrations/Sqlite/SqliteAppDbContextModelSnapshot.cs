@@ -277,6 +277,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<bool>("Insured")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("IsPrivate")
+                        .HasColumnType("INTEGER");
+
                     b.Property<double?>("Latitude")
                         .HasColumnType("REAL");
 
@@ -552,6 +555,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid?>("LedgerEntryId")
+                        .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Reason")
@@ -2408,6 +2412,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("CertificateRevokedAtUtc")
+                        .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("CertificateRevokedReason")
