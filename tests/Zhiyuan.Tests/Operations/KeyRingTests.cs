@@ -115,6 +115,40 @@ public sealed class KeyRingTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public async Task TurningTheCertificateOnForADatabaseWhoseKeysLayInTheClearLeavesNoKeyInTheClear()
+    {
+        using var database = new TestDatabase();
+        var production = AppProcess.Environment(TestDatabase.Provider.ToString(), database.ConnectionString);
+        var development = new Dictionary<string, string?>(production.Where(e => !e.Key.StartsWith("DataProtection__")))
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        };
+        var idNumber = People.ResidentId(new DateOnly(1988, 9, 9), 555);
+        string number;
+        using (var before = AppProcess.Start(development))
+        {
+            Assert.True(await before.WaitHealthyAsync(TimeSpan.FromSeconds(90)), before.Output);
+            using var http = Client(before);
+            number = (await OkAsync(await http.PostAsJsonAsync("/api/volunteers", People.Registration("陈默", idNumber, "13800001111")))).GetProperty("number").GetString()!;
+        }
+        using (var copy = await DatabaseCopy.OfAsync(database))
+        {
+            Assert.Contains(await copy.KeyRowsAsync(), xml => !xml.Contains("EncryptedData"));
+        }
+
+        using (var after = AppProcess.Start(production))
+        {
+            Assert.True(await after.WaitHealthyAsync(TimeSpan.FromSeconds(90)), after.Output);
+            using var http = Client(after);
+            Assert.Equal((idNumber, "13800001111"), await RevealAsync(http, await TokenAsync(http), number));
+        }
+        using var taken = await DatabaseCopy.OfAsync(database);
+        var keys = await taken.KeyRowsAsync();
+        Assert.NotEmpty(keys);
+        Assert.All(keys, xml => Assert.Contains("EncryptedData", xml));
+    }
+
+    [Fact]
     public async Task OutsideDevelopmentStartUpRefusesWithoutAUsableCertificateInOneSentence()
     {
         using var database = new TestDatabase();
