@@ -29,6 +29,8 @@ public static class Hours
                 RecordedAtUtc = session.EndsAtUtc.AddDays(1), RecordedBy = "test",
             };
             db.LedgerEntries.Add(entry);
+            // As a confirmation writes it: the credited stretch, which the database checks for overlaps.
+            db.EffectiveCredits.Add(new EffectiveCredit { EntryId = entry.Id, VolunteerId = volunteer.Id, SessionId = session.Id, StartUtc = entry.StartUtc, EndUtc = entry.EndUtc });
             await db.SaveChangesAsync();
             return entry.Id;
         });
