@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
@@ -59,5 +61,20 @@ sealed class BenchHost(string connectionString) : WebApplicationFactory<AppDbCon
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         // Measured as deployed: the test host's default, Development, validates every service scope.
         builder.UseEnvironment("Production");
+        // As deployed, the key ring is under a certificate (a throwaway one, made for this run).
+        builder.UseSetting("DataProtection:CertificatePath", Certificate.Value);
+        builder.UseSetting("DataProtection:CertificatePassword", CertificatePassword);
     }
+
+    const string CertificatePassword = "bench";
+
+    static readonly Lazy<string> Certificate = new(() =>
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=Zhiyuan bench", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var path = Path.Combine(Path.GetTempPath(), $"zhiyuan-bench-{Environment.ProcessId}.pfx");
+        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, CertificatePassword));
+        return path;
+    });
 }

@@ -29,6 +29,8 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAppDatabase();
+// The data-protection keys, in the database and encrypted with a certificate that is not (DataProtection:CertificatePath).
+builder.Services.AddKeyRing(builder.Configuration, builder.Environment);
 builder.Services.AddAppLocalization();
 builder.Services.AddAppProblemDetails();
 builder.Services.AddConflictAnswers();
@@ -58,8 +60,11 @@ string? startupError;
 try
 {
     startupError = DatabaseOptions.Read(app.Configuration, app.Environment.ContentRootPath).Error
+                   ?? KeyRing.CheckProtection(app.Services)
                    ?? await DatabaseSetup.MigrateAndSeedAsync(app.Services, async () =>
                    {
+                       // A certificate just turned on or rotated gets a key of its own before anything is protected again.
+                       await KeyRing.RenewUnderCurrentCertificateAsync(app.Services);
                        await ZhaoqingUnits.SeedAsync(app.Services);
                        await DemoCampaign.SeedAsync(app.Services);
                        var error = await AdminSeed.EnsureAsync(app.Services, Console.Out);
@@ -70,6 +75,8 @@ try
                        }
                        // Made on the first start and kept in the database: one node makes them, the others read them.
                        app.Services.GetRequiredService<PersonalData>();
+                       // Only now, with the personal-data keys under the certificate, can keys kept in the clear go.
+                       await KeyRing.DropKeysKeptInTheClearAsync(app.Services);
                        return error;
                    });
     if (startupError is null)
@@ -80,6 +87,10 @@ try
 catch (OptionsValidationException invalid)
 {
     startupError = $"Configuration is not valid: {invalid.Message} (配置有误)";
+}
+catch (KeyRingMismatchException mismatch)
+{
+    startupError = mismatch.Message;
 }
 if (startupError is not null)
 {

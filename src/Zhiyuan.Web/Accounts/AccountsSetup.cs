@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.BearerToken;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Zhiyuan.Web.Data;
@@ -26,10 +25,7 @@ public static class AccountsSetup
     {
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
-        // Keys live in the database so that every node can read cookies, tokens and form tokens
-        // issued by any other node.
-        services.AddDataProtection().SetApplicationName("Zhiyuan").PersistKeysToDbContext<AppDbContext>();
-
+        // Cookies and tokens are protected by the data-protection key ring (Infrastructure/KeyRing.cs).
         services.AddAuthentication(o =>
             {
                 o.DefaultScheme = CookieOrBearer;

@@ -7,9 +7,9 @@ namespace Zhiyuan.Web.Data;
 
 /// <summary>
 /// Commands an operator runs against the configured database instead of starting the web app:
-/// <c>Zhiyuan.Web check</c> runs the integrity check. They read the same configuration as the app
-/// (appsettings, environment, command line) but never listen, seed or migrate, so they are safe on
-/// a production database while nodes serve it.
+/// <c>Zhiyuan.Web check</c> runs the integrity check, <c>Zhiyuan.Web backup PATH</c> writes a backup.
+/// They read the same configuration as the app (appsettings, environment, command line) but never
+/// listen, seed or migrate, so they are safe on a production database while nodes serve it.
 /// </summary>
 public static class OperatorCommands
 {
@@ -17,14 +17,18 @@ public static class OperatorCommands
     public const int Violations = 1;
     public const int Unreachable = 2;
 
+    /// <summary>The backup command's exit code when the backup could not be written (the database was reachable).</summary>
+    public const int NotWritten = 1;
+
     /// <summary>The command's exit code, or null when the arguments name no command (start the web app).</summary>
     public static async Task<int?> TryRunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
-        if (args.Length == 0 || args[0] != "check")
+        return args.FirstOrDefault() switch
         {
-            return null;
-        }
-        return await CheckAsync(args[1..], output ?? Console.Out, error ?? Console.Error);
+            "check" => await CheckAsync(args[1..], output ?? Console.Out, error ?? Console.Error),
+            "backup" => await DatabaseBackup.RunAsync(args[1..], output ?? Console.Out, error ?? Console.Error),
+            _ => null,
+        };
     }
 
     static async Task<int> CheckAsync(string[] args, TextWriter output, TextWriter error)
@@ -67,7 +71,7 @@ public static class OperatorCommands
     }
 
     /// <summary>A context on the configured database, never creating it: a missing SQLite file is reported, not made.</summary>
-    static (AppDbContext? Db, string? Error) Open(DatabaseOptions options)
+    internal static (AppDbContext? Db, string? Error) Open(DatabaseOptions options)
     {
         if (options.Provider == DatabaseProvider.Postgres)
         {
@@ -83,7 +87,7 @@ public static class OperatorCommands
         return (new SqliteAppDbContext(new DbContextOptionsBuilder<SqliteAppDbContext>().UseSqlite(sqlite.ToString()).Options), null);
     }
 
-    static string Describe(DatabaseOptions options)
+    internal static string Describe(DatabaseOptions options)
     {
         if (options.Provider == DatabaseProvider.Sqlite)
         {
@@ -93,5 +97,5 @@ public static class OperatorCommands
         return $"{builder.Host}:{builder.Port}/{builder.Database}";
     }
 
-    static Exception Innermost(Exception ex) => ex.InnerException is null ? ex : Innermost(ex.InnerException);
+    internal static Exception Innermost(Exception ex) => ex.InnerException is null ? ex : Innermost(ex.InnerException);
 }

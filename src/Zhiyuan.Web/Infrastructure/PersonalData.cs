@@ -10,8 +10,9 @@ namespace Zhiyuan.Web.Infrastructure;
 /// <summary>
 /// Encrypts ID and phone numbers for storage, hashes them with a secret key for look-ups, and masks
 /// them for display. The two keys are made at random on first start and kept in the database only
-/// in the form protected by ASP.NET Core data protection, so no key is ever in the repository or the
-/// configuration, and every node of one database uses the same keys.
+/// in the form protected by ASP.NET Core data protection, whose key ring is itself encrypted with a
+/// certificate kept outside the database (<see cref="KeyRing"/>): no key is ever in the repository or the
+/// configuration, every node of one database uses the same keys, and a copy of the database alone opens nothing.
 /// </summary>
 /// <remarks>
 /// AES-GCM rather than data protection's own Protect for each value: an import of 100,000 volunteers
@@ -94,7 +95,25 @@ public sealed class PersonalData
             }
             stored = await db.ProtectedSecrets.AsNoTracking().SingleAsync(s => s.Name == ProtectedSecret.PersonalDataKeys);
         }
-        var keys = protector.Unprotect(Convert.FromBase64String(stored.Value));
+        byte[] keys;
+        bool underAnOlderKey;
+        try
+        {
+            keys = ((IPersistedDataProtector)protector).DangerousUnprotect(Convert.FromBase64String(stored.Value), ignoreRevocationErrors: false,
+                out underAnOlderKey, out _);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new KeyRingMismatchException(
+                "The keys in the database cannot be unprotected with the configured certificate: it was protected with another one. Set DataProtection:CertificatePath to that certificate, or after a rotation list it in DataProtection:PreviousCertificatePaths. (数据库中的密钥无法用所配置的证书解密：请配置原证书，或在更换证书后将原证书列入 DataProtection:PreviousCertificatePaths)", ex);
+        }
+        if (underAnOlderKey)
+        {
+            // After a certificate rotation (KeyRing.RenewUnderCurrentCertificateAsync) the keys move under the
+            // newest key, so the old certificate is not needed for them any more.
+            var moved = Convert.ToBase64String(protector.Protect(keys));
+            await db.ProtectedSecrets.Where(s => s.Name == ProtectedSecret.PersonalDataKeys).ExecuteUpdateAsync(u => u.SetProperty(s => s.Value, moved));
+        }
         return new PersonalData(keys[..32], keys[32..]);
     }
 }

@@ -41,8 +41,8 @@ public sealed class AppProcess : IDisposable
 
     public int ExitCode => process.ExitCode;
 
-    /// <summary>The environment of a production node on the given database.</summary>
-    public static Dictionary<string, string?> Environment(string provider, string connectionString) => new()
+    /// <summary>The environment of a production node on the given database, its key ring under the test certificate "node".</summary>
+    public static Dictionary<string, string?> Environment(string provider, string connectionString) => new(TestCertificates.Environment("node"))
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         ["Database__Provider"] = provider,

@@ -87,6 +87,11 @@ public sealed class StartupTests
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Admin__Password"] = null;
+        // A production node needs its key-ring certificate; the tests of that are in Operations/KeyRingTests.
+        foreach (var (name, value) in Operations.TestCertificates.Environment("node"))
+        {
+            start.Environment[name] = value;
+        }
         var stopWhenStarted = false;
         foreach (var (name, value) in environment)
         {
