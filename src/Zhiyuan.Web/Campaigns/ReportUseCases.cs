@@ -286,7 +286,7 @@ public sealed class ReportUseCases(
         CancellationToken cancellationToken = default)
     {
         var errors = new FieldErrors();
-        var (photo, errorKey) = PhotoUpload.Clean(image);
+        var (photo, errorKey) = await PhotoUpload.CleanAsync(image, cancellationToken);
         if (photo is null)
         {
             errors.Add("screenshot", text[errorKey!, PhotoUpload.MaxBytes / 1024 / 1024]);
