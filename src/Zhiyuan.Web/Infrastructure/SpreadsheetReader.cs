@@ -48,6 +48,38 @@ public static class SpreadsheetReader
     /// <summary>Characters kept from the shared-strings table (32 MB), so long strings cannot add up to gigabytes either.</summary>
     public const long MaxSharedStringCharacters = 16_000_000;
 
+    /// <summary>
+    /// Spreadsheets read at once in the process. Each read is bounded (about 40 MB at worst, in its
+    /// shared strings), but thirty at once would not be: two bound them all to under 100 MB.
+    /// </summary>
+    public const int MaxConcurrentReads = 2;
+
+    /// <summary>How long an import waits for its turn before it is refused as busy (a hostile file takes a few seconds to refuse).</summary>
+    public static readonly TimeSpan TurnWait = TimeSpan.FromSeconds(60);
+
+    static readonly SemaphoreSlim Turns = new(MaxConcurrentReads, MaxConcurrentReads);
+
+    /// <summary>
+    /// A turn to read a spreadsheet, to dispose when the rows have been read; null when none came free
+    /// in time, and the caller refuses the file with "Import.Error.Busy".
+    /// </summary>
+    public static async Task<IDisposable?> TakeTurnAsync(CancellationToken cancellationToken) =>
+        await Turns.WaitAsync(TurnWait, cancellationToken) ? new Turn() : null;
+
+    sealed class Turn : IDisposable
+    {
+        int released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                Turns.Release();
+            }
+        }
+    }
+
+    /// <summary>The rows, read lazily; take a turn (<see cref="TakeTurnAsync"/>) around reading them.</summary>
     public static IEnumerable<SpreadsheetRow> Read(Stream file, string fileName, int maxRows)
     {
         var extension = Path.GetExtension(fileName).ToLowerInvariant();
