@@ -25,7 +25,10 @@ if (await OperatorCommands.TryRunAsync(args) is { } exitCode)
     return exitCode;
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// The app's own appsettings.json, whatever folder it was started from (ContentRoot says when).
+var builder = WebApplication.CreateBuilder(ContentRoot.Options(args));
+// Tracking tokens and staff keys travel in addresses; no log at any level may carry them.
+builder.Logging.RedactSecretsInAddresses();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAppDatabase();

@@ -136,7 +136,7 @@ public sealed class OutcomeUseCases(AppDbContext db, AuditLog audit, ActivityUse
         {
             return Outcome<Guid>.NotFound();
         }
-        var (photo, errorKey) = PhotoUpload.Clean(bytes);
+        var (photo, errorKey) = await PhotoUpload.CleanAsync(bytes, cancellationToken);
         if (photo is null)
         {
             return Outcome<Guid>.Invalid("photo", text[errorKey!, PhotoUpload.MaxBytes / 1024 / 1024]);

@@ -226,7 +226,12 @@ public sealed class ReportUseCases(
     public async Task<Outcome<ReportView>> ImportAsync(ClaimsPrincipal principal, Guid campaignId, string unitCode, int periodNumber, Stream file, string fileName,
         CancellationToken cancellationToken = default)
     {
-        var parsed = OfficialFormImport.Parse(file, fileName, text);
+        OfficialFormImportResult parsed;
+        // One of few reads at a time in the process, so many hostile files at once stay bounded too.
+        using (var turn = await SpreadsheetReader.TakeTurnAsync(cancellationToken))
+        {
+            parsed = turn is null ? new OfficialFormImportResult(text["Import.Error.Busy"], [], [], []) : OfficialFormImport.Parse(file, fileName, text);
+        }
         var errors = new FieldErrors();
         foreach (var error in parsed.Errors.Prepend(parsed.FileError).OfType<string>())
         {
@@ -286,7 +291,7 @@ public sealed class ReportUseCases(
         CancellationToken cancellationToken = default)
     {
         var errors = new FieldErrors();
-        var (photo, errorKey) = PhotoUpload.Clean(image);
+        var (photo, errorKey) = await PhotoUpload.CleanAsync(image, cancellationToken);
         if (photo is null)
         {
             errors.Add("screenshot", text[errorKey!, PhotoUpload.MaxBytes / 1024 / 1024]);

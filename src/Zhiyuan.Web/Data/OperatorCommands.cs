@@ -34,7 +34,7 @@ public static class OperatorCommands
     static async Task<int> CheckAsync(string[] args, TextWriter output, TextWriter error)
     {
         // The web app's own builder gives exactly its configuration sources and content root; it is never built into a server.
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(Infrastructure.ContentRoot.Options(args));
         var (options, problem) = DatabaseOptions.Read(builder.Configuration, builder.Environment.ContentRootPath);
         if (options is null)
         {

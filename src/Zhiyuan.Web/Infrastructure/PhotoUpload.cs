@@ -9,14 +9,31 @@ public sealed record CleanPhoto(string ContentType, byte[] Content, int Width, i
 /// Accepts JPEG, PNG and WebP photos, judged by their content and not by their name, and re-encodes
 /// them: that drops EXIF, XMP and every other metadata (a phone photo's GPS position among them) and
 /// anything hidden after the image data. The EXIF orientation is applied first so the photo stays upright.
+/// A decoded photo takes four bytes a pixel whatever its file size (a 113 KB PNG of 6,300 × 6,300 is
+/// 159 MB decoded), so the dimensions are read from the header and checked before decoding, and at
+/// most <see cref="MaxConcurrentDecodes"/> decodes run at once in the whole process.
 /// </summary>
 public static class PhotoUpload
 {
     public const int MaxBytes = 10 * 1024 * 1024;
-    public const int MaxPixels = 40_000_000;
+
+    /// <summary>24 megapixels: a phone's full-size photo (6,000 × 4,000), at most 96 MB decoded.</summary>
+    public const int MaxPixels = 24_000_000;
+
+    /// <summary>Two decodes at once bound the memory photos take to about 200 MB however many arrive together.</summary>
+    public const int MaxConcurrentDecodes = 2;
+
+    /// <summary>How long an upload waits for a decode slot before it is refused (a decode takes a second or two).</summary>
+    public static readonly TimeSpan DecodeWait = TimeSpan.FromSeconds(20);
+
+    /// <summary>Shared by every upload in the process; internal so a test can occupy it.</summary>
+    internal static readonly SemaphoreSlim Decodes = new(MaxConcurrentDecodes, MaxConcurrentDecodes);
 
     /// <summary>The photo, or the resource key of the reason it was refused.</summary>
-    public static (CleanPhoto? Photo, string? ErrorKey) Clean(byte[] bytes)
+    public static Task<(CleanPhoto? Photo, string? ErrorKey)> CleanAsync(byte[] bytes, CancellationToken cancellationToken = default) =>
+        CleanAsync(bytes, DecodeWait, cancellationToken);
+
+    internal static async Task<(CleanPhoto? Photo, string? ErrorKey)> CleanAsync(byte[] bytes, TimeSpan wait, CancellationToken cancellationToken)
     {
         if (bytes.Length == 0)
         {
@@ -32,26 +49,48 @@ public static class PhotoUpload
             return (null, "Photos.Error.NotImage");
         }
         using var data = SKData.CreateCopy(bytes);
+        // Creating a codec reads the header only: the size is known before a pixel is decoded.
         using var codec = SKCodec.Create(data);
-        if (codec is null || codec.EncodedFormat != format || (long)codec.Info.Width * codec.Info.Height > MaxPixels)
+        if (codec is null || codec.EncodedFormat != format)
         {
-            return (null, codec is null || codec.EncodedFormat != format ? "Photos.Error.NotImage" : "Photos.Error.TooManyPixels");
+            return (null, "Photos.Error.NotImage");
         }
+        if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+        {
+            return (null, "Photos.Error.TooManyPixels");
+        }
+        if (!await Decodes.WaitAsync(wait, cancellationToken))
+        {
+            return (null, "Photos.Error.Busy");
+        }
+        try
+        {
+            return Decode(codec, format.Value);
+        }
+        finally
+        {
+            Decodes.Release();
+        }
+    }
+
+    static (CleanPhoto? Photo, string? ErrorKey) Decode(SKCodec codec, SKEncodedImageFormat format)
+    {
         using var decoded = SKBitmap.Decode(codec);
         if (decoded is null)
         {
             return (null, "Photos.Error.NotImage");
         }
-        using var upright = Orient(decoded, codec.EncodedOrigin);
-        using var image = SKImage.FromBitmap(upright);
+        // An upright photo is encoded as decoded: a rotated copy would double the memory for nothing.
+        using var rotated = Orient(decoded, codec.EncodedOrigin);
+        var upright = rotated ?? decoded;
         var (encoding, contentType, quality) = format switch
         {
             SKEncodedImageFormat.Png => (SKEncodedImageFormat.Png, "image/png", 100),
             SKEncodedImageFormat.Webp => (SKEncodedImageFormat.Webp, "image/webp", 85),
             _ => (SKEncodedImageFormat.Jpeg, "image/jpeg", 85),
         };
-        using var encoded = image.Encode(encoding, quality);
-        return (new CleanPhoto(contentType, encoded.ToArray(), upright.Width, upright.Height), null);
+        using var encoded = upright.Encode(encoding, quality);
+        return encoded is null ? (null, "Photos.Error.NotImage") : (new CleanPhoto(contentType, encoded.ToArray(), upright.Width, upright.Height), null);
     }
 
     /// <summary>The format the file's first bytes announce: JPEG FF D8 FF, PNG's eight-byte signature, or RIFF….WEBP.</summary>
@@ -61,7 +100,8 @@ public static class PhotoUpload
         : b.Length >= 12 && b.AsSpan(0, 4).SequenceEqual("RIFF"u8) && b.AsSpan(8, 4).SequenceEqual("WEBP"u8) ? SKEncodedImageFormat.Webp
         : null;
 
-    static SKBitmap Orient(SKBitmap source, SKEncodedOrigin origin)
+    /// <summary>A rotated copy, or null when the photo is already upright.</summary>
+    static SKBitmap? Orient(SKBitmap source, SKEncodedOrigin origin)
     {
         var (degrees, swap) = origin switch
         {
@@ -70,6 +110,10 @@ public static class PhotoUpload
             SKEncodedOrigin.LeftBottom => (270, true),
             _ => (0, false),
         };
+        if (degrees == 0)
+        {
+            return null;
+        }
         var result = new SKBitmap(swap ? source.Height : source.Width, swap ? source.Width : source.Height);
         using var canvas = new SKCanvas(result);
         canvas.Translate(result.Width / 2f, result.Height / 2f);

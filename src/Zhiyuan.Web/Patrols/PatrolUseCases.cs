@@ -317,7 +317,7 @@ public sealed class PatrolUseCases(
         {
             errors.Add("waterTurbidity", text["Patrols.Error.Range", text["Patrols.Field.WaterTurbidity"], 0, 4000]);
         }
-        var clean = CleanPhotos(errors, photos);
+        var clean = await CleanPhotosAsync(errors, photos, cancellationToken);
         if (errors.Any)
         {
             return Outcome<FindingView>.Invalid(errors);
@@ -355,7 +355,7 @@ public sealed class PatrolUseCases(
             errors.Add("status", text["Patrols.Error.NotOpen"]);
         }
         var answer = Text.Required(errors, text, "answer", request.Answer, "Patrols.Field.Answer", Finding.TextMaxLength);
-        var clean = CleanPhotos(errors, photos);
+        var clean = await CleanPhotosAsync(errors, photos, cancellationToken);
         if (errors.Any)
         {
             return Outcome<FindingView>.Invalid(errors);
@@ -486,7 +486,7 @@ public sealed class PatrolUseCases(
 
     static bool IsOverdue(FindingStatus status, DateTime due, DateTime now) => status is FindingStatus.Open or FindingStatus.Reopened && now > due;
 
-    List<CleanPhoto> CleanPhotos(FieldErrors errors, IReadOnlyList<byte[]> photos)
+    async Task<List<CleanPhoto>> CleanPhotosAsync(FieldErrors errors, IReadOnlyList<byte[]> photos, CancellationToken cancellationToken)
     {
         if (photos.Count > MaxPhotos)
         {
@@ -496,7 +496,7 @@ public sealed class PatrolUseCases(
         var clean = new List<CleanPhoto>();
         foreach (var bytes in photos)
         {
-            var (photo, error) = PhotoUpload.Clean(bytes);
+            var (photo, error) = await PhotoUpload.CleanAsync(bytes, cancellationToken);
             if (photo is null)
             {
                 errors.Add("photos", error == "Photos.Error.TooLarge" ? text[error, PhotoUpload.MaxBytes / 1024 / 1024] : text[error!]);

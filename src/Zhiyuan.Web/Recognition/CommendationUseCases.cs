@@ -282,7 +282,7 @@ public sealed class CommendationUseCases(AppDbContext db, AuditLog audit, IOptio
         {
             return Outcome<RoundView>.NotFound();
         }
-        var (photo, errorKey) = PhotoUpload.Clean(bytes);
+        var (photo, errorKey) = await PhotoUpload.CleanAsync(bytes, cancellationToken);
         if (photo is null)
         {
             return Outcome<RoundView>.Invalid("photo", text[errorKey!, PhotoUpload.MaxBytes / 1024 / 1024]);

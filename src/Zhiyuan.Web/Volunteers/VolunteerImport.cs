@@ -99,13 +99,21 @@ public sealed class VolunteerImport(
 
         var errors = new List<ImportError>();
         List<CheckedRow> rows;
-        try
+        // One of few reads at a time in the process, so many hostile files at once stay bounded too.
+        using (var turn = await SpreadsheetReader.TakeTurnAsync(cancellationToken))
         {
-            rows = Check(SpreadsheetReader.Read(file, fileName, MaxRows), defaultUnit.Id, unitsByCode, errors);
-        }
-        catch (SpreadsheetException refused)
-        {
-            return Failed(text[refused.ReasonKey, refused.Arguments]);
+            if (turn is null)
+            {
+                return Failed(text["Import.Error.Busy"]);
+            }
+            try
+            {
+                rows = Check(SpreadsheetReader.Read(file, fileName, MaxRows), defaultUnit.Id, unitsByCode, errors);
+            }
+            catch (SpreadsheetException refused)
+            {
+                return Failed(text[refused.ReasonKey, refused.Arguments]);
+            }
         }
         if (errors.Count == 0 && rows.Count == 0)
         {

@@ -50,11 +50,11 @@ public sealed class AppProcess : IDisposable
         ["Admin__Password"] = AdminPassword,
     };
 
-    /// <summary>Starts the web app on a free loopback port.</summary>
-    public static AppProcess Start(Dictionary<string, string?> environment)
+    /// <summary>Starts the web app on a free loopback port, from its own folder unless another working directory is given.</summary>
+    public static AppProcess Start(Dictionary<string, string?> environment, string? workingDirectory = null)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
-        var process = Launch(["--urls", baseAddress.ToString().TrimEnd('/')], environment);
+        var process = Launch(["--urls", baseAddress.ToString().TrimEnd('/')], environment, workingDirectory);
         var app = new AppProcess(process, baseAddress);
         process.OutputDataReceived += (_, e) => app.Append(e.Data);
         process.ErrorDataReceived += (_, e) => app.Append(e.Data);
@@ -82,13 +82,13 @@ public sealed class AppProcess : IDisposable
         return (process.ExitCode, await output, await error);
     }
 
-    static Process Launch(string[] arguments, Dictionary<string, string?> environment)
+    static Process Launch(string[] arguments, Dictionary<string, string?> environment, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo("dotnet", ["exec", Dll, .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
         foreach (var (name, value) in environment)
         {
