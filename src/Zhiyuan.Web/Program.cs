@@ -115,6 +115,8 @@ app.UseAuthorization();
 app.UseUnitScopeCheck();
 app.UseRateLimiter();
 app.UseAntiforgery();
+// A page form posted a second time shows its page as it is now, not a blank 400.
+app.UseRepeatedFormAnswers();
 
 app.MapOpenApi();
 app.MapScalarApiReference("/api/reference");
