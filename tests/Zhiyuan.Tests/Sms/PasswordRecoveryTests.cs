@@ -59,7 +59,7 @@ public sealed partial class PasswordRecoveryTests
         Assert.Contains("如果该账户存在", answer.QuerySelector("#recovery-started")!.TextContent);
         var message = Assert.Single(mail.Messages);
         Assert.Equal("dz@zhiyuan.example", message.To.Mailboxes.Single().Address);
-        var link = LinkPattern().Match(message.TextBody).Value;
+        var link = LinkPattern().Match(message.TextBody!).Value;
         Assert.StartsWith("https://zhiyuan.example/account/recover/complete?user=dz-admin&code=", link);
 
         // The link opens the page with the name and token filled in; the new password is set there.
@@ -74,7 +74,7 @@ public sealed partial class PasswordRecoveryTests
         // A second link, left for sixteen minutes, no longer works.
         using var client = app.CreateClient();
         await OkAsync(await client.PostAsJsonAsync("/api/auth/recovery", new { userName = "dz-admin" }));
-        var second = LinkPattern().Match(mail.Messages.Last().TextBody).Value;
+        var second = LinkPattern().Match(mail.Messages.Last().TextBody!).Value;
         var secondToken = second[(second.IndexOf("code=") + 5)..];
         app.Clock.Advance(TimeSpan.FromMinutes(16));
         await Pages.AssertFieldErrorAsync(await client.PostAsJsonAsync("/api/auth/recovery/complete", new { userName = "dz-admin", code = secondToken, newPassword = "Expired-2019-x" }), "code", "过期");
