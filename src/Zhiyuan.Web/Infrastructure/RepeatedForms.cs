@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Antiforgery;
+
 namespace Zhiyuan.Web.Infrastructure;
 
 /// <summary>
@@ -5,8 +7,7 @@ namespace Zhiyuan.Web.Infrastructure;
 /// a form the page no longer shows (the sign-up button became "cancel", the decision was made), and
 /// Blazor answers such a post with a bare 400: a blank page. This turns that answer into a redirect
 /// to the page itself, which then shows where things stand now and says that the form was already
-/// handled (an expired form token, also a plain 400, is best answered the same way: the page again).
-/// Nothing is changed by the repeated post either way.
+/// handled. Nothing is changed by the repeated post either way.
 /// </summary>
 public static class RepeatedForms
 {
@@ -27,7 +28,9 @@ public static class RepeatedForms
             http.Response.Body = original;
         }
         // Blazor's refusal is plain text (empty outside Development); the pages' own answers are HTML.
+        // A post without a valid form token stays refused as it is: it came from no page of ours.
         if (http.Response.StatusCode == StatusCodes.Status400BadRequest && !http.Response.HasStarted
+            && http.Features.Get<IAntiforgeryValidationFeature>() is not { IsValid: false }
             && (buffer.Length == 0 || http.Response.ContentType?.StartsWith("text/plain", StringComparison.Ordinal) == true))
         {
             var query = QueryString.FromUriComponent(http.Request.QueryString.Value ?? "");
