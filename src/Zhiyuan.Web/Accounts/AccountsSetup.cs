@@ -42,6 +42,7 @@ public static class AccountsSetup
             {
                 o.BearerTokenExpiration = TokenLifetime;
                 o.RefreshTokenExpiration = RefreshTokenStore.Lifetime;
+                o.Events.OnMessageReceived = BearerStampCheck.RejectStaleAsync;
             })
             .AddIdentityCookies();
 
@@ -79,8 +80,6 @@ public static class AccountsSetup
 
         services.AddScoped<AccountUseCases>();
         services.AddScoped<RefreshTokenStore>();
-        // Scoped, replacing the default no-op: it reads the user's current security stamp from the request's database context.
-        services.AddHttpContextAccessor().AddScoped<Microsoft.AspNetCore.Authentication.IClaimsTransformation, BearerStampCheck>();
         return services;
     }
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Security.Claims;
-using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -108,34 +108,38 @@ public sealed class RefreshTokenStore(AppDbContext db, TimeProvider time)
 
 /// <summary>
 /// Ends a bearer token as soon as its owner's password changes (the security stamp in the token no
-/// longer matches) or the account is locked, instead of when the token expires. Only API requests:
-/// cookies are re-validated by Identity's own security-stamp validator. One primary-key read per
-/// API request, remembered for the rest of the request.
+/// longer matches) or the account is locked, instead of when the token expires: a failed
+/// authentication, so the API answers 401. Cookies are re-validated by Identity's own
+/// security-stamp validator. One primary-key read per API request (the handler authenticates once).
 /// </summary>
-sealed class BearerStampCheck(IHttpContextAccessor http, AppDbContext db, IOptions<IdentityOptions> identity, TimeProvider time) : IClaimsTransformation
+static class BearerStampCheck
 {
-    static readonly object Decided = new();
-
-    public async Task<ClaimsPrincipal> TransformAsync(ClaimsPrincipal principal)
+    public static async Task RejectStaleAsync(MessageReceivedContext context)
     {
-        var context = http.HttpContext;
-        if (context is null || principal.Identity?.IsAuthenticated != true || !context.Request.Path.StartsWithSegments("/api"))
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal))
         {
-            return principal;
+            return;
         }
-        if (context.Items.TryGetValue(Decided, out var decided) && decided is bool earlier)
+        var ticket = context.Options.BearerTokenProtector.Unprotect(header["Bearer ".Length..].Trim());
+        if (ticket is null)
         {
-            return earlier ? principal : new ClaimsPrincipal(new ClaimsIdentity());
+            // The handler itself refuses it.
+            return;
         }
-        var userId = principal.FindFirstValue(identity.Value.ClaimsIdentity.UserIdClaimType);
-        var stamp = principal.FindFirstValue(identity.Value.ClaimsIdentity.SecurityStampClaimType);
-        var current = userId is null ? null : await db.Users.AsNoTracking().Where(u => u.Id == userId)
-            .Select(u => new { u.SecurityStamp, u.LockoutEnabled, u.LockoutEnd }).FirstOrDefaultAsync(context.RequestAborted);
+        var services = context.HttpContext.RequestServices;
+        var identity = services.GetRequiredService<IOptions<IdentityOptions>>().Value.ClaimsIdentity;
+        var userId = ticket.Principal.FindFirstValue(identity.UserIdClaimType);
+        var stamp = ticket.Principal.FindFirstValue(identity.SecurityStampClaimType);
+        var current = userId is null ? null : await services.GetRequiredService<AppDbContext>().Users.AsNoTracking().Where(u => u.Id == userId)
+            .Select(u => new { u.SecurityStamp, u.LockoutEnabled, u.LockoutEnd }).FirstOrDefaultAsync(context.HttpContext.RequestAborted);
         // Compared here rather than in SQL: SQLite cannot compare the stored DateTimeOffset.
         var valid = current is not null && stamp is not null && stamp == current.SecurityStamp
-                    && !(current.LockoutEnabled && current.LockoutEnd is { } end && end > time.GetUtcNow());
-        context.Items[Decided] = valid;
-        return valid ? principal : new ClaimsPrincipal(new ClaimsIdentity());
+                    && !(current.LockoutEnabled && current.LockoutEnd is { } end && end > services.GetRequiredService<TimeProvider>().GetUtcNow());
+        if (!valid)
+        {
+            context.Fail("The token's password has changed or the account is locked.");
+        }
     }
 }
 
