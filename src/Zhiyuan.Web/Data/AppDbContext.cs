@@ -110,6 +110,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
 
     public DbSet<PhoneVerification> PhoneVerifications => Set<PhoneVerification>();
 
+    public DbSet<PasswordRecovery> PasswordRecoveries => Set<PasswordRecovery>();
+
     public DbSet<Department> Departments => Set<Department>();
 
     public DbSet<DepartmentLiaison> DepartmentLiaisons => Set<DepartmentLiaison>();

@@ -226,9 +226,6 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("text");
 
-                    b.Property<DateTime?>("SignInDelayUntilUtc")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("boolean");
 
@@ -256,41 +253,41 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Zhiyuan.Web.Accounts.RefreshToken", b =>
+            modelBuilder.Entity("Zhiyuan.Web.Accounts.PasswordRecovery", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
-                    b.Property<Guid>("ChainId")
-                        .HasColumnType("uuid");
+                    b.Property<int>("Channel")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime>("ExpiresAtUtc")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<DateTime>("IssuedAtUtc")
-                        .HasColumnType("timestamp with time zone");
+                    b.Property<int>("FailedAttempts")
+                        .HasColumnType("integer");
 
-                    b.Property<DateTime?>("RevokedAtUtc")
-                        .HasColumnType("timestamp with time zone");
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
 
                     b.Property<DateTime?>("UsedAtUtc")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("UserId")
                         .IsRequired()
-                        .HasMaxLength(450)
-                        .HasColumnType("character varying(450)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ChainId");
+                    b.HasIndex("UserId", "CreatedAtUtc");
 
-                    b.HasIndex("ExpiresAtUtc");
-
-                    b.HasIndex("UserId");
-
-                    b.ToTable("RefreshTokens");
+                    b.ToTable("PasswordRecoveries");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.Activity", b =>
@@ -2635,7 +2632,7 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Navigation("Unit");
                 });
 
-            modelBuilder.Entity("Zhiyuan.Web.Accounts.RefreshToken", b =>
+            modelBuilder.Entity("Zhiyuan.Web.Accounts.PasswordRecovery", b =>
                 {
                     b.HasOne("Zhiyuan.Web.Accounts.AppUser", null)
                         .WithMany()

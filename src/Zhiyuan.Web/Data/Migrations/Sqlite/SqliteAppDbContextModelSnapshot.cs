@@ -215,9 +215,6 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("TEXT");
 
-                    b.Property<DateTime?>("SignInDelayUntilUtc")
-                        .HasColumnType("TEXT");
-
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("INTEGER");
 
@@ -245,41 +242,41 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Zhiyuan.Web.Accounts.RefreshToken", b =>
+            modelBuilder.Entity("Zhiyuan.Web.Accounts.PasswordRecovery", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("ChainId")
+                    b.Property<int>("Channel")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAtUtc")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("ExpiresAtUtc")
                         .HasColumnType("TEXT");
 
-                    b.Property<DateTime>("IssuedAtUtc")
-                        .HasColumnType("TEXT");
+                    b.Property<int>("FailedAttempts")
+                        .HasColumnType("INTEGER");
 
-                    b.Property<DateTime?>("RevokedAtUtc")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
 
                     b.Property<DateTime?>("UsedAtUtc")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("UserId")
                         .IsRequired()
-                        .HasMaxLength(450)
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ChainId");
+                    b.HasIndex("UserId", "CreatedAtUtc");
 
-                    b.HasIndex("ExpiresAtUtc");
-
-                    b.HasIndex("UserId");
-
-                    b.ToTable("RefreshTokens");
+                    b.ToTable("PasswordRecoveries");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.Activity", b =>
@@ -2624,7 +2621,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Navigation("Unit");
                 });
 
-            modelBuilder.Entity("Zhiyuan.Web.Accounts.RefreshToken", b =>
+            modelBuilder.Entity("Zhiyuan.Web.Accounts.PasswordRecovery", b =>
                 {
                     b.HasOne("Zhiyuan.Web.Accounts.AppUser", null)
                         .WithMany()
