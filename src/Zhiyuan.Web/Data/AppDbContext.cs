@@ -63,6 +63,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
 
     public DbSet<LimitCounter> LimitCounters => Set<LimitCounter>();
 
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
     public DbSet<CorrectionRequest> CorrectionRequests => Set<CorrectionRequest>();
 
     public DbSet<Campaign> Campaigns => Set<Campaign>();

@@ -226,6 +226,9 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("text");
 
+                    b.Property<DateTime?>("SignInDelayUntilUtc")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("boolean");
 
@@ -288,6 +291,43 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.HasIndex("UserId", "CreatedAtUtc");
 
                     b.ToTable("PasswordRecoveries");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Accounts.RefreshToken", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ChainId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("ExpiresAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("IssuedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("RevokedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("UsedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChainId");
+
+                    b.HasIndex("ExpiresAtUtc");
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("RefreshTokens");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.Activity", b =>
@@ -2633,6 +2673,15 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Accounts.PasswordRecovery", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Accounts.RefreshToken", b =>
                 {
                     b.HasOne("Zhiyuan.Web.Accounts.AppUser", null)
                         .WithMany()

@@ -215,6 +215,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("SignInDelayUntilUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("INTEGER");
 
@@ -277,6 +280,43 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.HasIndex("UserId", "CreatedAtUtc");
 
                     b.ToTable("PasswordRecoveries");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Accounts.RefreshToken", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ChainId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("IssuedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RevokedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("UsedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChainId");
+
+                    b.HasIndex("ExpiresAtUtc");
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("RefreshTokens");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.Activity", b =>
@@ -2622,6 +2662,15 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Accounts.PasswordRecovery", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Accounts.RefreshToken", b =>
                 {
                     b.HasOne("Zhiyuan.Web.Accounts.AppUser", null)
                         .WithMany()
