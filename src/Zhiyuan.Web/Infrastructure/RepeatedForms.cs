@@ -31,7 +31,7 @@ public static class RepeatedForms
         // A post without a valid form token stays refused as it is: it came from no page of ours.
         if (http.Response.StatusCode == StatusCodes.Status400BadRequest && !http.Response.HasStarted
             && http.Features.Get<IAntiforgeryValidationFeature>() is not { IsValid: false }
-            && (buffer.Length == 0 || http.Response.ContentType?.StartsWith("text/plain", StringComparison.Ordinal) == true))
+            && http.Response.ContentType?.StartsWith("text/plain", StringComparison.Ordinal) == true)
         {
             var query = QueryString.FromUriComponent(http.Request.QueryString.Value ?? "");
             if (!http.Request.Query.ContainsKey(Marker))
@@ -47,6 +47,11 @@ public static class RepeatedForms
         await buffer.CopyToAsync(original, http.RequestAborted);
     }));
 
+    // Not when the status-code page re-executes a refused post: that page answers for the original request.
+    // The content type is read from the header: HasFormContentType throws once the form token was found invalid.
     static bool IsPageFormPost(HttpContext http) =>
-        HttpMethods.IsPost(http.Request.Method) && !http.Request.Path.StartsWithSegments("/api") && http.Request.HasFormContentType;
+        HttpMethods.IsPost(http.Request.Method) && !http.Request.Path.StartsWithSegments("/api")
+        && http.Request.ContentType is { } type
+        && (type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) || type.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        && http.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>() is null;
 }
