@@ -63,7 +63,9 @@ public static class InputRules
     /// <summary>The converters the API's JSON options carry (Program.cs).</summary>
     public static void AddConverters(JsonSerializerOptions options)
     {
-        options.Converters.Add(new CheckedEnums());
+        // Enums by name only: a number such as 9 for a day of the week is refused, as is a name that does not exist.
+        // The framework's own converter, so the OpenAPI document still lists the names.
+        options.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
         options.Converters.Add(new CheckedString());
         options.Converters.Add(new CheckedDateTimeOffset());
         options.Converters.Add(new CheckedDateOnly());
@@ -76,6 +78,7 @@ public static class InputRules
         string s when HasControl(s) => ("Validation.Control", null),
         DateOnly d when !InRange(d) => ("Validation.DateRange", Bounds),
         DateTimeOffset t when !InRange(t) => ("Validation.DateRange", Bounds),
+        DateTime t when t.Year < FirstDay.Year || t.Year > LastDay.Year => ("Validation.DateRange", Bounds),
         double n when !double.IsFinite(n) => ("Validation.Finite", null),
         float n when !float.IsFinite(n) => ("Validation.Finite", null),
         Enum e when !IsDefined(e) => ("Validation.Enum", string.Join(", ", Enum.GetNames(e.GetType()))),
@@ -253,33 +256,5 @@ public static class InputRules
         }
 
         public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
-    }
-
-    /// <summary>Enums by name only (a number such as 9 for a day of the week is refused), and only names that exist.</summary>
-    sealed class CheckedEnums : JsonConverterFactory
-    {
-        readonly JsonStringEnumConverter names = new(allowIntegerValues: false);
-
-        public override bool CanConvert(Type typeToConvert) => typeToConvert.IsEnum;
-
-        public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
-            (JsonConverter)Activator.CreateInstance(typeof(Checked<>).MakeGenericType(typeToConvert), names.CreateConverter(typeToConvert, options))!;
-
-        sealed class Checked<T>(JsonConverter inner) : JsonConverter<T> where T : struct, Enum
-        {
-            readonly JsonConverter<T> inner = (JsonConverter<T>)inner;
-
-            public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-            {
-                if (reader.TokenType == JsonTokenType.String && reader.GetString() is { } s && s.Trim().Length > 0 && (char.IsDigit(s.Trim()[0]) || s.Trim()[0] == '-'))
-                {
-                    throw new InputException("Validation.Enum", string.Join(", ", Enum.GetNames<T>()));
-                }
-                var value = inner.Read(ref reader, typeToConvert, options);
-                return IsDefined(value) ? value : throw new InputException("Validation.Enum", string.Join(", ", Enum.GetNames<T>()));
-            }
-
-            public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => inner.Write(writer, value, options);
-        }
     }
 }
