@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
-using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Zhiyuan.Tests.Volunteers;
 
 namespace Zhiyuan.BrowserTests;
@@ -17,9 +16,8 @@ public sealed class ContentSecurityPolicyJourney
         await using var browser = await Browser.StartAsync();
         var app = browser.App;
         await app.RegisterAsync("林小雨", People.ResidentId(2000, 124), "13912345678");
-        using var city = await app.ApiClientAsync();
-        var campaigns = await city.GetFromJsonAsync<JsonElement>("/api/campaigns");
-        var campaignId = campaigns.EnumerateArray().First().GetProperty("id").GetGuid();
+        // The demo campaign seeded on start.
+        var campaignId = await app.WithDbAsync(db => db.Campaigns.Select(c => c.Id).FirstAsync());
 
         var violations = new ConcurrentQueue<string>();
         var page = await browser.NewPageAsync();

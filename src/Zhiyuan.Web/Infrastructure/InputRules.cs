@@ -162,7 +162,7 @@ public static class InputRules
             return;
         }
         var text = http.RequestServices.GetRequiredService<IStringLocalizer<SharedResource>>();
-        await Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [text["Validation.Control"]] },
+        await Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [text["Validation.Control"].Value] },
             title: text["Problem.Validation"]).ExecuteAsync(http);
     });
 

@@ -65,7 +65,7 @@ public static class Proxy
     static IEnumerable<string> Values(IConfiguration configuration, string name)
     {
         var section = configuration.GetSection("ForwardedHeaders").GetSection(name);
-        var values = section.Value is { } single ? [single] : section.GetChildren().Select(c => c.Value ?? "");
+        IEnumerable<string> values = section.Value is { } single ? [single] : section.GetChildren().Select(c => c.Value ?? "");
         return values.SelectMany(v => v.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 

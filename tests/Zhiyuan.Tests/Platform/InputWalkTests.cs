@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -54,7 +53,7 @@ public sealed class InputWalkTests(ITestOutputHelper log) : AppTest
                     continue;
                 }
                 var name = $"{method.ToUpperInvariant()} {path}";
-                var parameters = (operation["parameters"] as JsonArray ?? []).Concat(item["parameters"] as JsonArray ?? [])
+                var parameters = (operation["parameters"] as JsonArray ?? new JsonArray()).Concat(item["parameters"] as JsonArray ?? new JsonArray())
                     .Select(p => Resolve(p!, document)).ToList();
                 var body = operation["requestBody"]?["content"]?["application/json"]?["schema"] is { } bodySchema ? Resolve(bodySchema, document) : null;
                 var baseline = body is null ? null : Sample(body, document, 0);
@@ -247,7 +246,7 @@ public sealed class InputWalkTests(ITestOutputHelper log) : AppTest
         {
             case "object":
                 var result = new JsonObject();
-                foreach (var (name, property) in schema["properties"] as JsonObject ?? [])
+                foreach (var (name, property) in schema["properties"] as JsonObject ?? new JsonObject())
                 {
                     result[name] = Sample(property!, document, depth + 1);
                 }
