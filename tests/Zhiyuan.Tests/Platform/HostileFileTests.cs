@@ -68,8 +68,11 @@ public sealed class HostileFileTests(ITestOutputHelper log) : AppTest
 
     static void AssertBounded(MemoryWatch watch)
     {
+        // The process's memory is its working set. The managed heap's peak also counts garbage the
+        // collector has not yet reclaimed (in the full suite it starts above 1 GB and collects late),
+        // so only what stays after a collection is held against the bound.
         Assert.True(watch.PeakWorkingSetGrowth < Bound, $"the working set grew by {watch.PeakWorkingSetGrowth / 1024 / 1024} MB: {watch}");
-        Assert.True(watch.PeakManagedGrowth < Bound, $"the managed heap grew by {watch.PeakManagedGrowth / 1024 / 1024} MB: {watch}");
+        Assert.True(watch.SettledManagedGrowth < Bound, $"the managed heap kept {watch.SettledManagedGrowth / 1024 / 1024} MB after a collection: {watch}");
     }
 
     [Fact]
