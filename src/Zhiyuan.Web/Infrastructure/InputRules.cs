@@ -82,8 +82,26 @@ public static class InputRules
         double n when !double.IsFinite(n) => ("Validation.Finite", null),
         float n when !float.IsFinite(n) => ("Validation.Finite", null),
         Enum e when !IsDefined(e) => ("Validation.Enum", string.Join(", ", Enum.GetNames(e.GetType()))),
+        System.Collections.IList list when HasNullItem(list) => ("Validation.NullItem", null),
+        // A request record's lists ([null] in "benefits") are held to the same rule, one level down.
+        { } body when body.GetType().Namespace?.StartsWith("Zhiyuan.", StringComparison.Ordinal) == true && body.GetType().IsClass
+            && body.GetType().GetProperties().Any(p => p.GetIndexParameters().Length == 0 && p.GetValue(body) is System.Collections.IList inner && HasNullItem(inner))
+            => ("Validation.NullItem", null),
         _ => null,
     };
+
+    /// <summary>[null] in a list of rows or items: nothing any use case can read.</summary>
+    static bool HasNullItem(System.Collections.IList list)
+    {
+        foreach (var item in list)
+        {
+            if (item is null)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     const string Bounds = "2000-01-01 – 2100-12-31";
 
@@ -93,12 +111,13 @@ public static class InputRules
         if (type.IsDefined(typeof(FlagsAttribute)))
         {
             // A combination of flags is fine; a bit no flag has is not.
-            ulong all = 0;
+            // As long: a negative value (-1 has every bit) must not overflow the check itself.
+            long all = 0;
             foreach (var flag in Enum.GetValues(type))
             {
-                all |= Convert.ToUInt64(flag, CultureInfo.InvariantCulture);
+                all |= Convert.ToInt64(flag, CultureInfo.InvariantCulture);
             }
-            return (Convert.ToUInt64(value, CultureInfo.InvariantCulture) & ~all) == 0;
+            return (Convert.ToInt64(value, CultureInfo.InvariantCulture) & ~all) == 0;
         }
         return Enum.IsDefined(type, value);
     }

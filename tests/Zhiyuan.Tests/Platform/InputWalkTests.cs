@@ -40,7 +40,6 @@ public sealed class InputWalkTests(ITestOutputHelper log) : AppTest
     public async Task No_hostile_value_in_any_parameter_or_field_makes_a_server_error()
     {
         using var client = await app.ApiClientAsync();
-        client.Timeout = TimeSpan.FromSeconds(30);
         var document = JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json"))!;
         var schemas = document["components"]?["schemas"];
         var calls = new List<(string Operation, Func<HttpRequestMessage> Request, string Value)>();
@@ -87,7 +86,8 @@ public sealed class InputWalkTests(ITestOutputHelper log) : AppTest
                 foreach (var parameter in parameters.Where(p => p["in"]?.GetValue<string>() is "path" or "query"))
                 {
                     var parameterName = parameter["name"]!.GetValue<string>();
-                    foreach (var value in TextValues)
+                    // %00 in a path is refused by Kestrel with a 400 before the app sees it; the in-memory test host throws instead.
+                    foreach (var value in TextValues.Where(v => v != "\0" || parameter["in"]!.GetValue<string>() == "query"))
                     {
                         var url = Url(parameterName, value);
                         var json = baseline?.ToJsonString();
