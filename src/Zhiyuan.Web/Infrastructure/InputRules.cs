@@ -151,11 +151,19 @@ public static class InputRules
     public static IApplicationBuilder UseControlCharacterCheck(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
         string? field = null;
+        var message = "Validation.Control";
         foreach (var (key, values) in http.Request.Query)
         {
             if (HasControl(key) || values.Any(HasControl))
             {
                 field = key;
+                break;
+            }
+            // No search term, code or filter is this long; a 100,000-character one once reached an audit column and failed there.
+            if (values.Any(v => v?.Length > MaxQueryValueLength))
+            {
+                field = key;
+                message = "Validation.QueryTooLong";
                 break;
             }
         }
@@ -181,9 +189,11 @@ public static class InputRules
             return;
         }
         var text = http.RequestServices.GetRequiredService<IStringLocalizer<SharedResource>>();
-        await Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [text["Validation.Control"].Value] },
+        await Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [text[message, MaxQueryValueLength].Value] },
             title: text["Problem.Validation"]).ExecuteAsync(http);
     });
+
+    public const int MaxQueryValueLength = 1000;
 
     /// <summary>A value in a JSON body that breaks a rule; the handler (Problems.cs) shows its message under the field's name.</summary>
     public sealed class InputException(string key, object? argument = null) : JsonException(key)
