@@ -63,9 +63,9 @@ public static class InputRules
     /// <summary>The converters the API's JSON options carry (Program.cs).</summary>
     public static void AddConverters(JsonSerializerOptions options)
     {
-        // Enums by name only: a number such as 9 for a day of the week is refused, as is a name that does not exist.
+        // Enums by name or number, as before; an undefined number (9 for a day of the week) is refused by CheckArguments.
         // The framework's own converter, so the OpenAPI document still lists the names.
-        options.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+        options.Converters.Add(new JsonStringEnumConverter());
         options.Converters.Add(new CheckedString());
         options.Converters.Add(new CheckedDateTimeOffset());
         options.Converters.Add(new CheckedDateOnly());
@@ -83,10 +83,6 @@ public static class InputRules
         float n when !float.IsFinite(n) => ("Validation.Finite", null),
         Enum e when !IsDefined(e) => ("Validation.Enum", string.Join(", ", Enum.GetNames(e.GetType()))),
         System.Collections.IList list when HasNullItem(list) => ("Validation.NullItem", null),
-        // A request record's lists ([null] in "benefits") are held to the same rule, one level down.
-        { } body when body.GetType().Namespace?.StartsWith("Zhiyuan.", StringComparison.Ordinal) == true && body.GetType().IsClass
-            && body.GetType().GetProperties().Any(p => p.GetIndexParameters().Length == 0 && p.GetValue(body) is System.Collections.IList inner && HasNullItem(inner))
-            => ("Validation.NullItem", null),
         _ => null,
     };
 
@@ -127,18 +123,29 @@ public static class InputRules
     {
         var parameters = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<MethodInfo>()?.GetParameters();
         FieldErrors? errors = null;
+        var text = context.HttpContext.RequestServices.GetRequiredService<IStringLocalizer<SharedResource>>();
         for (var i = 0; i < context.Arguments.Count; i++)
         {
-            if (Check(context.Arguments[i]) is { } problem)
+            var argument = context.Arguments[i];
+            if (Check(argument) is { } problem)
             {
-                var text = context.HttpContext.RequestServices.GetRequiredService<IStringLocalizer<SharedResource>>();
                 var name = parameters is not null && i < parameters.Length ? parameters[i].Name ?? "value" : "value";
                 (errors ??= new FieldErrors()).Add(name, text[problem.Key, problem.Argument ?? ""]);
+            }
+            // A request body's own fields, one level down: enums given as numbers (9 for a day of the week) and [null] in a list.
+            else if (argument is not null && argument.GetType() is { IsClass: true } type && type.Namespace?.StartsWith("Zhiyuan.", StringComparison.Ordinal) == true)
+            {
+                foreach (var property in type.GetProperties().Where(p => p.GetIndexParameters().Length == 0))
+                {
+                    if (Check(property.GetValue(argument)) is { } fieldProblem)
+                    {
+                        (errors ??= new FieldErrors()).Add(JsonNamingPolicy.CamelCase.ConvertName(property.Name), text[fieldProblem.Key, fieldProblem.Argument ?? ""]);
+                    }
+                }
             }
         }
         if (errors is not null)
         {
-            var text = context.HttpContext.RequestServices.GetRequiredService<IStringLocalizer<SharedResource>>();
             return Problems.Invalid(errors.ToDictionary(), text);
         }
         return await next(context);
@@ -173,14 +180,22 @@ public static class InputRules
         }
         if (field is null && http.Request.HasFormContentType && !http.Request.ContentType!.Contains("multipart", StringComparison.OrdinalIgnoreCase))
         {
-            var form = await http.Request.ReadFormAsync(http.RequestAborted);
-            foreach (var (key, values) in form)
+            try
             {
-                if (HasControl(key) || values.Any(HasControl))
+                var form = await http.Request.ReadFormAsync(http.RequestAborted);
+                foreach (var (key, values) in form)
                 {
-                    field = key;
-                    break;
+                    if (HasControl(key) || values.Any(HasControl))
+                    {
+                        field = key;
+                        break;
+                    }
                 }
+            }
+            catch (InvalidDataException)
+            {
+                // The framework's form reader itself throws on %00 ("The form value contains invalid characters"), which would be a 500.
+                field = "form";
             }
         }
         if (field is null)
