@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: the HTTP and unit tests on SQLite and on PostgreSQL, then the browser journeys
-# in Chromium. Installs what the tests need when it is missing and it can (Debian, as root or with
+# in Chromium on both. Installs what the tests need when it is missing and it can (Debian, as root or with
 # sudo); otherwise says what to install. With CI=true a missing browser or database fails the run.
 # LibreOffice (soffice) checks that exported spreadsheets (the official statistics form) open and
 # print; with CI=true that test fails when LibreOffice is missing.
@@ -117,7 +117,12 @@ if [ -n "$pg_bin" ]; then
 else
   say "PostgreSQL is not installed: the PostgreSQL pass is skipped."
 fi
-run_tests "Browser journeys in Chromium" tests/Zhiyuan.BrowserTests
+run_tests "Browser journeys in Chromium on SQLite" tests/Zhiyuan.BrowserTests ZHIYUAN_TEST_PROVIDER=Sqlite
+# The production database too: a page that works on SQLite can still fail on PostgreSQL.
+if [ -n "$pg_bin" ]; then
+  run_tests "Browser journeys in Chromium on PostgreSQL" tests/Zhiyuan.BrowserTests ZHIYUAN_TEST_PROVIDER=Postgres \
+    "ZHIYUAN_TEST_POSTGRES=Host=127.0.0.1;Port=$pg_port;Username=postgres;Maximum Pool Size=20"
+fi
 
 say ""
 say "Screenshots: tests/Zhiyuan.BrowserTests/TestResults/screenshots/"

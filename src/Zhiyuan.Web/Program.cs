@@ -33,10 +33,12 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAppDatabase();
 // The data-protection keys, in the database and encrypted with a certificate that is not (DataProtection:CertificatePath).
 builder.Services.AddKeyRing(builder.Configuration, builder.Environment);
+builder.Services.AddSms(builder.Configuration, builder.Environment);
 builder.Services.AddAppLocalization();
 builder.Services.AddAppProblemDetails();
 builder.Services.AddConflictAnswers();
 builder.Services.AddAccounts(builder.Configuration);
+builder.Services.AddPasswordRecovery();
 builder.Services.AddUnits();
 builder.Services.AddAudit();
 builder.Services.AddVolunteers();
@@ -122,6 +124,8 @@ app.UseAuthorization();
 app.UseUnitScopeCheck();
 app.UseRateLimiter();
 app.UseAntiforgery();
+// A page form posted a second time shows its page as it is now, not a blank 400.
+app.UseRepeatedFormAnswers();
 
 app.MapOpenApi();
 app.MapScalarApiReference("/api/reference");
@@ -130,6 +134,7 @@ app.MapCultureSwitch();
 // Every API endpoint's bound arguments (query, route, header) pass the same input rules as JSON bodies.
 var endpoints = app.MapGroup("").AddEndpointFilter(InputRules.CheckArguments);
 endpoints.MapAccountsApi();
+endpoints.MapPasswordRecoveryApi();
 endpoints.MapUnitsApi();
 endpoints.MapAuditApi();
 endpoints.MapVolunteersApi();

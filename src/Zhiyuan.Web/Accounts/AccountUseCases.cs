@@ -1,7 +1,9 @@
 using System.Text.RegularExpressions;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
@@ -22,7 +24,18 @@ public enum SignInResultKind
     SignedIn,
     Failed,
     LockedOut,
+
+    /// <summary>A volunteer's account asks for a pause after repeated wrong passwords; the password was not checked.</summary>
+    Delayed,
+
+    /// <summary>Too many failed sign-ins from the caller's address this minute; nothing was checked.</summary>
+    TooManyFromAddress,
 }
+
+/// <summary>A temporary password set by an administrator, shown this once.</summary>
+public sealed record TemporaryPasswordView(string Number, string UserName, string Password);
+
+public sealed record VolunteerAccountView(string Number, string UserName);
 
 public sealed partial class AccountUseCases(
     AppDbContext db,
@@ -31,41 +44,118 @@ public sealed partial class AccountUseCases(
     SignInManager<AppUser> signIn,
     IStringLocalizer<SharedResource> text,
     PersonalData personalData,
+    RefreshTokenStore refreshTokens,
+    IOptions<SignInLimitOptions> signInOptions,
     TimeProvider time)
 {
+    /// <summary>Wrong passwords a volunteer may give before each further attempt has to wait.</summary>
+    public const int FreeVolunteerFailures = 5;
+
+    public static readonly TimeSpan MaxVolunteerDelay = TimeSpan.FromMinutes(15);
+
+    static readonly TimeSpan AddressWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>The wait after <paramref name="failures"/> wrong passwords in a row: 2, 4, 8 … seconds after the fifth, at most 15 minutes.</summary>
+    public static TimeSpan VolunteerDelay(int failures) =>
+        failures < FreeVolunteerFailures ? TimeSpan.Zero
+        : TimeSpan.FromSeconds(Math.Min(Math.Pow(2, failures - FreeVolunteerFailures + 1), MaxVolunteerDelay.TotalSeconds));
+
     /// <summary>
-    /// Signs in with a user name or a mobile number. Every failure counts towards the lock-out,
-    /// and the message never says whether the account exists.
+    /// Signs in with a user name or a mobile number. The message never says whether the account exists.
+    /// Failures are counted per client address (shared by all nodes through the database); an address
+    /// over the limit is refused before any password is checked. Administrators are locked out after
+    /// five wrong passwords; volunteers are never locked, but wait longer and longer between attempts.
     /// </summary>
-    public async Task<(SignInResultKind Kind, string? Message)> SignInAsync(SignInRequest request, bool bearer, bool persistent)
+    public async Task<(SignInResultKind Kind, string? Message)> SignInAsync(SignInRequest request, bool bearer, bool persistent,
+        System.Net.IPAddress? address = null, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var addressKey = ClientAddress.FailureKey(personalData, address);
+        var limit = signInOptions.Value.FailuresPerAddressPerMinute;
+        if (await CountedLimits.UsedAsync(db, addressKey, AddressWindow, now, cancellationToken) >= limit)
+        {
+            return (SignInResultKind.TooManyFromAddress, text["SignIn.Error.TooManyFromAddress"]);
+        }
+        var result = await CheckAndSignInAsync(request, bearer, persistent, now, cancellationToken);
+        if (result.Kind != SignInResultKind.SignedIn)
+        {
+            // Refused attempts count too, so waiting out a volunteer's delay by hammering it still uses up the address's allowance.
+            await CountedLimits.TryTakeAsync(db, addressKey, AddressWindow, limit, now, cancellationToken);
+        }
+        return result;
+    }
+
+    async Task<(SignInResultKind Kind, string? Message)> CheckAndSignInAsync(SignInRequest request, bool bearer, bool persistent, DateTime now, CancellationToken cancellationToken)
     {
         var name = request.UserName?.Trim() ?? "";
         var phoneHash = Volunteers.IdentityDocument.MobilePattern().IsMatch(name) ? personalData.Hash(Volunteers.VolunteerUseCases.PhoneHashKind, name) : null;
         var user = await users.FindByNameAsync(name)
-                   ?? (phoneHash is null ? null : await users.Users.FirstOrDefaultAsync(u => u.PhoneHash == phoneHash));
+                   ?? (phoneHash is null ? null : await users.Users.FirstOrDefaultAsync(u => u.PhoneHash == phoneHash, cancellationToken));
         if (user is null || string.IsNullOrEmpty(request.Password))
         {
             // Spend the time a password check takes, so the answer's speed does not tell who has an account.
             users.PasswordHasher.VerifyHashedPassword(new AppUser(), TimingDecoyHash, request.Password ?? "");
             return (SignInResultKind.Failed, text["SignIn.Error.Wrong"]);
         }
+        if (await users.IsLockedOutAsync(user))
+        {
+            return LockedOut(await users.GetLockoutEndDateAsync(user));
+        }
+        // Administrators answer for a unit; volunteers have none.
+        if (user.UnitId is not null)
+        {
+            var checkedAdmin = await signIn.CheckPasswordSignInAsync(user, request.Password, lockoutOnFailure: true);
+            if (checkedAdmin.IsLockedOut)
+            {
+                return LockedOut(await users.GetLockoutEndDateAsync(user));
+            }
+            if (!checkedAdmin.Succeeded)
+            {
+                return (SignInResultKind.Failed, text["SignIn.Error.Wrong"]);
+            }
+        }
+        else if (user.SignInDelayUntilUtc is { } until && until > now)
+        {
+            return (SignInResultKind.Delayed, text["SignIn.Error.Wait", Math.Max(1, (int)Math.Ceiling((until - now).TotalSeconds))]);
+        }
+        else if (!await users.CheckPasswordAsync(user, request.Password))
+        {
+            // One statement, so simultaneous guesses all count; the delay follows from the count it left.
+            await db.Users.Where(u => u.Id == user.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.AccessFailedCount, u => u.AccessFailedCount + 1), cancellationToken);
+            var failures = await db.Users.Where(u => u.Id == user.Id).Select(u => u.AccessFailedCount).SingleAsync(cancellationToken);
+            var delay = VolunteerDelay(failures);
+            if (delay > TimeSpan.Zero)
+            {
+                await db.Users.Where(u => u.Id == user.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.SignInDelayUntilUtc, now + delay), cancellationToken);
+                return (SignInResultKind.Failed, text["SignIn.Error.WrongWait", (int)delay.TotalSeconds]);
+            }
+            return (SignInResultKind.Failed, text["SignIn.Error.Wrong"]);
+        }
+        else if (user.AccessFailedCount != 0 || user.SignInDelayUntilUtc is not null)
+        {
+            await db.Users.Where(u => u.Id == user.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(u => u.AccessFailedCount, 0).SetProperty(u => u.SignInDelayUntilUtc, (DateTime?)null), cancellationToken);
+        }
+
         if (bearer)
         {
+            // The refresh token in the answer names a row of its own, so that it can be used only once.
             signIn.AuthenticationScheme = IdentityConstants.BearerScheme;
+            var claims = await refreshTokens.IssueAsync(user, chainId: null, cancellationToken);
+            await signIn.SignInWithClaimsAsync(user, isPersistent: false, [.. claims, new Claim("amr", "pwd")]);
         }
-        var result = await signIn.PasswordSignInAsync(user, request.Password, persistent, lockoutOnFailure: true);
-        if (result.Succeeded)
+        else
         {
-            return (SignInResultKind.SignedIn, null);
+            await signIn.SignInWithClaimsAsync(user, persistent, [new Claim("amr", "pwd")]);
         }
-        if (result.IsLockedOut)
-        {
-            var until = await users.GetLockoutEndDateAsync(user);
-            var minutes = until is null ? (int)AccountsSetup.LockoutDuration.TotalMinutes
-                : Math.Max(1, (int)Math.Ceiling((until.Value - time.GetUtcNow()).TotalMinutes));
-            return (SignInResultKind.LockedOut, text["SignIn.Error.LockedOut", minutes]);
-        }
-        return (SignInResultKind.Failed, text["SignIn.Error.Wrong"]);
+        return (SignInResultKind.SignedIn, null);
+    }
+
+    (SignInResultKind, string?) LockedOut(DateTimeOffset? until)
+    {
+        var minutes = until is null ? (int)AccountsSetup.LockoutDuration.TotalMinutes
+            : Math.Max(1, (int)Math.Ceiling((until.Value - time.GetUtcNow()).TotalMinutes));
+        return (SignInResultKind.LockedOut, text["SignIn.Error.LockedOut", minutes]);
     }
 
     static readonly string TimingDecoyHash = new PasswordHasher<AppUser>().HashPassword(new AppUser(), "timing-decoy");
@@ -182,6 +272,63 @@ public sealed partial class AccountUseCases(
         audit.Add("account.unlock", user!.UnitId, user.UserName!);
         await db.SaveChangesAsync(cancellationToken);
         return Outcome<AccountView>.Ok((await QueryAsync(scope, user!.Id, cancellationToken)).Single());
+    }
+
+    /// <summary>The account of a volunteer registered in the administrator's subtree; null outside it (or when imported and not yet claimed).</summary>
+    async Task<(string UserId, string UserName, Guid UnitId)?> VolunteerAccountAsync(UnitScope scope, string number, CancellationToken cancellationToken)
+    {
+        var found = await db.Volunteers.AsNoTracking()
+            .Where(v => v.Number == number && v.UserId != null && v.Unit!.Path.StartsWith(scope.RootPath))
+            .Select(v => new { v.UserId, v.User!.UserName, v.UnitId })
+            .FirstOrDefaultAsync(cancellationToken);
+        return found is null ? null : (found.UserId!, found.UserName ?? number, found.UnitId);
+    }
+
+    /// <summary>Ends a volunteer's sign-in delay (and any lock-out) early. Idempotent: one statement, no concurrency stamp to lose.</summary>
+    public async Task<Outcome<VolunteerAccountView>> UnlockVolunteerAsync(UnitScope scope, string number, CancellationToken cancellationToken = default)
+    {
+        if (await VolunteerAccountAsync(scope, number, cancellationToken) is not { } account)
+        {
+            return Outcome<VolunteerAccountView>.NotFound();
+        }
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Users.Where(u => u.Id == account.UserId).ExecuteUpdateAsync(s => s
+            .SetProperty(u => u.LockoutEnd, (DateTimeOffset?)null)
+            .SetProperty(u => u.AccessFailedCount, 0)
+            .SetProperty(u => u.SignInDelayUntilUtc, (DateTime?)null), cancellationToken);
+        audit.Add("volunteer.unlock", account.UnitId, number);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Outcome<VolunteerAccountView>.Ok(new VolunteerAccountView(number, account.UserName));
+    }
+
+    /// <summary>
+    /// Gives a volunteer who lost their password a generated one, shown to the administrator this once
+    /// (only its hash is kept) and handed over in person; the volunteer can change it on the password page.
+    /// The new security stamp ends every token and cookie of the old password; the delay ends too.
+    /// Two simultaneous resets both answer, and the later one's password is the one that works.
+    /// </summary>
+    public async Task<Outcome<TemporaryPasswordView>> ResetVolunteerPasswordAsync(UnitScope scope, string number, CancellationToken cancellationToken = default)
+    {
+        if (await VolunteerAccountAsync(scope, number, cancellationToken) is not { } account)
+        {
+            return Outcome<TemporaryPasswordView>.NotFound();
+        }
+        var password = AdminSeed.GeneratePassword();
+        var hash = users.PasswordHasher.HashPassword(new AppUser(), password);
+        var stamp = Guid.NewGuid().ToString("N").ToUpperInvariant();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Users.Where(u => u.Id == account.UserId).ExecuteUpdateAsync(s => s
+            .SetProperty(u => u.PasswordHash, hash)
+            .SetProperty(u => u.SecurityStamp, stamp)
+            .SetProperty(u => u.ConcurrencyStamp, Guid.NewGuid().ToString())
+            .SetProperty(u => u.LockoutEnd, (DateTimeOffset?)null)
+            .SetProperty(u => u.AccessFailedCount, 0)
+            .SetProperty(u => u.SignInDelayUntilUtc, (DateTime?)null), cancellationToken);
+        audit.Add("volunteer.password-reset", account.UnitId, number);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Outcome<TemporaryPasswordView>.Ok(new TemporaryPasswordView(number, account.UserName, password));
     }
 
     /// <summary>The signed-in user changes their own password; the old one must be given.</summary>

@@ -28,6 +28,11 @@ public static class AccountsApi
         accounts.MapPost("/", CreateAccount);
         accounts.MapPost("/{userName}/unlock", UnlockAccount).ProducesProblem(StatusCodes.Status404NotFound);
 
+        // Volunteers' accounts belong to no unit: the volunteer record's unit decides who may help them.
+        var volunteers = app.MapGroup("/api/volunteers").WithTags("Volunteers").RequireAuthorization(Policies.UnitAdministration);
+        volunteers.MapPost("/{number}/unlock", UnlockVolunteer).ProducesProblem(StatusCodes.Status404NotFound);
+        volunteers.MapPost("/{number}/password-reset", ResetVolunteerPassword).ProducesProblem(StatusCodes.Status404NotFound);
+
         // Where signing in lands without a return address: administrators at their unit tree, everyone else at their own page.
         app.MapGet("/account/start", (ClaimsPrincipal user) =>
             TypedResults.LocalRedirect(Roles.UnitAdministrators.Any(user.IsInRole) ? "/units" : "/me")).RequireAuthorization().ExcludeFromDescription();
@@ -49,36 +54,65 @@ public static class AccountsApi
     /// <summary>
     /// Exchanges a user name (or mobile number) and password for a bearer token valid for one hour:
     /// <c>{ tokenType, accessToken, expiresIn, refreshToken }</c>. Send it as "Authorization: Bearer …".
-    /// Five wrong passwords lock the account for 15 minutes.
+    /// Five wrong passwords lock an administrator's account for 15 minutes; a volunteer's account is
+    /// never locked but each further attempt waits longer (2, 4, 8 … seconds, at most 15 minutes).
+    /// More than SignIn:FailuresPerAddressPerMinute failures from one address in a minute: 429.
     /// </summary>
-    static async Task<Results<EmptyHttpResult, ProblemHttpResult>> IssueToken(SignInRequest request, AccountUseCases accounts)
+    static async Task<Results<EmptyHttpResult, ProblemHttpResult>> IssueToken(SignInRequest request, AccountUseCases accounts, HttpContext http)
     {
-        var (kind, message) = await accounts.SignInAsync(request, bearer: true, persistent: false);
+        var (kind, message) = await accounts.SignInAsync(request, bearer: true, persistent: false, http.Connection.RemoteIpAddress, http.RequestAborted);
         // On success the bearer handler has already written the token to the response.
-        return kind == SignInResultKind.SignedIn
-            ? TypedResults.Empty
-            : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: message);
+        return kind switch
+        {
+            SignInResultKind.SignedIn => TypedResults.Empty,
+            SignInResultKind.TooManyFromAddress => TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: message),
+            _ => TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: message),
+        };
     }
 
     /// <summary>
-    /// Exchanges the refreshToken of an earlier answer for a new token pair. Refused once the
-    /// password has changed since, or the account is locked.
+    /// Exchanges the refreshToken of an earlier answer for a new token pair. Each refresh token works
+    /// once; using one again later revokes every token refreshed from the same sign-in. Refused once
+    /// the password has changed since, or the account is locked.
     /// </summary>
     static async Task<Results<EmptyHttpResult, ProblemHttpResult>> RefreshToken(
-        RefreshRequest request, IOptionsMonitor<BearerTokenOptions> bearer, SignInManager<AppUser> signIn, IStringLocalizer<SharedResource> text, TimeProvider time)
+        RefreshRequest request, IOptionsMonitor<BearerTokenOptions> bearer, SignInManager<AppUser> signIn, RefreshTokenStore refreshTokens,
+        IStringLocalizer<SharedResource> text, TimeProvider time, CancellationToken cancellationToken)
     {
         var ticket = string.IsNullOrEmpty(request.RefreshToken) ? null
             : bearer.Get(IdentityConstants.BearerScheme).RefreshTokenProtector.Unprotect(request.RefreshToken);
         var user = ticket?.Properties.ExpiresUtc is { } expires && time.GetUtcNow() < expires
             ? await signIn.ValidateSecurityStampAsync(ticket.Principal)
             : null;
-        if (user is null || await signIn.UserManager.IsLockedOutAsync(user))
+        var refused = TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: text["SignIn.Error.RefreshRefused"]);
+        if (user is null || await signIn.UserManager.IsLockedOutAsync(user)
+            || !Guid.TryParse(ticket!.Principal.FindFirstValue(RefreshTokenStore.TokenClaim), out var tokenId)
+            || !Guid.TryParse(ticket.Principal.FindFirstValue(RefreshTokenStore.ChainClaim), out var chainId)
+            || !await refreshTokens.TryUseAsync(tokenId, chainId, cancellationToken))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: text["SignIn.Error.RefreshRefused"]);
+            return refused;
         }
         signIn.AuthenticationScheme = IdentityConstants.BearerScheme;
-        await signIn.SignInAsync(user, isPersistent: false);
+        var claims = await refreshTokens.IssueAsync(user, chainId, cancellationToken);
+        await signIn.SignInWithClaimsAsync(user, isPersistent: false, claims);
         return TypedResults.Empty;
+    }
+
+    /// <summary>Ends the sign-in delay of a volunteer registered in the caller's subtree.</summary>
+    static async Task<Results<Ok<VolunteerAccountView>, ProblemHttpResult, ValidationProblem>> UnlockVolunteer(
+        string number, UnitScope scope, AccountUseCases accounts, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await accounts.UnlockVolunteerAsync(scope, number, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>
+    /// Sets a generated password for a volunteer registered in the caller's subtree and answers it this
+    /// once (audited, never stored in the clear); it ends the volunteer's tokens and sign-in delay.
+    /// </summary>
+    static async Task<Results<Ok<TemporaryPasswordView>, ProblemHttpResult, ValidationProblem>> ResetVolunteerPassword(
+        string number, UnitScope scope, AccountUseCases accounts, IStringLocalizer<SharedResource> text, HttpContext http, CancellationToken cancellationToken)
+    {
+        // The password is on this one response only; keep it out of every cache.
+        http.Response.Headers.CacheControl = "no-store";
+        return (await accounts.ResetVolunteerPasswordAsync(scope, number, cancellationToken)).ToHttpResult(text);
     }
 
     static async Task<Ok<CurrentUserView>> CurrentUser(ClaimsPrincipal user, UserManager<AppUser> users, Data.AppDbContext db)

@@ -24,6 +24,8 @@ public static class AccountsSetup
     public static IServiceCollection AddAccounts(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SignInLimitOptions>().Bind(configuration.GetSection(SignInLimitOptions.Section))
+            .Validate(o => o.FailuresPerAddressPerMinute > 0, "SignIn:FailuresPerAddressPerMinute must be at least 1.").ValidateOnStart();
 
         // Cookies and tokens are protected by the data-protection key ring (Infrastructure/KeyRing.cs).
         services.AddAuthentication(o =>
@@ -35,8 +37,13 @@ public static class AccountsSetup
             // site cannot make a signed-in browser change data through the API (no CSRF).
             .AddPolicyScheme(CookieOrBearer, CookieOrBearer, o => o.ForwardDefaultSelector = http =>
                 http.Request.Path.StartsWithSegments("/api") ? IdentityConstants.BearerScheme : IdentityConstants.ApplicationScheme)
-            // Tokens do not notice a password change or lock-out, so they are kept short.
-            .AddBearerToken(IdentityConstants.BearerScheme, o => o.BearerTokenExpiration = TokenLifetime)
+            // A password change or lock-out ends tokens at once (BearerStampCheck); refresh tokens are single use (RefreshTokenStore).
+            .AddBearerToken(IdentityConstants.BearerScheme, o =>
+            {
+                o.BearerTokenExpiration = TokenLifetime;
+                o.RefreshTokenExpiration = RefreshTokenStore.Lifetime;
+                o.Events.OnMessageReceived = BearerStampCheck.RejectStaleAsync;
+            })
             .AddIdentityCookies();
 
         services.ConfigureApplicationCookie(o =>
@@ -72,6 +79,7 @@ public static class AccountsSetup
             .AddPolicy(Policies.UnitAdministration, p => p.RequireRole(Roles.UnitAdministrators).RequireClaim(UnitScope.UnitClaim));
 
         services.AddScoped<AccountUseCases>();
+        services.AddScoped<RefreshTokenStore>();
         return services;
     }
 

@@ -25,6 +25,12 @@ public sealed class AppUser : IdentityUser
     /// encrypted on the volunteer record (Identity's own PhoneNumber column stays empty).
     /// </summary>
     public byte[]? PhoneHash { get; set; }
+
+    /// <summary>
+    /// Volunteers are never locked out (anyone could lock anyone by guessing): after repeated wrong
+    /// passwords each further attempt must wait until this time instead, the wait doubling each time.
+    /// </summary>
+    public DateTime? SignInDelayUntilUtc { get; set; }
 }
 
 /// <summary>The roles of PRODUCT.md C1.</summary>

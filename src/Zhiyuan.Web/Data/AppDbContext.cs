@@ -63,6 +63,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
 
     public DbSet<LimitCounter> LimitCounters => Set<LimitCounter>();
 
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
     public DbSet<CorrectionRequest> CorrectionRequests => Set<CorrectionRequest>();
 
     public DbSet<Campaign> Campaigns => Set<Campaign>();
@@ -107,6 +109,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<OrderEvent> OrderEvents => Set<OrderEvent>();
 
     public DbSet<PhoneVerification> PhoneVerifications => Set<PhoneVerification>();
+
+    public DbSet<PasswordRecovery> PasswordRecoveries => Set<PasswordRecovery>();
 
     public DbSet<Department> Departments => Set<Department>();
 

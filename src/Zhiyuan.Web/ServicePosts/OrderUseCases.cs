@@ -20,7 +20,8 @@ public sealed record SendCodeRequest(string? Phone);
 /// <summary>The citizen's contact details in full, given only through an audited look.</summary>
 public sealed record OrderContact(string Phone, string Address, string Notes);
 
-public sealed record CodeSentView(string PhoneMasked, DateTime ExpiresAtUtc);
+/// <param name="Delivery">TextMessage, or DevelopmentLog on a developer's machine (the code is in the log, not on a phone).</param>
+public sealed record CodeSentView(string PhoneMasked, DateTime ExpiresAtUtc, SmsDelivery Delivery);
 
 /// <summary>A citizen's order. Anonymous callers must give the code sent to <paramref name="Phone"/>.</summary>
 public sealed record PlaceOrderRequest(Guid? MenuId, Guid? SlotId, string? Name, string? Phone, string? Code, string? Address,
@@ -58,7 +59,8 @@ public sealed class OrderUseCases(
     AppDbContext db,
     AuditLog audit,
     PersonalData personalData,
-    ICitizenCodeSender codes,
+    ISmsSender sms,
+    IOptions<SmsOptions> smsOptions,
     OrganizationUseCases organizations,
     AssignedActivities assigned,
     ActivityUseCases activities,
@@ -81,9 +83,19 @@ public sealed class OrderUseCases(
     public string Stage(OrderStatus status) =>
         Settings.StageNames.TryGetValue(status.ToString(), out var name) && !string.IsNullOrWhiteSpace(name) ? name : text["OrderStatus." + status].Value;
 
-    /// <summary>Sends a one-time code, at most <see cref="OrderOptions.MaxCodesPerPhonePerHour"/> an hour to one number.</summary>
-    public async Task<Outcome<CodeSentView>> SendCodeAsync(SendCodeRequest request, CancellationToken cancellationToken = default)
+    /// <summary>Whether anonymous callers can order at all: only when codes reach phones (or a developer's log).</summary>
+    public bool CodesAvailable => sms.Delivery != SmsDelivery.None;
+
+    /// <summary>
+    /// Sends a one-time code, at most <see cref="OrderOptions.MaxCodesPerPhonePerHour"/> an hour to one number,
+    /// <see cref="SmsOptions.CodesPerAddressPerHour"/> to one client address and <see cref="SmsOptions.CodesPerHour"/> in all.
+    /// </summary>
+    public async Task<Outcome<CodeSentView>> SendCodeAsync(SendCodeRequest request, System.Net.IPAddress? address, CancellationToken cancellationToken = default)
     {
+        if (!CodesAvailable)
+        {
+            return Outcome<CodeSentView>.Invalid("phone", text["Sms.NotConfigured"]);
+        }
         var phone = (request.Phone ?? "").Trim();
         if (!IdentityDocument.MobilePattern().IsMatch(phone))
         {
@@ -91,12 +103,17 @@ public sealed class OrderUseCases(
         }
         var now = time.GetUtcNow().UtcDateTime;
         var hash = personalData.Hash(PhoneKind, phone);
-        // The number's place is taken in one statement with the code it pays for: simultaneous requests
-        // for one number still send at most the limit in an hour.
+        // The number's place, the address's and the platform's are taken in one transaction with the code
+        // they pay for: a refusal by any of them gives the others back, and simultaneous requests still
+        // send at most each limit in an hour.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (!await CountedLimits.TryTakeAsync(db, "order-codes:" + Convert.ToHexString(hash), TimeSpan.FromHours(1), Settings.MaxCodesPerPhonePerHour, now, cancellationToken))
         {
             return Outcome<CodeSentView>.Invalid("phone", text["Orders.Error.TooManyCodes", Settings.MaxCodesPerPhonePerHour]);
+        }
+        if (!await SmsLimits.TryTakeAsync(db, personalData, smsOptions.Value, address, now, cancellationToken))
+        {
+            return Outcome<CodeSentView>.Invalid("phone", text["Sms.Error.TooMany"]);
         }
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
         var verification = new PhoneVerification
@@ -106,8 +123,17 @@ public sealed class OrderUseCases(
         db.PhoneVerifications.Add(verification);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await codes.SendAsync(phone, code, cancellationToken);
-        return Outcome<CodeSentView>.Ok(new CodeSentView(PersonalData.MaskPhone(phone), verification.ExpiresAtUtc));
+        // Sent after the commit: a gateway call never holds the limit counters' row locks. A failed send
+        // keeps its place in the limits (they are a brake on floods, and a failing gateway must not be hammered).
+        try
+        {
+            await sms.SendCodeAsync(phone, code, Settings.CodeValidMinutes, SmsPurpose.OrderCode, cancellationToken);
+        }
+        catch (SmsException)
+        {
+            return Outcome<CodeSentView>.Invalid("phone", text["Sms.Error.SendFailed"]);
+        }
+        return Outcome<CodeSentView>.Ok(new CodeSentView(PersonalData.MaskPhone(phone), verification.ExpiresAtUtc, sms.Delivery));
     }
 
     /// <summary>点单: checks everything first, so a refused order leaves nothing behind (only the attempt at the code is counted).</summary>
@@ -187,9 +213,16 @@ public sealed class OrderUseCases(
         }
         var userId = users.GetUserId(principal);
         PhoneVerification? verification = null;
-        if (userId is null && !errors.Any)
+        // Anyone can register, so an account is no proof of owning a number: only the account's own
+        // registered mobile (a volunteer's, by its keyed hash) goes without a code.
+        var ownPhone = userId is not null && errors.Any is false && await IsOwnMobileAsync(userId, phone, cancellationToken);
+        if (!ownPhone && !errors.Any && !CodesAvailable)
         {
-            // Anonymous orders need the code sent to the number; signed-in accounts are already known people.
+            errors.Add("code", text[userId is null ? "Orders.Error.SmsNotConfigured" : "Orders.Error.SmsNotConfiguredOwnOnly"]);
+        }
+        else if (!ownPhone && !errors.Any)
+        {
+            // Orders for any other number need the code sent to it.
             verification = await db.PhoneVerifications.Where(v => v.PhoneHash == phoneHash && v.UsedAtUtc == null && v.ExpiresAtUtc > now)
                 .OrderByDescending(v => v.CreatedAtUtc).FirstOrDefaultAsync(cancellationToken);
             var code = (request.Code ?? "").Trim();
@@ -239,6 +272,17 @@ public sealed class OrderUseCases(
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Outcome<PlacedOrder>.Ok(new PlacedOrder(order.Id, token, $"/orders/{order.Id}?t={token}"));
+    }
+
+    /// <summary>Whether the phone is the signed-in account's own registered mobile (compared by the keyed hash sign-in uses).</summary>
+    async Task<bool> IsOwnMobileAsync(string userId, string phone, CancellationToken cancellationToken)
+    {
+        if (!IdentityDocument.MobilePattern().IsMatch(phone))
+        {
+            return false;
+        }
+        var mobileHash = personalData.Hash(VolunteerUseCases.PhoneHashKind, phone);
+        return await db.Volunteers.AnyAsync(v => v.UserId == userId && v.PhoneHash == mobileHash, cancellationToken);
     }
 
     /// <summary>

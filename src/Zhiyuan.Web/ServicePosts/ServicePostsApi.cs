@@ -15,8 +15,6 @@ public static class ServicePostsApi
             .Validate(o => o.DispatchWithinHours > 0 && o.AcceptWithinHours > 0 && o.MaxOrdersPerPhonePerDay > 0 && o.MaxCodesPerPhonePerHour > 0 && o.CodeValidMinutes > 0,
                 "Orders: the deadlines and limits must be positive.")
             .ValidateOnStart();
-        services.AddSingleton<LoggingCodeSender>();
-        services.AddSingleton<ICitizenCodeSender>(s => s.GetRequiredService<LoggingCodeSender>());
         return services.AddScoped<AssignedActivities>().AddScoped<ServiceMenuUseCases>().AddScoped<OrderUseCases>();
     }
 
@@ -75,9 +73,10 @@ public static class ServicePostsApi
     static async Task<Results<Ok<MenuView>, ProblemHttpResult, ValidationProblem>> Publish(Guid id, PublishRequest request, ClaimsPrincipal user, ServiceMenuUseCases menus,
         IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) => (await menus.PublishAsync(user, id, request.Published, cancellationToken)).ToHttpResult(text);
 
-    /// <summary>Sends a one-time code to the phone number (at most a few an hour per number).</summary>
-    static async Task<Results<Ok<CodeSentView>, ProblemHttpResult, ValidationProblem>> SendCode(SendCodeRequest request, OrderUseCases orders,
-        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) => (await orders.SendCodeAsync(request, cancellationToken)).ToHttpResult(text);
+    /// <summary>Sends a one-time code to the phone number by text message (at most a few an hour per number and per address); 400 when text messages are not configured.</summary>
+    static async Task<Results<Ok<CodeSentView>, ProblemHttpResult, ValidationProblem>> SendCode(SendCodeRequest request, HttpContext http, OrderUseCases orders,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await orders.SendCodeAsync(request, http.Connection.RemoteIpAddress, cancellationToken)).ToHttpResult(text);
 
     /// <summary>点单. Anonymous callers give the code from /verification-codes; keep the returned tracking link: it is the only way back to the order.</summary>
     static async Task<Results<Ok<PlacedOrder>, ProblemHttpResult, ValidationProblem>> Place(PlaceOrderRequest request, ClaimsPrincipal user, OrderUseCases orders,

@@ -63,6 +63,11 @@ public sealed class ActivityPageTests : AppTest
             var detail = await volunteer.GetPageAsync($"/activities/{activity.Id}");
             response = await volunteer.PostFormAsync($"/activities/{activity.Id}", detail, "signup-" + activity.Sessions[0].Id);
             Assert.Contains(expected, await response.Content.ReadAsStringAsync());
+            // The same form posted again (a double click, or Back and submit): the page as it is now, saying so — never a blank 400.
+            var again = await volunteer.PostFormAsync($"/activities/{activity.Id}", detail, "signup-" + activity.Sessions[0].Id);
+            Assert.True(again.StatusCode == HttpStatusCode.SeeOther, $"{again.StatusCode} {again.Content.Headers.ContentType} [{await again.Content.ReadAsStringAsync()}]");
+            var shown = await volunteer.GetPageAsync(again.Headers.Location!.ToString());
+            Assert.Contains("已经处理过了", shown.QuerySelector("#form-repeated")!.TextContent);
         }
         var me = await app.PageClient().GetAsync($"/activities/{activity.Id}");
         Assert.Contains("已录取 1 / 1", await me.Content.ReadAsStringAsync());

@@ -9,8 +9,7 @@ public sealed class RaceCoverageTests
     /// <summary>Operations with nothing to race, each with its reason. Keep it short and honest.</summary>
     public static readonly IReadOnlyDictionary<string, string> CannotRace = new Dictionary<string, string>
     {
-        ["POST /api/auth/token"] = "issues a token and changes no state of the platform; the only write is Identity's failed-sign-in counter and lockout, guarded by Identity's concurrency stamp",
-        ["POST /api/auth/refresh"] = "issues a new token pair from a refresh token that stays valid until the password changes; nothing is written",
+        ["POST /api/auth/token"] = "issues a token and changes no state of the platform; its writes are counters (failures per address in one upsert, a volunteer's failures in one increment, Identity's lockout under its concurrency stamp) and a new refresh-token row",
     };
 
     static readonly string[] StateChanging = ["post", "put", "delete", "patch"];

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Zhiyuan.Tests.Volunteers;
+using Zhiyuan.Web.Infrastructure;
 using Zhiyuan.Web.ServicePosts;
 using static Zhiyuan.Tests.Activities.Scenario;
 
@@ -36,7 +37,7 @@ public static class OrderScenario
         return menu.GetProperty("id").GetGuid();
     }
 
-    public static string CodeFor(this TestApp app, string phone) => app.Services.GetRequiredService<LoggingCodeSender>().LatestFor(phone)!;
+    public static string CodeFor(this TestApp app, string phone) => app.Services.GetRequiredService<DevelopmentLogSmsSender>().LatestFor(phone)!;
 
     public static PlaceOrderRequest Order(Guid menuId, string phone, string? code = null, string address = "肇庆市端州区天宁北路 12 号", int days = 2) =>
         new(menuId, null, "李阿姨", phone, code, address, InDays(days, 10), InDays(days, 12), "行动不便，需要帮忙买菜");

@@ -163,6 +163,23 @@ public sealed class RegistrationTests : AppTest
     }
 
     [Fact]
+    public async Task RegisteringWithNoServiceLineTickedAndUntickingThemAllLaterWorks()
+    {
+        using var browser = app.PageClient();
+        var page = await browser.GetPageAsync("/volunteers/register");
+        // No Input.Lines[…] at all: the form posts nothing for unticked boxes.
+        var response = await browser.PostFormAsync("/volunteers/register", page, "register",
+            ("Input.Name", "李明"), ("Input.DocumentType", "ResidentId"), ("Input.DocumentNumber", People.ResidentId(1991)),
+            ("Input.Mobile", "13812345679"), ("Input.UnitCode", "441202"), ("Input.Password", "Volunteer-2019"));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+
+        var me = await browser.GetPageAsync("/me?registered=1");
+        var saved = await browser.PostFormAsync("/me", me, "contact", ("Input.Mobile", "13812345679"), ("Input.Skills", ""));
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        Assert.Null(new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await saved.Content.ReadAsStringAsync()).QuerySelector("input[name^='Input.Lines'][checked]"));
+    }
+
+    [Fact]
     public async Task SomeoneImportedClaimsTheirRecordByRegisteringWithTheSameDocumentAndMobile()
     {
         var id = People.ResidentId(1988, 321);
