@@ -22,6 +22,8 @@ missing_packages() {
   command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
   # The service-record certificate is printed to PDF by Chromium and turned into a PNG to be looked at.
   command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+  # The platform is run behind nginx as a reverse proxy (ReverseProxyTests).
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
   echo "${need[@]:-}"
 }
 

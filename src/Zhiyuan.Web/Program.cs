@@ -1,5 +1,4 @@
 using System.Text.Encodings.Web;
-using System.Text.Json.Serialization;
 using System.Text.Unicode;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
@@ -55,7 +54,10 @@ builder.Services.AddRazorComponents();
 builder.Services.AddCascadingAuthenticationState();
 // Chinese text goes out as UTF-8 characters, not as &#x…; entities.
 builder.Services.AddWebEncoders(o => o.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
-builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+// Enums by name, dates with offsets within 2000–2100, finite numbers, no control characters (InputRules).
+builder.Services.ConfigureHttpJsonOptions(o => InputRules.AddConverters(o.SerializerOptions));
+// Behind a reverse proxy: the client's address and scheme from trusted proxies only, Secure cookies, HSTS.
+builder.Services.AddProxySupport(builder.Configuration);
 
 var app = builder.Build();
 
@@ -64,7 +66,8 @@ var app = builder.Build();
 string? startupError;
 try
 {
-    startupError = DatabaseOptions.Read(app.Configuration, app.Environment.ContentRootPath).Error
+    startupError = Proxy.Error(app.Configuration)
+                   ?? DatabaseOptions.Read(app.Configuration, app.Environment.ContentRootPath).Error
                    ?? KeyRing.CheckProtection(app.Services)
                    ?? await DatabaseSetup.MigrateAndSeedAsync(app.Services, async () =>
                    {
@@ -103,10 +106,14 @@ if (startupError is not null)
     return 1;
 }
 
+// First, so that everything after it (rate limits, counted limits, cookies, logs) sees the real client.
+app.UseProxySupport(app.Environment);
 app.UseSecurityHeaders();
 // Localization first, so that error responses are written in the caller's language too.
 app.UseRequestLocalization();
 app.UseExceptionHandler();
+// No control character in a query string, path or form reaches a page or endpoint (PostgreSQL refuses NUL).
+app.UseControlCharacterCheck();
 // A status without a body becomes the "not found" page, or problem details in the API (the inner
 // handler writes first, so the outer one leaves API responses alone).
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
@@ -124,18 +131,20 @@ app.MapOpenApi();
 app.MapScalarApiReference("/api/reference");
 app.MapHealthChecks("/health");
 app.MapCultureSwitch();
-app.MapAccountsApi();
-app.MapPasswordRecoveryApi();
-app.MapUnitsApi();
-app.MapAuditApi();
-app.MapVolunteersApi();
-app.MapOrganizationsApi();
-app.MapActivitiesApi();
-app.MapCampaignsApi();
-app.MapRecognitionApi();
-app.MapServicePostsApi();
-app.MapPatrolsApi();
-app.MapPublicSiteApi();
+// Every API endpoint's bound arguments (query, route, header) pass the same input rules as JSON bodies.
+var endpoints = app.MapGroup("").AddEndpointFilter(InputRules.CheckArguments);
+endpoints.MapAccountsApi();
+endpoints.MapPasswordRecoveryApi();
+endpoints.MapUnitsApi();
+endpoints.MapAuditApi();
+endpoints.MapVolunteersApi();
+endpoints.MapOrganizationsApi();
+endpoints.MapActivitiesApi();
+endpoints.MapCampaignsApi();
+endpoints.MapRecognitionApi();
+endpoints.MapServicePostsApi();
+endpoints.MapPatrolsApi();
+endpoints.MapPublicSiteApi();
 app.MapRazorComponents<App>();
 
 await app.RunAsync();

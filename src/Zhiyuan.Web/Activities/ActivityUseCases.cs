@@ -269,12 +269,13 @@ public sealed class ActivityUseCases(
             activities = activities.Where(a => a.Unit!.Path.StartsWith(path));
         }
         // Dates are China dates: a day runs from 00:00 to 24:00 in UTC+8.
-        if (query.From is { } from)
+        // Out of 2000–2100 (year 1 minus eight hours does not exist) a bound filters nothing; the API refuses such a date before it gets here.
+        if (query.From is { } from && InputRules.InRange(from))
         {
             var fromUtc = from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) - ChinaTime.Offset;
             activities = activities.Where(a => a.Sessions.Any(s => s.EndsAtUtc > fromUtc));
         }
-        if (query.To is { } to)
+        if (query.To is { } to && InputRules.InRange(to))
         {
             var toUtc = to.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) - ChinaTime.Offset;
             activities = activities.Where(a => a.Sessions.Any(s => s.StartsAtUtc < toUtc));
@@ -285,7 +286,8 @@ public sealed class ActivityUseCases(
                 && a.Sessions.Any(s => s.StartsAtUtc > now && s.Accepted < s.Capacity));
         }
         var total = await activities.CountAsync(cancellationToken);
-        var page = Math.Max(1, query.Page);
+        // Bounded above too: a huge page number would overflow the offset.
+        var page = Math.Clamp(query.Page, 1, 1_000_000);
         // Activities still to come first, soonest first; then past ones, most recent first.
         var items = await activities
             .Select(a => new

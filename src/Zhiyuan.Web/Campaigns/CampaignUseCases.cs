@@ -77,6 +77,18 @@ public sealed class CampaignUseCases(AppDbContext db, AuditLog audit, IStringLoc
         {
             errors.Add("finalDueDate", text["Campaigns.Error.FinalDue"]);
         }
+        // The JSON and form readers refuse these already; the use case holds the rule itself for any other caller.
+        foreach (var (field, day) in new[] { ("startDate", request.StartDate), ("endDate", request.EndDate), ("finalDueDate", request.FinalDueDate) })
+        {
+            if (day is { } d && !InputRules.InRange(d))
+            {
+                errors.Add(field, text["Validation.DateRange", "2000-01-01 – 2100-12-31"]);
+            }
+        }
+        if (request.DueDay is { } dueDay && !Enum.IsDefined(dueDay))
+        {
+            errors.Add("dueDay", text["Validation.Enum", string.Join(", ", Enum.GetNames<DayOfWeek>())]);
+        }
         var dueHour = request.DueHour ?? 0;
         if (dueHour is < 0 or > 23)
         {

@@ -26,7 +26,7 @@ public static class FormValues
         {
             return null;
         }
-        if (double.TryParse(value.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+        if (double.TryParse(value.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
         {
             return number;
         }
@@ -43,7 +43,12 @@ public static class FormValues
         }
         if (DateOnly.TryParseExact(value.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
-            return day;
+            if (InputRules.InRange(day))
+            {
+                return day;
+            }
+            errors.Add(field, text["Validation.DateRange", "2000-01-01 – 2100-12-31"]);
+            return null;
         }
         errors.Add(field, text["Validation.Date", value]);
         return null;
@@ -58,7 +63,13 @@ public static class FormValues
         }
         if (DateTime.TryParse(value.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
         {
-            return new DateTimeOffset(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), Infrastructure.ChinaTime.Offset);
+            // Checked before the offset is applied: year 1 minus eight hours does not exist.
+            if (InputRules.InRange(DateOnly.FromDateTime(local)))
+            {
+                return new DateTimeOffset(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), Infrastructure.ChinaTime.Offset);
+            }
+            errors.Add(field, text["Validation.DateRange", "2000-01-01 – 2100-12-31"]);
+            return null;
         }
         errors.Add(field, text["Validation.DateTime", value]);
         return null;

@@ -48,7 +48,9 @@ public static class Problems
             }
             var json = bad.InnerException as JsonException;
             var field = json?.Path?.TrimStart('$', '.') is { Length: > 0 } path ? path : "body";
-            var message = json is not null ? text["Problem.BadJson", field]
+            // A value that broke one of the input rules says which rule; anything else unreadable names the field.
+            var message = json is InputRules.InputException rule ? text[rule.Key, rule.Argument ?? ""]
+                : json is not null ? text["Problem.BadJson", field]
                 : bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? text["Problem.TooLarge"]
                 : text["Problem.NoBody"];
             http.Response.StatusCode = bad.StatusCode;

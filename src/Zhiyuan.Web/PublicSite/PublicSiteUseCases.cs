@@ -24,7 +24,8 @@ public sealed class PublicSiteUseCases(AppDbContext db, TimeProvider time)
     /// <summary>Net confirmed hours (reversals subtract) of service that started in the given China year.</summary>
     public async Task<HonourRoll> HonourRollAsync(int? year = null, CancellationToken cancellationToken = default)
     {
-        var y = year ?? ChinaTime.Today(time).Year;
+        // A year outside 2000–2100 (0, 9999 …) is not a roll anyone keeps: this year's is shown instead of a date that overflows.
+        var y = year is { } asked && asked >= InputRules.FirstDay.Year && asked <= InputRules.LastDay.Year ? asked : ChinaTime.Today(time).Year;
         var from = new DateTime(y, 1, 1, 0, 0, 0, DateTimeKind.Utc) - ChinaTime.Offset;
         var to = from.AddYears(1);
         var totals = await db.LedgerEntries.AsNoTracking().Where(e => e.StartUtc >= from && e.StartUtc < to)

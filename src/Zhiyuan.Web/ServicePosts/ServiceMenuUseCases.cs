@@ -216,7 +216,7 @@ public static class Text
 {
     public static string Required(FieldErrors errors, IStringLocalizer text, string field, string? value, string label, int maxLength)
     {
-        var trimmed = (value ?? "").Trim();
+        var trimmed = Trim(value);
         if (trimmed.Length == 0)
         {
             errors.Add(field, text["Validation.Required", text[label]]);
@@ -226,11 +226,18 @@ public static class Text
 
     public static string Optional(FieldErrors errors, IStringLocalizer text, string field, string? value, string label, int maxLength)
     {
-        var trimmed = (value ?? "").Trim();
+        var trimmed = Trim(value);
         if (trimmed.Length > maxLength)
         {
             errors.Add(field, text["Validation.TooLong", text[label], maxLength]);
         }
+        if (InputRules.HasControl(trimmed))
+        {
+            errors.Add(field, text["Validation.Control"]);
+        }
         return trimmed;
     }
+
+    /// <summary>Trimmed; text nobody could see (only zero-width spaces, fillers …) counts as empty, so it cannot pass for a name.</summary>
+    public static string Trim(string? value) => InputRules.IsInvisible(value) ? "" : value!.Trim();
 }

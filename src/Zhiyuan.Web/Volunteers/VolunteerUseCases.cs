@@ -261,7 +261,8 @@ public sealed class VolunteerUseCases(
     public async Task<VolunteerPage> SearchAsync(UnitScope scope, string? query, int page, CancellationToken cancellationToken = default)
     {
         var volunteers = Search(scope, query);
-        page = Math.Max(1, page);
+        // Bounded above too: a huge page number would overflow the offset.
+        page = Math.Clamp(page, 1, 1_000_000);
         var total = await volunteers.CountAsync(cancellationToken);
         var items = await QueryViews(volunteers.OrderByDescending(v => v.RegisteredAtUtc).ThenByDescending(v => v.Number)
             .Skip((page - 1) * PageSize).Take(PageSize)).ToListAsync(cancellationToken);
