@@ -81,9 +81,18 @@ public sealed class ReportNotices(AppDbContext db, MailSender mail, TimeProvider
         var sent = 0;
         foreach (var id in pending)
         {
-            var claimed = await db.CampaignNotices
-                .Where(n => n.Id == id && n.SentAtUtc == null && (n.ClaimedUntilUtc == null || n.ClaimedUntilUtc < now))
-                .ExecuteUpdateAsync(n => n.SetProperty(x => x.ClaimedUntilUtc, now + ClaimFor).SetProperty(x => x.Attempts, x => x.Attempts + 1), cancellationToken);
+            int claimed;
+            try
+            {
+                claimed = await db.CampaignNotices
+                    .Where(n => n.Id == id && n.SentAtUtc == null && (n.ClaimedUntilUtc == null || n.ClaimedUntilUtc < now))
+                    .ExecuteUpdateAsync(n => n.SetProperty(x => x.ClaimedUntilUtc, now + ClaimFor).SetProperty(x => x.Attempts, x => x.Attempts + 1), cancellationToken);
+            }
+            catch (Exception busy) when (Conflicts.IsConflict(busy))
+            {
+                // Another node is writing right now (SQLite answers "busy"): this notice waits for the next run.
+                continue;
+            }
             if (claimed == 1 && await SendAsync(id, cancellationToken))
             {
                 sent++;
@@ -135,8 +144,20 @@ public sealed class ReportNotices(AppDbContext db, MailSender mail, TimeProvider
         notice.SentAtUtc = now;
         notice.Recipients = recipients;
         notice.LastError = note;
-        await db.SaveChangesAsync(cancellationToken);
-        return note is null;
+        // The mail has gone: recording that must not be lost to a moment's "busy" from another node,
+        // or the notice would be sent again when its claim runs out.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                return note is null;
+            }
+            catch (DbUpdateException busy) when (attempt < 10 && busy.GetBaseException() is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 })
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), cancellationToken);
+            }
+        }
     }
 
     /// <summary>The mail, in Chinese: the recipients are the units' administrators.</summary>
