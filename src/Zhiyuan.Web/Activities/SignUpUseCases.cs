@@ -159,28 +159,25 @@ public sealed class SignUpUseCases(
         {
             return Outcome<SignUpView>.Invalid("session", text["Activities.Error.CancelDeadline", session.Activity.CancelHoursBefore]);
         }
-        // The session first, then the sign-up (the one lock order of ADR 0011); the status changes only
-        // from what was read, so of ten simultaneous cancellations one frees a place and the others
-        // find it already cancelled.
+        // The session first, then the sign-up (the one lock order of ADR 0011). The status is read again
+        // under the lock, so of ten simultaneous cancellations one frees a place and the others find it
+        // already cancelled; and a volunteer promoted from the waitlist by someone else's cancellation a
+        // moment ago gives up the place they now hold, as they asked.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockSessionAsync(sessionId, cancellationToken);
-        var was = signUp.Status;
-        var changed = await db.SignUps.Where(s => s.Id == signUp.Id && s.Status == was)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SignUpStatus.Cancelled).SetProperty(s => s.DecidedAtUtc, now).SetProperty(s => s.WaitlistTicket, (int?)null), cancellationToken);
-        if (changed == 1)
-        {
-            await ReleaseAsync(sessionId, was, now, cancellationToken);
-        }
-        else if (await db.SignUps.Where(s => s.Id == signUp.Id).Select(s => s.Status).SingleAsync(cancellationToken) != SignUpStatus.Cancelled)
-        {
-            // Promoted from the waitlist at this very moment: ask again rather than cancel a place the volunteer has not seen.
-            return Outcome<SignUpView>.Invalid("session", text["Problem.Conflict"]);
-        }
-        else
+        var was = await db.SignUps.Where(s => s.Id == signUp.Id).Select(s => s.Status).SingleAsync(cancellationToken);
+        if (was is SignUpStatus.Cancelled or SignUpStatus.Rejected)
         {
             // Cancelled a moment ago by the same person (a double click): as if it had come after, there is nothing left to cancel.
             return Outcome<SignUpView>.NotFound();
         }
+        if (await db.SignUps.Where(s => s.Id == signUp.Id && s.Status == was)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SignUpStatus.Cancelled).SetProperty(s => s.DecidedAtUtc, now).SetProperty(s => s.WaitlistTicket, (int?)null), cancellationToken) != 1)
+        {
+            // Cannot happen while the session is locked; if it ever does, nothing was changed.
+            return Outcome<SignUpView>.Invalid("session", text["Problem.Conflict"]);
+        }
+        await ReleaseAsync(sessionId, was, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Outcome<SignUpView>.Ok(new SignUpView(sessionId, SignUpStatus.Cancelled, null, text["Activities.SignUp.Cancelled"]));
     }
