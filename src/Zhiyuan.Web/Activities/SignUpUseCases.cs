@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
-using Npgsql;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
