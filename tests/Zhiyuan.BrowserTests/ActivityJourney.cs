@@ -146,6 +146,6 @@ public sealed class ActivityJourney
     static async Task<string> ReadQrAsync(IPage leader)
     {
         await leader.Locator("#checkin-qr").WaitForAsync();
-        return QrCodes.Decode(await leader.Locator("#checkin-qr").ScreenshotAsync());
+        return await Browser.ReadQrCodeAsync(leader.Locator("#checkin-qr"));
     }
 }

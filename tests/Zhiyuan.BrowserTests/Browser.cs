@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Playwright;
+using Zhiyuan.Tests.Volunteers;
 
 // One journey at a time: each runs a web host and a Chromium, and two of each on two cores make
 // single steps slow enough to time out.
@@ -80,6 +81,26 @@ public sealed class Browser : IAsyncDisposable
         await page.FillAsync("#password", password);
         await page.ClickAsync("#sign-in");
         await page.WaitForURLAsync("**" + returnUrl);
+    }
+
+    /// <summary>
+    /// Reads the QR code an image shows, as a phone camera would. The image is decoded by Chromium
+    /// after the page has loaded, so the screenshot waits for it and is taken again if it came too early.
+    /// </summary>
+    public static async Task<string> ReadQrCodeAsync(ILocator image)
+    {
+        await image.WaitForAsync();
+        await image.EvaluateAsync("img => img.decode ? img.decode() : null");
+        for (var attempt = 1; ; attempt++)
+        {
+            var text = QrCodes.TryDecode(await image.ScreenshotAsync());
+            if (text is not null || attempt == 5)
+            {
+                Assert.NotNull(text);
+                return text;
+            }
+            await Task.Delay(500);
+        }
     }
 
     public static async Task<string> ScreenshotAsync(IPage page, string name)

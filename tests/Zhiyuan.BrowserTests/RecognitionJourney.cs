@@ -50,7 +50,7 @@ public sealed class RecognitionJourney
         await Browser.SignInAsync(phone, "13912345678", People.Password, "/me/certificate");
         Assert.Equal("★", await phone.InnerTextAsync("#certificate-stars"));
         await Browser.ScreenshotAsync(phone, "certificate-star-zh-phone");
-        var certificateUrl = QrCodes.Decode(await phone.Locator("#certificate-qr").ScreenshotAsync());
+        var certificateUrl = await Browser.ReadQrCodeAsync(phone.Locator("#certificate-qr"));
 
         // A scenic spot's staff phone, set up once with the partner's staff link, scans the certificate.
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8) + app.Clock.Offset);
@@ -89,7 +89,7 @@ public sealed class RecognitionJourney
         await desk.EmulateMediaAsync(new() { Media = Media.Screen });
 
         // Its QR code verifies, for anyone, with the figures it showed.
-        var recordUrl = QrCodes.Decode(await desk.Locator("#service-certificate-qr").ScreenshotAsync());
+        var recordUrl = await Browser.ReadQrCodeAsync(desk.Locator("#service-certificate-qr"));
         var visitor = await browser.NewPageAsync(width: 375, height: 812);
         await visitor.GotoAsync(recordUrl);
         Assert.Contains("真实有效", await visitor.InnerTextAsync("#record-verify-result"));

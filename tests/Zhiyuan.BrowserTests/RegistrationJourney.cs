@@ -49,7 +49,7 @@ public sealed class RegistrationJourney
         Assert.True(await phone.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"));
         await Browser.ScreenshotAsync(phone, "certificate-zh-phone");
         // What a second phone's camera would read off this screen.
-        var qrUrl = QrCodes.Decode(await phone.Locator("#certificate-qr").ScreenshotAsync());
+        var qrUrl = await Browser.ReadQrCodeAsync(phone.Locator("#certificate-qr"));
         Assert.StartsWith(browser.BaseAddress + "/verify/", qrUrl);
 
         var verifier = await browser.NewPageAsync(width: 375, height: 812);

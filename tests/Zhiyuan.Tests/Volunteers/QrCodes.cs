@@ -10,6 +10,13 @@ public static class QrCodes
     /// <summary>Reads a QR code from a PNG (an image the page served, or a screenshot), as a phone camera would.</summary>
     public static string Decode(byte[] png)
     {
+        var text = TryDecode(png);
+        Assert.NotNull(text);
+        return text;
+    }
+
+    public static string? TryDecode(byte[] png)
+    {
         using var bitmap = SKBitmap.Decode(png);
         var luminance = new byte[bitmap.Width * bitmap.Height];
         for (var y = 0; y < bitmap.Height; y++)
@@ -21,8 +28,7 @@ public static class QrCodes
             }
         }
         var source = new PlanarYUVLuminanceSource(luminance, bitmap.Width, bitmap.Height, 0, 0, bitmap.Width, bitmap.Height, false);
-        var result = new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source)));
-        Assert.NotNull(result);
-        return result.Text;
+        var hints = new Dictionary<DecodeHintType, object> { [DecodeHintType.TRY_HARDER] = true };
+        return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source)), hints)?.Text;
     }
 }
