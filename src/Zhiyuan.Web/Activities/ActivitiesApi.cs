@@ -15,6 +15,7 @@ public static class ActivitiesApi
         .AddScoped<ActivityUseCases>()
         .AddScoped<SignUpUseCases>()
         .AddScoped<AttendanceUseCases>()
+        .AddScoped<WalkInUseCases>()
         .AddScoped<OutcomeUseCases>()
         .AddScoped<HourUseCases>()
         .AddHostedService<ForgottenCheckOuts>();
@@ -41,7 +42,13 @@ public static class ActivitiesApi
         sessions.MapGet("/leader", Leader);
         sessions.MapPost("/attendance", Attend);
         sessions.MapPost("/roster/{number}", Mark);
+        sessions.MapPost("/walk-ins", WalkIn);
+        sessions.MapPost("/walk-ins/photo", WalkInPhoto).DisableAntiforgery();
+        sessions.MapPost("/walk-ins/registrations", WalkInRegistration);
+        sessions.MapPost("/absences", MarkAbsent);
+        sessions.MapDelete("/absences/{signUpId:guid}", UndoAbsence);
         sessions.MapPost("/confirm", Confirm);
+        app.MapPost("/sessions/{sessionId:guid}/walk-ins/photo", WalkInPhotoFromPage).RequireAuthorization().ExcludeFromDescription();
         sessions.MapGet("/ledger", SessionLedger);
         sessions.MapPost("/correction-requests", RequestCorrection);
 
@@ -153,10 +160,73 @@ public static class ActivitiesApi
         AttendanceUseCases attendance, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         (await attendance.MarkAsync(user, sessionId, number, request, cancellationToken)).ToHttpResult(text);
 
-    /// <summary>The organisation confirms the session's hours: attendance becomes ledger entries.</summary>
-    static async Task<Results<Ok<ConfirmationView>, ProblemHttpResult, ValidationProblem>> Confirm(Guid sessionId, ClaimsPrincipal user, HourUseCases hours,
-        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
-        (await hours.ConfirmAsync(user, sessionId, cancellationToken)).ToHttpResult(text);
+    /// <summary>
+    /// The organisation confirms the session's hours: attendance becomes ledger entries. Without a body (or without
+    /// <c>signUpIds</c>) every attendance not yet confirmed and not marked absent; with <c>{ "signUpIds": [...] }</c>
+    /// only those (the rest can be confirmed later). Each attendance is credited at most once.
+    /// </summary>
+    static async Task<Results<Ok<ConfirmationView>, ProblemHttpResult, ValidationProblem>> Confirm(Guid sessionId, [FromBody] ConfirmRequest? request, ClaimsPrincipal user,
+        HourUseCases hours, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await hours.ConfirmAsync(user, sessionId, request?.SignUpIds, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>
+    /// The leader adds a registered volunteer on site (现场加入), on the session's day until it ends: <c>{ "volunteer": "ZY00000001" }</c>,
+    /// a mobile number, or the certificate's QR text (its verification link, or the code). The walk-in is checked in now and takes no
+    /// place (outside the capacity); someone already signed up is just checked in; adding the same person again changes nothing.
+    /// </summary>
+    static async Task<Results<Ok<WalkInView>, ProblemHttpResult, ValidationProblem>> WalkIn(Guid sessionId, WalkInRequest request, ClaimsPrincipal user,
+        WalkInUseCases walkIns, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await walkIns.AddAsync(user, sessionId, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>As <c>walk-ins</c>, from a photo of the volunteer's certificate QR (multipart field "photo": JPEG, PNG or WebP, at most 10 MB); the photo is not kept.</summary>
+    static async Task<Results<Ok<WalkInView>, ProblemHttpResult, ValidationProblem>> WalkInPhoto(Guid sessionId, IFormFile? photo, ClaimsPrincipal user,
+        WalkInUseCases walkIns, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
+    {
+        if (photo is null || photo.Length == 0)
+        {
+            return Problems.Invalid(new Dictionary<string, string[]> { ["photo"] = [text["Photos.Error.Empty"]] }, text);
+        }
+        if (photo.Length > PhotoUpload.MaxBytes)
+        {
+            return Problems.Invalid(new Dictionary<string, string[]> { ["photo"] = [text["Photos.Error.TooLarge", PhotoUpload.MaxBytes / 1024 / 1024]] }, text);
+        }
+        using var buffer = new MemoryStream();
+        await photo.CopyToAsync(buffer, cancellationToken);
+        return (await walkIns.AddFromPhotoAsync(user, sessionId, buffer.ToArray(), cancellationToken)).ToHttpResult(text);
+    }
+
+    /// <summary>The leader's page: the photo taken with the phone's camera, then back to the page with what happened.</summary>
+    static async Task<IResult> WalkInPhotoFromPage(Guid sessionId, IFormFile? photo, ClaimsPrincipal user, WalkInUseCases walkIns,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
+    {
+        var result = await WalkInPhoto(sessionId, photo, user, walkIns, text, cancellationToken);
+        var (key, message) = result.Result switch
+        {
+            Ok<WalkInView> added => ("walkin", added.Value!.Message),
+            ValidationProblem invalid => ("walkinError", invalid.ProblemDetails.Errors.Values.First()[0]),
+            _ => ("walkinError", text["Problem.NotFound"].Value),
+        };
+        return Results.LocalRedirect($"/sessions/{sessionId}/walk-ins?{key}={Uri.EscapeDataString(message)}#walk-in");
+    }
+
+    /// <summary>
+    /// The leader registers someone on the spot — name, ID document, mobile (and a guardian for 14–17-year-olds), by the registration
+    /// rules, without an account: the person claims the record later by registering with the same document and mobile number — and adds
+    /// them as a walk-in. Someone already registered with this document and mobile number is just added.
+    /// </summary>
+    static async Task<Results<Ok<WalkInView>, ProblemHttpResult, ValidationProblem>> WalkInRegistration(Guid sessionId, OnSiteRegistrationRequest request, ClaimsPrincipal user,
+        WalkInUseCases walkIns, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await walkIns.RegisterAsync(user, sessionId, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Marks attendances absent (缺席) with a reason: <c>{ "signUpIds": [...], "reason": "未到场" }</c>. They are left out of the ledger until the mark is taken back.</summary>
+    static async Task<Results<Ok<List<RosterEntry>>, ProblemHttpResult, ValidationProblem>> MarkAbsent(Guid sessionId, AbsenceRequest request, ClaimsPrincipal user,
+        AttendanceUseCases attendance, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await attendance.MarkAbsentAsync(user, sessionId, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Takes back an absence mark.</summary>
+    static async Task<Results<Ok<RosterEntry>, ProblemHttpResult, ValidationProblem>> UndoAbsence(Guid sessionId, Guid signUpId, ClaimsPrincipal user,
+        AttendanceUseCases attendance, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await attendance.UndoAbsenceAsync(user, sessionId, signUpId, cancellationToken)).ToHttpResult(text);
 
     static async Task<Results<Ok<List<LedgerEntryView>>, ProblemHttpResult>> SessionLedger(Guid sessionId, ClaimsPrincipal user, HourUseCases hours,
         IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>

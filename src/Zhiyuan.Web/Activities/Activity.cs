@@ -219,6 +219,18 @@ public sealed class SignUp
 
     /// <summary>Place in the queue while waitlisted: the lowest ticket is promoted first.</summary>
     public int? WaitlistTicket { get; set; }
+
+    /// <summary>
+    /// Added on site by the session's leader (现场加入) rather than signed up: accepted and checked in at
+    /// once, outside the capacity — it holds no place, so <see cref="ActivitySession.Accepted"/> and the
+    /// waitlist never count it (ADR 0011).
+    /// </summary>
+    public bool WalkIn { get; set; }
+
+    /// <summary>Set when the organisation marked the volunteer absent (缺席): the attendance is left out of the ledger.</summary>
+    public string? AbsenceReason { get; set; }
+
+    public DateTime? AbsenceMarkedAtUtc { get; set; }
 }
 
 public enum SignUpStatus
@@ -297,5 +309,8 @@ sealed class SignUpConfiguration : IEntityTypeConfiguration<SignUp>
         signUp.HasOne(s => s.Volunteer).WithMany().HasForeignKey(s => s.VolunteerId).OnDelete(DeleteBehavior.Restrict);
         signUp.Property(s => s.Status).HasConversion<string>().HasMaxLength(16);
         signUp.Property(s => s.Reason).HasMaxLength(Activity.ShortTextMaxLength);
+        signUp.Property(s => s.AbsenceReason).HasMaxLength(Activity.ShortTextMaxLength);
+        // An attendance marked absent is never credited, whichever of the two writes comes second.
+        signUp.ToTable(t => t.HasCheckConstraint("CK_SignUps_AbsentNotCredited", "\"AbsenceReason\" IS NULL OR \"LedgerEntryId\" IS NULL"));
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using Zhiyuan.Web.Accounts;
+using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
 using Zhiyuan.Web.Volunteers;
@@ -17,17 +18,23 @@ public sealed record AttendanceView(string ActivityTitle, DateTime StartsAtUtc, 
 public sealed record AttendPreview(Guid ActivityId, string ActivityTitle, string Address, DateTime StartsAtUtc, DateTime EndsAtUtc, bool NeedsPosition,
     bool CheckedIn, bool CheckedOut, string? Problem);
 
+/// <param name="WalkIn">Added on site (现场加入), outside the capacity.</param>
+/// <param name="AbsenceReason">Marked absent (缺席) by the organisation, and why: left out of the ledger.</param>
 public sealed record RosterEntry(string VolunteerNumber, string Name, string Mobile, SignUpStatus Status, DateTime RequestedAtUtc,
-    DateTime? CheckedInAtUtc, DateTime? CheckedOutAtUtc, bool CheckOutMissing, bool HoursConfirmed);
+    DateTime? CheckedInAtUtc, DateTime? CheckedOutAtUtc, bool CheckOutMissing, bool HoursConfirmed, Guid SignUpId, bool WalkIn, string? AbsenceReason);
 
 public sealed record LeaderView(Guid ActivityId, string ActivityTitle, SessionView Session, string Code, DateTime CodeExpiresAtUtc, List<RosterEntry> Roster);
 
 /// <summary>A roster correction: <c>checkIn</c> / <c>checkOut</c> set to now, or explicit times.</summary>
 public sealed record RosterRequest(string? Action, DateTimeOffset? CheckedInAt, DateTimeOffset? CheckedOutAt);
 
+/// <summary>Attendances (sign-up ids of one session) marked absent, with the reason.</summary>
+public sealed record AbsenceRequest(Guid[]? SignUpIds, string? Reason);
+
 /// <summary>Check-in and check-out: by the rotating QR code, or by the leader ticking the roster.</summary>
 public sealed class AttendanceUseCases(
     AppDbContext db,
+    AuditLog audit,
     ActivityUseCases activities,
     UserManager<AppUser> users,
     IStringLocalizer<SharedResource> text,
@@ -55,11 +62,13 @@ public sealed class AttendanceUseCases(
     }
 
     public async Task<List<RosterEntry>> RosterAsync(Guid sessionId, CancellationToken cancellationToken = default) =>
-        await db.SignUps.AsNoTracking().Where(s => s.SessionId == sessionId && s.Status != SignUpStatus.Cancelled)
-            .OrderBy(s => s.Status).ThenBy(s => s.RequestedAtUtc)
-            .Select(s => new RosterEntry(s.Volunteer!.Number, s.Volunteer.Name, s.Volunteer.PhoneMasked, s.Status, s.RequestedAtUtc,
-                s.CheckedInAtUtc, s.CheckedOutAtUtc, s.CheckOutMissing, s.LedgerEntryId != null))
-            .ToListAsync(cancellationToken);
+        await RosterQuery(db.SignUps.Where(s => s.SessionId == sessionId && s.Status != SignUpStatus.Cancelled)
+            .OrderBy(s => s.Status).ThenBy(s => s.RequestedAtUtc)).ToListAsync(cancellationToken);
+
+    /// <summary>Sign-ups as roster lines (the mobile number masked).</summary>
+    public IQueryable<RosterEntry> RosterQuery(IQueryable<SignUp> signUps) => signUps.AsNoTracking()
+        .Select(s => new RosterEntry(s.Volunteer!.Number, s.Volunteer.Name, s.Volunteer.PhoneMasked, s.Status, s.RequestedAtUtc,
+            s.CheckedInAtUtc, s.CheckedOutAtUtc, s.CheckOutMissing, s.LedgerEntryId != null, s.Id, s.WalkIn, s.AbsenceReason));
 
     /// <summary>What the scanned code would do, checked without changing anything.</summary>
     public async Task<AttendPreview?> PreviewAsync(ClaimsPrincipal principal, Guid sessionId, string? code, CancellationToken cancellationToken = default)
@@ -98,7 +107,8 @@ public sealed class AttendanceUseCases(
                 u.SetProperty(s => s.LastCodeWindow, window);
                 if (checkingIn)
                 {
-                    u.SetProperty(s => s.CheckedInAtUtc, now);
+                    // Here after all: no longer counted absent.
+                    u.SetProperty(s => s.CheckedInAtUtc, now).SetProperty(s => s.AbsenceReason, (string?)null).SetProperty(s => s.AbsenceMarkedAtUtc, (DateTime?)null);
                 }
                 else
                 {
@@ -161,9 +171,17 @@ public sealed class AttendanceUseCases(
                 {
                     errors.Add("checkedInAt", text["Attendance.Error.OutsideSession", Window(session)]);
                 }
+                else if (checkedIn > now)
+                {
+                    errors.Add("checkedInAt", text["Attendance.Error.Future", text["Attendance.Field.CheckedIn"], ChinaTime.Format(now)]);
+                }
                 if (checkedOut is not null && checkedOut > session.EndsAtUtc)
                 {
                     errors.Add("checkedOutAt", text["Attendance.Error.OutsideSession", Window(session)]);
+                }
+                else if (checkedOut is not null && checkedOut > now)
+                {
+                    errors.Add("checkedOutAt", text["Attendance.Error.Future", text["Attendance.Field.CheckedOut"], ChinaTime.Format(now)]);
                 }
                 else if (checkedOut is not null && checkedIn is not null && checkedOut <= checkedIn)
                 {
@@ -181,8 +199,105 @@ public sealed class AttendanceUseCases(
         signUp.CheckedInAtUtc = checkedIn;
         signUp.CheckedOutAtUtc = checkedOut;
         signUp.CheckOutMissing = false;
+        // The leader records the volunteer as present: no longer counted absent.
+        signUp.AbsenceReason = null;
+        signUp.AbsenceMarkedAtUtc = null;
         await db.SaveChangesAsync(cancellationToken);
         return Outcome<RosterEntry>.Ok((await RosterAsync(sessionId, cancellationToken)).Single(r => r.VolunteerNumber == volunteerNumber));
+    }
+
+    public const int MaxChosen = 500;
+
+    /// <summary>
+    /// The organisation marks attendances absent (缺席), with a reason: they are left out of every
+    /// confirmation until the mark is taken back (or the volunteer checks in after all). From the
+    /// session's start; never for an attendance already in the ledger. One conditional update per
+    /// request (<c>… WHERE "LedgerEntryId" IS NULL AND "AbsenceReason" IS NULL</c>) after the volunteers'
+    /// locks, so a confirmation at the same moment either credits an attendance first (and it is not
+    /// marked) or finds it marked (and does not credit it); a check constraint holds the same rule.
+    /// </summary>
+    public async Task<Outcome<List<RosterEntry>>> MarkAbsentAsync(ClaimsPrincipal principal, Guid sessionId, AbsenceRequest request, CancellationToken cancellationToken = default)
+    {
+        var session = await db.ActivitySessions.AsNoTracking().Include(s => s.Activity).SingleOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
+        if (session is null || !await activities.CanManageAsync(principal, session.ActivityId, cancellationToken))
+        {
+            return Outcome<List<RosterEntry>>.NotFound();
+        }
+        var errors = new FieldErrors();
+        var now = time.GetUtcNow().UtcDateTime;
+        if (now < session.StartsAtUtc)
+        {
+            errors.Add("session", text["Attendance.Error.AbsentBeforeStart", ChinaTime.Format(session.StartsAtUtc)]);
+        }
+        var reason = (request.Reason ?? "").Trim();
+        if (reason.Length == 0 || InputRules.IsInvisible(reason) || reason.Length > Activity.ShortTextMaxLength)
+        {
+            errors.Add("reason", text["Attendance.Error.AbsenceReason", Activity.ShortTextMaxLength]);
+        }
+        var ids = ChosenIds(errors, request.SignUpIds);
+        var chosen = ids.Count == 0 ? [] : await db.SignUps.AsNoTracking().Where(s => s.SessionId == sessionId && ids.Contains(s.Id))
+            .Select(s => new { s.Id, s.VolunteerId, s.Status, s.LedgerEntryId, s.Volunteer!.Name, s.Volunteer.Number }).ToListAsync(cancellationToken);
+        if (chosen.Count != ids.Count || chosen.Any(c => c.Status != SignUpStatus.Accepted))
+        {
+            errors.Add("signUpIds", text["Attendance.Error.UnknownSignUp"]);
+        }
+        foreach (var confirmed in chosen.Where(c => c.LedgerEntryId is not null))
+        {
+            errors.Add("signUpIds", text["Attendance.Error.AbsentConfirmed", confirmed.Name]);
+        }
+        if (errors.Any)
+        {
+            return Outcome<List<RosterEntry>>.Invalid(errors);
+        }
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockVolunteersAsync(chosen.Select(c => c.VolunteerId), cancellationToken);
+        var marked = await db.SignUps.Where(s => s.SessionId == sessionId && ids.Contains(s.Id) && s.Status == SignUpStatus.Accepted
+                && s.LedgerEntryId == null && s.AbsenceReason == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.AbsenceReason, reason).SetProperty(s => s.AbsenceMarkedAtUtc, now), cancellationToken);
+        if (marked > 0)
+        {
+            audit.Add("attendance.absent", session.Activity!.UnitId, session.Activity.Title,
+                $"{ChinaTime.Format(session.StartsAtUtc)} · {string.Join("、", chosen.Select(c => c.Number))}：{reason}");
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return Outcome<List<RosterEntry>>.Ok(await RosterQuery(db.SignUps.Where(s => s.SessionId == sessionId && ids.Contains(s.Id))
+            .OrderBy(s => s.RequestedAtUtc)).ToListAsync(cancellationToken));
+    }
+
+    /// <summary>Takes back an absence mark: the attendance can be confirmed again.</summary>
+    public async Task<Outcome<RosterEntry>> UndoAbsenceAsync(ClaimsPrincipal principal, Guid sessionId, Guid signUpId, CancellationToken cancellationToken = default)
+    {
+        var session = await db.ActivitySessions.AsNoTracking().Include(s => s.Activity).SingleOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
+        if (session is null || !await activities.CanManageAsync(principal, session.ActivityId, cancellationToken)
+            || await db.SignUps.Where(s => s.Id == signUpId && s.SessionId == sessionId).Select(s => s.Volunteer!.Number).SingleOrDefaultAsync(cancellationToken) is not { } number)
+        {
+            return Outcome<RosterEntry>.NotFound();
+        }
+        if (await db.SignUps.Where(s => s.Id == signUpId && s.SessionId == sessionId && s.AbsenceReason != null)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.AbsenceReason, (string?)null).SetProperty(s => s.AbsenceMarkedAtUtc, (DateTime?)null), cancellationToken) != 1)
+        {
+            return Outcome<RosterEntry>.Invalid("signUpId", text["Attendance.Error.NotAbsent"]);
+        }
+        audit.Add("attendance.absent.undo", session.Activity!.UnitId, number, $"{session.Activity.Title} · {ChinaTime.Format(session.StartsAtUtc)}");
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<RosterEntry>.Ok(await RosterQuery(db.SignUps.Where(s => s.Id == signUpId)).SingleAsync(cancellationToken));
+    }
+
+    /// <summary>The chosen sign-up ids, distinct; an error when there are none or too many.</summary>
+    public List<Guid> ChosenIds(FieldErrors errors, IEnumerable<Guid>? signUpIds)
+    {
+        var ids = (signUpIds ?? []).Distinct().ToList();
+        if (ids.Count == 0)
+        {
+            errors.Add("signUpIds", text["Attendance.Error.NoneChosen"]);
+        }
+        else if (ids.Count > MaxChosen)
+        {
+            errors.Add("signUpIds", text["Attendance.Error.TooManyChosen", MaxChosen]);
+            ids = [];
+        }
+        return ids;
     }
 
     /// <summary>

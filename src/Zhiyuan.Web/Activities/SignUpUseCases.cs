@@ -16,7 +16,8 @@ public sealed record SignUpView(Guid SessionId, SignUpStatus Status, int? Waitli
 
 /// <summary>One of the volunteer's own sign-ups, for their page.</summary>
 public sealed record MySignUpView(Guid ActivityId, string ActivityTitle, Guid SessionId, DateTime StartsAtUtc, DateTime EndsAtUtc, string Address,
-    SignUpStatus Status, int? WaitlistPosition, string? Reason, DateTime? CheckedInAtUtc, DateTime? CheckedOutAtUtc, bool HoursConfirmed);
+    SignUpStatus Status, int? WaitlistPosition, string? Reason, DateTime? CheckedInAtUtc, DateTime? CheckedOutAtUtc, bool HoursConfirmed,
+    bool WalkIn = false, string? AbsenceReason = null);
 
 /// <summary>
 /// Signing up for sessions. Places are taken by a single conditional update
@@ -164,7 +165,8 @@ public sealed class SignUpUseCases(
         // moment ago gives up the place they now hold, as they asked.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockSessionAsync(sessionId, cancellationToken);
-        var was = await db.SignUps.Where(s => s.Id == signUp.Id).Select(s => s.Status).SingleAsync(cancellationToken);
+        var read = await db.SignUps.Where(s => s.Id == signUp.Id).Select(s => new { s.Status, s.WalkIn }).SingleAsync(cancellationToken);
+        var (was, walkIn) = (read.Status, read.WalkIn);
         if (was is SignUpStatus.Cancelled or SignUpStatus.Rejected)
         {
             // Cancelled a moment ago by the same person (a double click): as if it had come after, there is nothing left to cancel.
@@ -176,7 +178,11 @@ public sealed class SignUpUseCases(
             // Cannot happen while the session is locked; if it ever does, nothing was changed.
             return Outcome<SignUpView>.Invalid("session", text["Problem.Conflict"]);
         }
-        await ReleaseAsync(sessionId, was, now, cancellationToken);
+        if (!walkIn)
+        {
+            // A walk-in holds no place (it is checked in, so it is refused above anyway).
+            await ReleaseAsync(sessionId, was, now, cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
         return Outcome<SignUpView>.Ok(new SignUpView(sessionId, SignUpStatus.Cancelled, null, text["Activities.SignUp.Cancelled"]));
     }
@@ -224,7 +230,7 @@ public sealed class SignUpUseCases(
                 s.Status == SignUpStatus.Waitlisted
                     ? db.SignUps.Count(o => o.SessionId == s.SessionId && o.Status == SignUpStatus.Waitlisted && o.WaitlistTicket < s.WaitlistTicket) + 1
                     : null,
-                s.Reason, s.CheckedInAtUtc, s.CheckedOutAtUtc, s.LedgerEntryId != null))
+                s.Reason, s.CheckedInAtUtc, s.CheckedOutAtUtc, s.LedgerEntryId != null, s.WalkIn, s.AbsenceReason))
             .ToListAsync(cancellationToken);
     }
 

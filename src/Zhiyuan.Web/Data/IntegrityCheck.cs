@@ -25,10 +25,10 @@ public static class IntegrityCheck
         ("sessions.accepted",
             """
             SELECT s."Id", s."Capacity", s."Accepted", COALESCE(c."Accepted", 0) FROM "ActivitySessions" s
-            LEFT JOIN (SELECT "SessionId", COUNT(*) AS "Accepted" FROM "SignUps" WHERE "Status" = 'Accepted' GROUP BY "SessionId") c ON c."SessionId" = s."Id"
+            LEFT JOIN (SELECT "SessionId", COUNT(*) AS "Accepted" FROM "SignUps" WHERE "Status" = 'Accepted' AND NOT "WalkIn" GROUP BY "SessionId") c ON c."SessionId" = s."Id"
             WHERE s."Accepted" < 0 OR s."Accepted" > s."Capacity" OR s."Accepted" <> COALESCE(c."Accepted", 0)
             """,
-            r => $"session {r[0]}: capacity {r[1]}, counter {r[2]}, accepted sign-ups {r[3]}"),
+            r => $"session {r[0]}: capacity {r[1]}, counter {r[2]}, accepted sign-ups {r[3]} (walk-ins hold no place)"),
         ("sessions.waitlisted",
             """
             SELECT s."Id", s."Waitlisted", COALESCE(c."Waiting", 0), s."WaitlistIssued", COALESCE(c."LastTicket", 0) FROM "ActivitySessions" s
@@ -46,6 +46,9 @@ public static class IntegrityCheck
             WHERE u."LedgerEntryId" IS NOT NULL AND (e."Id" IS NULL OR e."SessionId" <> u."SessionId" OR e."VolunteerId" <> u."VolunteerId")
             """,
             r => $"sign-up {r[0]} points at ledger entry {r[1]}, which is not a credit of the same volunteer and session"),
+        ("signups.absent",
+            """SELECT "Id", "SessionId" FROM "SignUps" WHERE "AbsenceReason" IS NOT NULL AND ("LedgerEntryId" IS NOT NULL OR "Status" <> 'Accepted')""",
+            r => $"sign-up {r[0]} (session {r[1]}) is marked absent yet credited or not accepted"),
         ("ledger.credit",
             $"""SELECT "Id", "Minutes", "StartUtc", "EndUtc" FROM "LedgerEntries" WHERE {Credit} AND ("Minutes" < 0 OR "EndUtc" <= "StartUtc" OR "ReversesEntryId" IS NOT NULL)""",
             r => $"credit {r[0]} has {r[1]} minutes for {r[2]:u}–{r[3]:u}"),

@@ -14,6 +14,9 @@ namespace Zhiyuan.Web.Hours;
 
 public sealed record ConfirmationView(Guid SessionId, int Confirmed, int Minutes, int NothingToCredit);
 
+/// <summary>The attendances (sign-up ids of the session) to confirm; without the list, every attendance not yet confirmed and not marked absent.</summary>
+public sealed record ConfirmRequest(Guid[]? SignUpIds);
+
 public sealed record CorrectionRequestBody(string? Message);
 
 /// <summary>A correction by the organisation: new times, or none to cancel the entry altogether; always with a reason.</summary>
@@ -31,7 +34,7 @@ public sealed record OpenCorrectionRequest(Guid Id, Guid ActivityId, string Acti
 
 /// <summary>One line of a volunteer's service record (志愿服务记录).</summary>
 public sealed record ServiceRecordLine(Guid EntryId, Guid SessionId, string Activity, DateTime StartUtc, DateTime EndUtc, string Place, string Content,
-    int Minutes, string OrganizingUnit, string ResponsiblePerson, bool Training, bool Corrected);
+    int Minutes, string OrganizingUnit, string ResponsiblePerson, bool Training, bool Corrected, bool WalkIn = false);
 
 public sealed record ServiceRecord(string VolunteerNumber, string Name, int TotalMinutes, List<ServiceRecordLine> Lines,
     List<ServiceRecordLine> Trainings, List<MyCorrectionRequest> CorrectionRequests);
@@ -52,11 +55,13 @@ public sealed class HourUseCases(
     TimeProvider time)
 {
     /// <summary>
-    /// The organisation confirms a finished session: every attendance not yet in the ledger becomes
-    /// an entry of the minutes served inside the session window, minus any time already credited to
-    /// the same volunteer elsewhere.
+    /// The organisation confirms a finished session: every attendance not yet in the ledger (or only
+    /// the chosen ones) becomes an entry of the minutes served inside the session window, minus any
+    /// time already credited to the same volunteer elsewhere. Attendances marked absent are left out;
+    /// the rest can be confirmed later, each at most once.
     /// </summary>
-    public async Task<Outcome<ConfirmationView>> ConfirmAsync(ClaimsPrincipal principal, Guid sessionId, CancellationToken cancellationToken = default)
+    public async Task<Outcome<ConfirmationView>> ConfirmAsync(ClaimsPrincipal principal, Guid sessionId, IReadOnlyCollection<Guid>? signUpIds = null,
+        CancellationToken cancellationToken = default)
     {
         var session = await db.ActivitySessions.Include(s => s.Activity).SingleOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
         if (session is null || !await activities.CanManageAsync(principal, session.ActivityId, cancellationToken))
@@ -68,6 +73,33 @@ public sealed class HourUseCases(
         {
             return Outcome<ConfirmationView>.Invalid("session", text["Hours.Error.NotOver", ChinaTime.Format(session.EndsAtUtc)]);
         }
+        List<Guid>? chosen = null;
+        if (signUpIds is not null)
+        {
+            var errors = new FieldErrors();
+            chosen = attendance.ChosenIds(errors, signUpIds);
+            var rows = await db.SignUps.AsNoTracking().Where(s => s.SessionId == sessionId && chosen.Contains(s.Id))
+                .Select(s => new { s.Status, s.CheckedInAtUtc, s.AbsenceReason, s.Volunteer!.Name }).ToListAsync(cancellationToken);
+            if (rows.Count != chosen.Count || rows.Any(r => r.Status != SignUpStatus.Accepted))
+            {
+                errors.Add("signUpIds", text["Attendance.Error.UnknownSignUp"]);
+            }
+            foreach (var row in rows.Where(r => r.Status == SignUpStatus.Accepted))
+            {
+                if (row.AbsenceReason is not null)
+                {
+                    errors.Add("signUpIds", text["Hours.Error.Absent", row.Name]);
+                }
+                else if (row.CheckedInAtUtc is null)
+                {
+                    errors.Add("signUpIds", text["Hours.Error.NotAttended", row.Name]);
+                }
+            }
+            if (errors.Any)
+            {
+                return Outcome<ConfirmationView>.Invalid(errors);
+            }
+        }
         // Confirming closes every forgotten check-out of ended sessions at once: the credit stops at the end anyway.
         await attendance.CloseForgottenCheckOutsAsync(TimeSpan.Zero, sessionId, cancellationToken);
         // One transaction per confirmation. The attendances are read inside it, the volunteers locked
@@ -77,12 +109,14 @@ public sealed class HourUseCases(
         // same attendance (a sign-up's LedgerEntryId is written only while still empty) and any
         // overlap of credited time (EffectiveCredits) — see ADR 0011. A caller that completes more
         // than the hours (a patrol round, an order) may hold the transaction already.
+        // The attendances are read again once their volunteers are locked, so one marked absent (or
+        // credited) meanwhile is left out.
         await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
-        var attended = await db.SignUps.Include(s => s.Volunteer)
-            .Where(s => s.SessionId == sessionId && s.Status == SignUpStatus.Accepted && s.CheckedInAtUtc != null && s.CheckedOutAtUtc != null && s.LedgerEntryId == null)
-            .ToListAsync(cancellationToken);
+        var waiting = db.SignUps.Where(s => s.SessionId == sessionId && s.Status == SignUpStatus.Accepted && s.CheckedInAtUtc != null && s.CheckedOutAtUtc != null
+            && s.LedgerEntryId == null && s.AbsenceReason == null && (chosen == null || chosen.Contains(s.Id)));
+        await db.LockVolunteersAsync(await waiting.Select(s => s.VolunteerId).ToListAsync(cancellationToken), cancellationToken);
+        var attended = await waiting.Include(s => s.Volunteer).ToListAsync(cancellationToken);
         var volunteerIds = attended.Select(s => s.VolunteerId).ToList();
-        await db.LockVolunteersAsync(volunteerIds, cancellationToken);
         var credited = (await CreditedAsync(volunteerIds, session.StartsAtUtc, session.EndsAtUtc, null, cancellationToken)).ToLookup(c => c.VolunteerId, c => (c.StartUtc, c.EndUtc));
         int confirmed = 0, minutes = 0, nothing = 0;
         foreach (var signUp in attended)
@@ -101,7 +135,8 @@ public sealed class HourUseCases(
             minutes += credit.Value.Minutes;
         }
         session.HoursConfirmedAtUtc = now;
-        audit.Add("hours.confirm", session.Activity!.UnitId, session.Activity.Title, $"{ChinaTime.Format(session.StartsAtUtc)} · {confirmed} · {minutes} min");
+        audit.Add("hours.confirm", session.Activity!.UnitId, session.Activity.Title, $"{ChinaTime.Format(session.StartsAtUtc)} · {confirmed} · {minutes} min"
+            + (chosen is null ? "" : " · " + string.Join("、", attended.Select(a => a.Volunteer!.Number))));
         await db.SaveChangesAsync(cancellationToken);
         if (transaction is not null)
         {
@@ -288,12 +323,12 @@ public sealed class HourUseCases(
         var visible = (await activities.ManagedQueryAsync(principal, cancellationToken)).Select(a => a.Id);
         var rows = await db.ActivitySessions.AsNoTracking()
             .Where(s => visible.Contains(s.ActivityId) && s.EndsAtUtc < now
-                && db.SignUps.Any(u => u.SessionId == s.Id && u.Status == SignUpStatus.Accepted && u.CheckedInAtUtc != null && u.LedgerEntryId == null))
+                && db.SignUps.Any(u => u.SessionId == s.Id && u.Status == SignUpStatus.Accepted && u.CheckedInAtUtc != null && u.LedgerEntryId == null && u.AbsenceReason == null))
             .OrderBy(s => s.EndsAtUtc).Take(500)
             .Select(s => new
             {
                 s.ActivityId, s.Activity!.Title, Organization = s.Activity.HostOrganization!.Name, s.Id, s.EndsAtUtc,
-                Attended = db.SignUps.Count(u => u.SessionId == s.Id && u.CheckedInAtUtc != null && u.LedgerEntryId == null),
+                Attended = db.SignUps.Count(u => u.SessionId == s.Id && u.Status == SignUpStatus.Accepted && u.CheckedInAtUtc != null && u.LedgerEntryId == null && u.AbsenceReason == null),
             })
             .ToListAsync(cancellationToken);
         var today = ChinaTime.Today(time);
@@ -318,7 +353,8 @@ public sealed class HourUseCases(
         }
         var lines = await ActiveEntries().Where(e => e.VolunteerId == volunteer.Id).OrderByDescending(e => e.StartUtc)
             .Select(e => new ServiceRecordLine(e.Id, e.SessionId, e.Activity!.Title, e.StartUtc, e.EndUtc, e.Activity.Address, e.Activity.Description, e.Minutes,
-                e.Organization!.Name + "（" + e.Activity.Unit!.Name + "）", e.Activity.ResponsiblePerson, e.Session!.IsTraining, e.Kind == LedgerEntryKind.Correction))
+                e.Organization!.Name + "（" + e.Activity.Unit!.Name + "）", e.Activity.ResponsiblePerson, e.Session!.IsTraining, e.Kind == LedgerEntryKind.Correction,
+                db.SignUps.Any(s => s.SessionId == e.SessionId && s.VolunteerId == e.VolunteerId && s.WalkIn)))
             .ToListAsync(cancellationToken);
         var requests = await db.CorrectionRequests.AsNoTracking().Where(r => r.VolunteerId == volunteer.Id).OrderByDescending(r => r.RequestedAtUtc)
             .Select(r => new MyCorrectionRequest(r.Session!.Activity!.Title, r.Session.StartsAtUtc, r.Message, r.Status, r.Response))

@@ -94,7 +94,7 @@ public static class PhotoUpload
     }
 
     /// <summary>The format the file's first bytes announce: JPEG FF D8 FF, PNG's eight-byte signature, or RIFF….WEBP.</summary>
-    static SKEncodedImageFormat? Sniff(byte[] b) =>
+    internal static SKEncodedImageFormat? Sniff(byte[] b) =>
         b.Length >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF ? SKEncodedImageFormat.Jpeg
         : b.Length >= 8 && b.AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }) ? SKEncodedImageFormat.Png
         : b.Length >= 12 && b.AsSpan(0, 4).SequenceEqual("RIFF"u8) && b.AsSpan(8, 4).SequenceEqual("WEBP"u8) ? SKEncodedImageFormat.Webp

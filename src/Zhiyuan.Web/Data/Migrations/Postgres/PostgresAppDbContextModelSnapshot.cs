@@ -627,6 +627,13 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<DateTime?>("AbsenceMarkedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("AbsenceReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<bool>("CheckOutMissing")
                         .HasColumnType("boolean");
 
@@ -668,6 +675,9 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<int?>("WaitlistTicket")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("WalkIn")
+                        .HasColumnType("boolean");
+
                     b.HasKey("Id");
 
                     b.HasIndex("SessionId", "VolunteerId")
@@ -680,7 +690,10 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
 
                     b.HasIndex("SessionId", "Status", "RequestedAtUtc");
 
-                    b.ToTable("SignUps");
+                    b.ToTable("SignUps", t =>
+                        {
+                            t.HasCheckConstraint("CK_SignUps_AbsentNotCredited", "\"AbsenceReason\" IS NULL OR \"LedgerEntryId\" IS NULL");
+                        });
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Audit.AuditEntry", b =>

@@ -616,6 +616,13 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("AbsenceMarkedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AbsenceReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("CheckOutMissing")
                         .HasColumnType("INTEGER");
 
@@ -657,6 +664,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<int?>("WaitlistTicket")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("WalkIn")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("SessionId", "VolunteerId")
@@ -669,7 +679,10 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("SessionId", "Status", "RequestedAtUtc");
 
-                    b.ToTable("SignUps");
+                    b.ToTable("SignUps", t =>
+                        {
+                            t.HasCheckConstraint("CK_SignUps_AbsentNotCredited", "\"AbsenceReason\" IS NULL OR \"LedgerEntryId\" IS NULL");
+                        });
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Audit.AuditEntry", b =>
