@@ -114,7 +114,7 @@ public sealed class AssignedActivities(AppDbContext db, HourUseCases hours, IStr
             signUp.CheckedOutAtUtc = session.EndsAtUtc;
         }
         await db.SaveChangesAsync(cancellationToken);
-        var confirmed = await hours.ConfirmAsync(principal, sessionId, cancellationToken: cancellationToken);
+        var confirmed = await hours.ConfirmAsync(principal, sessionId, cancellationToken);
         if (confirmed.Succeeded)
         {
             await db.Activities.Where(a => a.Id == activityId).ExecuteUpdateAsync(a => a.SetProperty(x => x.Status, ActivityStatus.Finished), cancellationToken);

@@ -60,7 +60,11 @@ public sealed class HourUseCases(
     /// time already credited to the same volunteer elsewhere. Attendances marked absent are left out;
     /// the rest can be confirmed later, each at most once.
     /// </summary>
-    public async Task<Outcome<ConfirmationView>> ConfirmAsync(ClaimsPrincipal principal, Guid sessionId, IReadOnlyCollection<Guid>? signUpIds = null,
+    public Task<Outcome<ConfirmationView>> ConfirmAsync(ClaimsPrincipal principal, Guid sessionId, CancellationToken cancellationToken = default) =>
+        ConfirmAsync(principal, sessionId, null, cancellationToken);
+
+    /// <param name="signUpIds">The chosen attendances, or null for every one not yet confirmed.</param>
+    public async Task<Outcome<ConfirmationView>> ConfirmAsync(ClaimsPrincipal principal, Guid sessionId, IReadOnlyCollection<Guid>? signUpIds,
         CancellationToken cancellationToken = default)
     {
         var session = await db.ActivitySessions.Include(s => s.Activity).SingleOrDefaultAsync(s => s.Id == sessionId, cancellationToken);

@@ -82,6 +82,10 @@ public sealed class PartialConfirmationTests : AppTest
         // Later the rest: only the third is credited; the absent are left out.
         var rest = await OkAsync(await organisation.PostAsync($"/api/sessions/{session}/confirm", null));
         Assert.Equal(1, rest.GetProperty("confirmed").GetInt32());
+        // A body without the list (and one with no content at all) means "the rest" too: nothing is left.
+        Assert.Equal(0, (await OkAsync(await organisation.PostAsJsonAsync($"/api/sessions/{session}/confirm", new { }))).GetProperty("confirmed").GetInt32());
+        Assert.Equal(0, (await OkAsync(await organisation.PostAsync($"/api/sessions/{session}/confirm",
+            new StringContent("", System.Text.Encoding.UTF8, "application/json")))).GetProperty("confirmed").GetInt32());
         Assert.Equal(new Dictionary<string, int> { [v[0].Number] = 180, [v[1].Number] = 120, [v[2].Number] = 60 }, await CreditedMinutesAsync(session));
         Assert.DoesNotContain((await OkAsync(await organisation.GetAsync("/api/hours/pending"))).GetProperty("sessions").EnumerateArray(),
             s => s.GetProperty("sessionId").GetGuid() == session);
