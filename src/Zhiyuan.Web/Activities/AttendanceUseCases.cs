@@ -21,7 +21,7 @@ public sealed record AttendPreview(Guid ActivityId, string ActivityTitle, string
 /// <param name="WalkIn">Added on site (现场加入), outside the capacity.</param>
 /// <param name="AbsenceReason">Marked absent (缺席) by the organisation, and why: left out of the ledger.</param>
 public sealed record RosterEntry(string VolunteerNumber, string Name, string Mobile, SignUpStatus Status, DateTime RequestedAtUtc,
-    DateTime? CheckedInAtUtc, DateTime? CheckedOutAtUtc, bool CheckOutMissing, bool HoursConfirmed, Guid SignUpId = default, bool WalkIn = false, string? AbsenceReason = null);
+    DateTime? CheckedInAtUtc, DateTime? CheckedOutAtUtc, bool CheckOutMissing, bool HoursConfirmed, Guid SignUpId, bool WalkIn, string? AbsenceReason);
 
 public sealed record LeaderView(Guid ActivityId, string ActivityTitle, SessionView Session, string Code, DateTime CodeExpiresAtUtc, List<RosterEntry> Roster);
 
