@@ -8,6 +8,7 @@ using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Hours;
 using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Messages;
 
 namespace Zhiyuan.Web.Campaigns;
 
@@ -368,12 +369,13 @@ public sealed class ReportUseCases(
     {
         var errors = new FieldErrors();
         var comment = CommentOf(request, errors);
-        return ReviewAsync(principal, campaignId, unitCode, periodNumber, request.Version, errors, [ReportStatus.Submitted], (access, report) =>
+        return ReviewAsync(principal, campaignId, unitCode, periodNumber, request.Version, errors, [ReportStatus.Submitted], async (access, report) =>
         {
             report.Status = ReportStatus.Returned;
             report.ReviewComment = comment;
             audit.Add("campaign.report.return", access.Unit.UnitId, Subject(access, periodNumber), comment);
-            return Task.FromResult<string?>(null);
+            await EventMessages.ReportAsync(db, MessageKind.ReportReturned, access.Campaign.Id, access.Unit.UnitId, periodNumber, comment, time.GetUtcNow().UtcDateTime, cancellationToken);
+            return null;
         }, cancellationToken);
     }
 
@@ -395,6 +397,7 @@ public sealed class ReportUseCases(
                 CreatedAtUtc = time.GetUtcNow().UtcDateTime,
             });
             audit.Add("campaign.report.approve", access.Unit.UnitId, Subject(access, periodNumber), report.ReviewComment ?? "");
+            await EventMessages.ReportAsync(db, MessageKind.ReportApproved, access.Campaign.Id, access.Unit.UnitId, periodNumber, report.ReviewComment, time.GetUtcNow().UtcDateTime, cancellationToken);
             return null;
         }, cancellationToken);
 
@@ -424,12 +427,13 @@ public sealed class ReportUseCases(
         {
             return Outcome<ReportView>.NotFound();
         }
-        return await ReviewAsync(principal, campaignId, unitCode, periodNumber, request.Version, errors, [ReportStatus.Approved, ReportStatus.Waived], (a, report) =>
+        return await ReviewAsync(principal, campaignId, unitCode, periodNumber, request.Version, errors, [ReportStatus.Approved, ReportStatus.Waived], async (a, report) =>
         {
             report.Status = ReportStatus.Returned;
             report.ReviewComment = comment;
             audit.Add("campaign.report.reopen", a.Unit.UnitId, Subject(a, periodNumber), comment);
-            return Task.FromResult<string?>(null);
+            await EventMessages.ReportAsync(db, MessageKind.ReportReopened, a.Campaign.Id, a.Unit.UnitId, periodNumber, comment, time.GetUtcNow().UtcDateTime, cancellationToken);
+            return null;
         }, cancellationToken);
     }
 

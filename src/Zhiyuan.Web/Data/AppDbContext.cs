@@ -7,6 +7,7 @@ using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Campaigns;
 using Zhiyuan.Web.Hours;
 using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Messages;
 using Zhiyuan.Web.Organizations;
 using Zhiyuan.Web.Recognition;
 using Zhiyuan.Web.Patrols;
@@ -125,6 +126,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<Finding> Findings => Set<Finding>();
 
     public DbSet<FindingPhoto> FindingPhotos => Set<FindingPhoto>();
+
+    public DbSet<Message> Messages => Set<Message>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -8,6 +8,7 @@ using Zhiyuan.Web.Activities;
 using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Messages;
 using Zhiyuan.Web.Organizations;
 
 namespace Zhiyuan.Web.Hours;
@@ -99,6 +100,7 @@ public sealed class HourUseCases(
             signUp.LedgerEntryId = entry.Id;
             confirmed++;
             minutes += credit.Value.Minutes;
+            EventMessages.HoursConfirmed(db, signUp.Volunteer.UserId, session.Activity.Title, session.StartsAtUtc, credit.Value.Minutes, now);
         }
         session.HoursConfirmedAtUtc = now;
         audit.Add("hours.confirm", session.Activity!.UnitId, session.Activity.Title, $"{ChinaTime.Format(session.StartsAtUtc)} · {confirmed} · {minutes} min");
@@ -200,6 +202,7 @@ public sealed class HourUseCases(
         if (correctionRequest is not null)
         {
             Decide(correctionRequest, CorrectionStatus.Corrected, reason, now);
+            await EventMessages.CorrectionAnsweredAsync(db, correctionRequest, now, cancellationToken);
         }
         audit.Add("hours.correct", activity.UnitId, number, $"{activity.Title}：{entry.Minutes} → {credit?.Minutes ?? 0} min；{reason}");
         try
@@ -273,6 +276,7 @@ public sealed class HourUseCases(
             return Outcome<OpenCorrectionRequest>.Invalid("reason", text["Organizations.Error.Reason", LedgerEntry.ReasonMaxLength]);
         }
         Decide(request, CorrectionStatus.Declined, reason, time.GetUtcNow().UtcDateTime);
+        await EventMessages.CorrectionAnsweredAsync(db, request, request.DecidedAtUtc!.Value, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         return Outcome<OpenCorrectionRequest>.Ok(await OpenRequests(db.CorrectionRequests.Where(r => r.Id == requestId)).SingleAsync(cancellationToken));
     }

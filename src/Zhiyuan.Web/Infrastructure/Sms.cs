@@ -59,6 +59,13 @@ public sealed class SmsOptions
     /// <summary>The template of password-recovery codes; the order template when unset.</summary>
     public string? RecoveryTemplateId { get; set; }
 
+    /// <summary>
+    /// Tencent Cloud: the approved template of notices from the message centre (a place freed up for a
+    /// volunteer on the waitlist …), with one parameter, the message's short title, e.g.
+    /// "{1}，详情请登录志愿肇庆查看“我的消息”。". Without it no notice goes out by Tencent Cloud.
+    /// </summary>
+    public string? NoticeTemplateId { get; set; }
+
     /// <summary>Whether the template has a second parameter for the minutes the code is valid.</summary>
     public bool TemplateHasMinutes { get; set; } = true;
 
@@ -86,6 +93,16 @@ public interface ISmsSender
 
     /// <summary>Sends the code; throws <see cref="SmsException"/> when the gateway refuses or cannot be reached.</summary>
     Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken);
+
+    /// <summary>Whether a notice from the message centre really goes out as a text message from this node (never the development log).</summary>
+    bool SendsNotices { get; }
+
+    /// <summary>
+    /// Sends a notice of the message centre: <paramref name="text"/> is the message's short title (a
+    /// template parameter for Tencent Cloud, the text itself for a webhook). Throws <see cref="SmsException"/>
+    /// when the gateway refuses or cannot be reached, or when <see cref="SendsNotices"/> is false.
+    /// </summary>
+    Task SendNoticeAsync(string phone, string kind, string text, CancellationToken cancellationToken);
 }
 
 public sealed class SmsException(string message, Exception? inner = null) : Exception(message, inner);
@@ -96,6 +113,11 @@ public sealed class NoSmsSender : ISmsSender
     public SmsDelivery Delivery => SmsDelivery.None;
 
     public Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken) =>
+        throw new SmsException("Text messages are not configured (Sms:Provider).");
+
+    public bool SendsNotices => false;
+
+    public Task SendNoticeAsync(string phone, string kind, string text, CancellationToken cancellationToken) =>
         throw new SmsException("Text messages are not configured (Sms:Provider).");
 }
 
@@ -117,6 +139,12 @@ public sealed class DevelopmentLogSmsSender(ILogger<DevelopmentLogSmsSender> log
     }
 
     public string? LatestFor(string phone) => latest.TryGetValue(phone, out var code) ? code : null;
+
+    /// <summary>Notices are not written to the log: without a gateway no notice is sent, and nothing says one was.</summary>
+    public bool SendsNotices => false;
+
+    public Task SendNoticeAsync(string phone, string kind, string text, CancellationToken cancellationToken) =>
+        throw new SmsException("Text messages are not configured (Sms:Provider).");
 }
 
 /// <summary>
@@ -130,9 +158,14 @@ public sealed class TencentCloudSmsSender(HttpClient http, IOptions<SmsOptions> 
     public const string Action = "SendSms";
     public const string ContentType = "application/json; charset=utf-8";
 
+    /// <summary>The longest notice parameter sent: approved templates limit each variable's length.</summary>
+    public const int NoticeParameterMaxLength = 20;
+
     public SmsDelivery Delivery => SmsDelivery.TextMessage;
 
-    public async Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken)
+    public bool SendsNotices => !string.IsNullOrWhiteSpace(options.Value.NoticeTemplateId);
+
+    public Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var template = purpose == SmsPurpose.PasswordRecovery && !string.IsNullOrWhiteSpace(settings.RecoveryTemplateId) ? settings.RecoveryTemplateId : settings.TemplateId;
@@ -141,6 +174,22 @@ public sealed class TencentCloudSmsSender(HttpClient http, IOptions<SmsOptions> 
         {
             parameters.Add(validMinutes.ToString(CultureInfo.InvariantCulture));
         }
+        return SendAsync(phone, template!, parameters, cancellationToken);
+    }
+
+    public Task SendNoticeAsync(string phone, string kind, string text, CancellationToken cancellationToken)
+    {
+        if (!SendsNotices)
+        {
+            throw new SmsException("Sms:NoticeTemplateId is not set: Tencent Cloud sends no notices.");
+        }
+        var parameter = text.Length <= NoticeParameterMaxLength ? text : text[..(NoticeParameterMaxLength - 1)] + "…";
+        return SendAsync(phone, options.Value.NoticeTemplateId!, new JsonArray(parameter), cancellationToken);
+    }
+
+    async Task SendAsync(string phone, string template, JsonArray parameters, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
         var payload = new JsonObject
         {
             ["PhoneNumberSet"] = new JsonArray("+86" + phone),
@@ -229,11 +278,25 @@ public sealed class WebhookSmsSender(HttpClient http, IOptions<SmsOptions> optio
 
     public SmsDelivery Delivery => SmsDelivery.TextMessage;
 
-    public async Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken)
+    public bool SendsNotices => true;
+
+    public Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken)
+    {
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        return PostAsync(timestamp, JsonSerializer.Serialize(new { phone, code, validMinutes, purpose = purpose == SmsPurpose.OrderCode ? "order" : "recovery", timestamp }), cancellationToken);
+    }
+
+    /// <summary>A notice: <c>{ phone, purpose: "notice", kind, text, timestamp }</c>; the gateway sends the text as it is.</summary>
+    public Task SendNoticeAsync(string phone, string kind, string text, CancellationToken cancellationToken)
+    {
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        return PostAsync(timestamp, JsonSerializer.Serialize(new { phone, purpose = "notice", kind, text, timestamp }), cancellationToken);
+    }
+
+    async Task PostAsync(long unixSeconds, string body, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var body = JsonSerializer.Serialize(new { phone, code, validMinutes, purpose = purpose == SmsPurpose.OrderCode ? "order" : "recovery", timestamp = long.Parse(timestamp, CultureInfo.InvariantCulture) });
+        var timestamp = unixSeconds.ToString(CultureInfo.InvariantCulture);
         using var request = new HttpRequestMessage(HttpMethod.Post, settings.WebhookUrl) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.Add(TimestampHeader, timestamp);
         if (!string.IsNullOrEmpty(settings.WebhookSecret))
