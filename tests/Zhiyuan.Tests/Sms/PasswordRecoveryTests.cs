@@ -45,6 +45,24 @@ public sealed partial class PasswordRecoveryTests
     }
 
     [Fact]
+    public async Task AVolunteerMayNameTheAccountByTheRegisteredMobileAsWhenSigningIn()
+    {
+        await using var gateway = await TestSmsGateway.StartAsync();
+        await using var app = new TestApp();
+        gateway.ConfigureWebhook(app);
+        var (number, _) = (await app.VolunteersAsync(1, 100, sms: gateway))[0];
+        using var client = app.CreateClient();
+        await OkAsync(await client.PostAsJsonAsync("/api/auth/recovery", new { userName = "13900000100" }));
+        var message = gateway.Received.Last().Json;
+        Assert.Equal("recovery", message.GetProperty("purpose").GetString());
+        Assert.Equal("13900000100", message.GetProperty("phone").GetString());
+        var code = message.GetProperty("code").GetString();
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await client.PostAsJsonAsync("/api/auth/recovery/complete", new { userName = "13900000100", code, newPassword = "Recovered-2019" })).StatusCode);
+        using var signedIn = await app.ApiClientAsync(number, "Recovered-2019");
+    }
+
+    [Fact]
     public async Task AnAdministratorRecoversByTheMailedLinkWhichExpiresAfterFifteenMinutes()
     {
         using var mail = new TestMailServer();
