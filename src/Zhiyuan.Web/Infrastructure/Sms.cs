@@ -27,6 +27,9 @@ public enum SmsPurpose
 {
     OrderCode,
     PasswordRecovery,
+
+    /// <summary>A volunteer's mobile, at registration or when it changes: the order template serves.</summary>
+    MobileVerification,
 }
 
 /// <summary>How codes reach people on this node, so pages never claim a message was sent when none was.</summary>
@@ -53,7 +56,7 @@ public sealed class SmsOptions
 
     public string? SignName { get; set; }
 
-    /// <summary>The approved template of order codes, e.g. "您的验证码为{1}，{2}分钟内有效。".</summary>
+    /// <summary>The approved template of order codes and of the codes verifying a volunteer's mobile, e.g. "您的验证码为{1}，{2}分钟内有效。".</summary>
     public string? TemplateId { get; set; }
 
     /// <summary>The template of password-recovery codes; the order template when unset.</summary>
@@ -79,7 +82,7 @@ public sealed class SmsOptions
     /// <summary>When set, every webhook request carries X-Zhiyuan-Signature: sha256=HMAC-SHA256(secret, timestamp + "." + body).</summary>
     public string? WebhookSecret { get; set; }
 
-    /// <summary>Codes (orders and recovery) one client address may ask for in an hour.</summary>
+    /// <summary>Codes (orders, recovery and volunteers' mobiles) one client address may ask for in an hour.</summary>
     public int CodesPerAddressPerHour { get; set; } = 10;
 
     /// <summary>Codes the whole platform sends in an hour: a brake on a flood paid for by the city.</summary>
@@ -267,7 +270,7 @@ public static class Tc3Signer
 
 /// <summary>
 /// A city's own gateway: a JSON POST <c>{ phone, code, validMinutes, purpose, timestamp }</c> to
-/// Sms:WebhookUrl; any 2xx answer counts as sent. With Sms:WebhookSecret the request carries
+/// Sms:WebhookUrl (purpose "order", "recovery" or "mobile"); any 2xx answer counts as sent. With Sms:WebhookSecret the request carries
 /// X-Zhiyuan-Timestamp and X-Zhiyuan-Signature (sha256=hex HMAC-SHA256 of "timestamp.body"), so the
 /// gateway can refuse anything the platform did not send, and replays older than it accepts.
 /// </summary>
@@ -283,7 +286,7 @@ public sealed class WebhookSmsSender(HttpClient http, IOptions<SmsOptions> optio
     public Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken)
     {
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        return PostAsync(timestamp, JsonSerializer.Serialize(new { phone, code, validMinutes, purpose = purpose == SmsPurpose.OrderCode ? "order" : "recovery", timestamp }), cancellationToken);
+        return PostAsync(timestamp, JsonSerializer.Serialize(new { phone, code, validMinutes, purpose = WebhookPurpose(purpose), timestamp }), cancellationToken);
     }
 
     /// <summary>A notice: <c>{ phone, purpose: "notice", kind, text, timestamp }</c>; the gateway sends the text as it is.</summary>
@@ -318,6 +321,14 @@ public sealed class WebhookSmsSender(HttpClient http, IOptions<SmsOptions> optio
         }
     }
 
+    /// <summary>The purpose as the webhook names it: "order", "recovery" or "mobile".</summary>
+    public static string WebhookPurpose(SmsPurpose purpose) => purpose switch
+    {
+        SmsPurpose.OrderCode => "order",
+        SmsPurpose.PasswordRecovery => "recovery",
+        _ => "mobile",
+    };
+
     public static string Sign(string secret, string timestamp, string body) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(timestamp + "." + body)));
 }
@@ -334,6 +345,7 @@ public static class SmsSetup
             .ValidateOnStart();
         services.AddHttpClient("sms", c => c.Timeout = TimeSpan.FromSeconds(15));
         services.AddSingleton<DevelopmentLogSmsSender>();
+        services.AddScoped<PhoneCodes>();
         services.AddSingleton<ISmsSender>(s =>
         {
             var provider = s.GetRequiredService<IOptions<SmsOptions>>().Value.Provider;
@@ -352,7 +364,7 @@ public static class SmsSetup
     }
 }
 
-/// <summary>The per-address and platform-wide limits every code (order or recovery) pays for.</summary>
+/// <summary>The per-address and platform-wide limits every code (order, recovery or a volunteer's mobile) pays for.</summary>
 public static class SmsLimits
 {
     /// <summary>
