@@ -226,6 +226,20 @@ public sealed class BackEntryTests : AppTest
     }
 
     [Fact]
+    public async Task TheWindowIsTheSettingHoursBackEntryDays()
+    {
+        app.Settings["Hours:BackEntryDays"] = "7";
+        using var city = await app.ApiClientAsync();
+        var organization = await OrganizationAsync(city);
+        var start = InDays(-10, 9);
+        var request = new BackEntryRequest(organization, "社区清洁", "", null, Zhiyuan.Web.Volunteers.ServiceLines.Ecology, [Zhiyuan.Web.Activities.PopulationTypes.EmptyNestElderly],
+            null, "端州区", "陈队长", [new BackEntrySessionRequest(start, start.AddHours(2))], [], Submit: false);
+        await Pages.AssertFieldErrorAsync(await city.PostAsJsonAsync("/api/back-entries", request), "sessions[0].startsAt", "只能补录7天内的活动");
+        var recent = InDays(-6, 9);
+        await OkAsync(await city.PostAsJsonAsync("/api/back-entries", request with { Sessions = [new BackEntrySessionRequest(recent, recent.AddHours(2))] }));
+    }
+
+    [Fact]
     public async Task ARosterSpreadsheetWithOneBadRowShowsTheRowAndReasonAndSavesNothingWhileAGoodOneReplacesTheRoster()
     {
         var s = await BackEntryScenario.CreateAsync(app);
