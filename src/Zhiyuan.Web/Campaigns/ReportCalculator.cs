@@ -50,6 +50,7 @@ public sealed class ReportCalculator(AppDbContext db)
                     Host = a.HostOrganization!.Name,
                     a.HostOrganizationId,
                     a.OtherPopulation,
+                    a.IsBackEntry,
                     f.FirstStart,
                     LastStart = a.Sessions.Max(s => s.StartsAtUtc),
                 })
@@ -109,12 +110,12 @@ public sealed class ReportCalculator(AppDbContext db)
             var name = $"{a.Title}（{a.Host}）";
             rows.Add(new ActivityRow(name, s?.PersonTimes ?? 0, taking.Count,
                 string.Join("、", types.Select(t => PopulationName(t.PopulationType, a.OtherPopulation))),
-                types.Sum(t => t.PersonTimes), s?.Minutes ?? 0, outcome?.MoneyAndMaterialsYuan ?? 0, IsTypedIn: false));
+                types.Sum(t => t.PersonTimes), s?.Minutes ?? 0, outcome?.MoneyAndMaterialsYuan ?? 0, IsTypedIn: false, IsBackEntry: a.IsBackEntry));
             var activityLinks = links[a.Id].ToList();
             if (outcome is not null && (outcome.PrintReports > 0 || outcome.WebsiteReports > 0) || activityLinks.Count > 0)
             {
                 media.Add(new MediaRow(name, outcome?.PrintReports ?? 0, outcome?.WebsiteReports ?? 0, activityLinks.Select(l => l.Url).ToList(),
-                    activityLinks.Sum(l => l.Reads), IsTypedIn: false));
+                    activityLinks.Sum(l => l.Reads), IsTypedIn: false, IsBackEntry: a.IsBackEntry));
             }
         }
         foreach (var t in typedIn)

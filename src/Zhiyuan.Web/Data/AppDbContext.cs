@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Activities;
 using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.BackEntries;
 using Zhiyuan.Web.Campaigns;
 using Zhiyuan.Web.Hours;
 using Zhiyuan.Web.Infrastructure;
@@ -67,6 +68,10 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
 
     public DbSet<CorrectionRequest> CorrectionRequests => Set<CorrectionRequest>();
+
+    public DbSet<BackEntry> BackEntries => Set<BackEntry>();
+
+    public DbSet<BackEntryAttendance> BackEntryAttendances => Set<BackEntryAttendance>();
 
     public DbSet<Campaign> Campaigns => Set<Campaign>();
 

@@ -354,6 +354,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<bool>("Insured")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("IsBackEntry")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("IsPrivate")
                         .HasColumnType("INTEGER");
 
@@ -715,6 +718,110 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.HasIndex("UnitId");
 
                     b.ToTable("AuditEntries");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.BackEntries.BackEntry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ActivityId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DecidedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FirstSubmittedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReturnReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsConcurrencyToken()
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("SubmittedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SubmittedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SubmittedByUserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ActivityId")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "SubmittedAtUtc");
+
+                    b.ToTable("BackEntries");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.BackEntries.BackEntryAttendance", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("BackEntryId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("EndUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Minutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("VolunteerId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("VolunteerId");
+
+                    b.HasIndex("BackEntryId", "Position");
+
+                    b.HasIndex("SessionId", "VolunteerId")
+                        .IsUnique();
+
+                    b.ToTable("BackEntryAttendances", t =>
+                        {
+                            t.HasCheckConstraint("CK_BackEntryAttendances_Span", "\"EndUtc\" > \"StartUtc\"");
+                        });
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Campaigns.Campaign", b =>
@@ -1214,6 +1321,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.Property<DateTime>("EndUtc")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsBackEntry")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Kind")
                         .IsRequired()
@@ -2850,6 +2960,42 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Navigation("Volunteer");
                 });
 
+            modelBuilder.Entity("Zhiyuan.Web.BackEntries.BackEntry", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Activities.Activity", "Activity")
+                        .WithMany()
+                        .HasForeignKey("ActivityId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Activity");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.BackEntries.BackEntryAttendance", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.BackEntries.BackEntry", null)
+                        .WithMany("Attendance")
+                        .HasForeignKey("BackEntryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Zhiyuan.Web.Activities.ActivitySession", "Session")
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Zhiyuan.Web.Volunteers.Volunteer", "Volunteer")
+                        .WithMany()
+                        .HasForeignKey("VolunteerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Session");
+
+                    b.Navigation("Volunteer");
+                });
+
             modelBuilder.Entity("Zhiyuan.Web.Campaigns.Campaign", b =>
                 {
                     b.HasOne("Zhiyuan.Web.Units.Unit", "RootUnit")
@@ -3433,6 +3579,11 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Navigation("MediaLinks");
 
                     b.Navigation("PopulationServed");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.BackEntries.BackEntry", b =>
+                {
+                    b.Navigation("Attendance");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Campaigns.Campaign", b =>
