@@ -40,7 +40,7 @@ public sealed class ReportNotices(AppDbContext db, MailSender mail, TimeProvider
                 {
                     continue;
                 }
-                var units = await NotSubmitted(campaign.Id, number)
+                var units = await NotSubmitted(campaign.Id, number).Where(u => u.AddedAtUtc == null || u.AddedAtUtc < due)
                     .Where(u => !db.CampaignNotices.Any(n => n.CampaignId == campaign.Id && n.UnitId == u.UnitId && n.PeriodNumber == number && n.Kind == kind))
                     .Select(u => u.UnitId).ToListAsync(cancellationToken);
                 foreach (var unitId in units)

@@ -379,7 +379,7 @@ public sealed class HourUseCases(
     }
 
     /// <summary>Entries that count: confirmations and corrections not later reversed.</summary>
-    IQueryable<LedgerEntry> ActiveEntries() => db.LedgerEntries.Where(e => e.Kind != LedgerEntryKind.Reversal && !db.LedgerEntries.Any(r => r.ReversesEntryId == e.Id));
+    IQueryable<LedgerEntry> ActiveEntries() => HourTotals.ActiveEntries(db);
 
     IQueryable<OpenCorrectionRequest> OpenRequests(IQueryable<CorrectionRequest> requests) => requests.AsNoTracking().OrderBy(r => r.RequestedAtUtc)
         .Select(r => new OpenCorrectionRequest(r.Id, r.Session!.ActivityId, r.Session.Activity!.Title, r.SessionId, r.Volunteer!.Number, r.Volunteer.Name, r.Message, r.RequestedAtUtc));

@@ -57,7 +57,17 @@ public sealed record VolunteerView(
     string? CertificateRevokedReason,
     bool HasAccount,
     bool MobileVerified,
-    DateTime? MobileVerifiedAtUtc);
+    DateTime? MobileVerifiedAtUtc)
+{
+    /// <summary>Confirmed hours and star progress: on the volunteer's own view and an administrator's detail view; null in lists.</summary>
+    public HoursSummary? Hours { get; init; }
+
+    /// <summary>An administrator's detail view only: the latest ledger lines (reversals included).</summary>
+    public List<Zhiyuan.Web.Hours.RecentLedgerLine>? RecentService { get; init; }
+
+    /// <summary>An administrator's detail view only: the organisations the volunteer is an approved member of.</summary>
+    public List<VolunteerOrganization>? Organizations { get; init; }
+}
 
 /// <summary>The full numbers, for an administrator who gave a reason; every such view is audited.</summary>
 public sealed record PersonalDataView(string Number, string Name, DocumentType DocumentType, string DocumentNumber, string Mobile, bool MobileVerified);

@@ -14,7 +14,7 @@ public static class VolunteersApi
     {
         // Loaded once, after the database is migrated (Program.cs asks for it at start-up).
         services.AddSingleton(provider => PersonalData.LoadAsync(provider).GetAwaiter().GetResult());
-        return services.AddScoped<VolunteerRules>().AddScoped<VolunteerUseCases>().AddScoped<VolunteerImport>().AddScoped<Certificates>();
+        return services.AddScoped<VolunteerRules>().AddScoped<VolunteerUseCases>().AddScoped<VolunteerImport>().AddScoped<Certificates>().AddScoped<VolunteerStanding>();
     }
 
     public static IEndpointRouteBuilder MapVolunteersApi(this IEndpointRouteBuilder app)
@@ -74,8 +74,10 @@ public static class VolunteersApi
     static async Task<Results<Ok<VerificationView>, ProblemHttpResult>> Verify(string code, Certificates certificates, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         await certificates.VerifyAsync(code, cancellationToken) is { } found ? TypedResults.Ok(found) : Problems.NotFound(text);
 
-    static async Task<Results<Ok<VolunteerView>, ProblemHttpResult>> GetOwn(ClaimsPrincipal user, VolunteerUseCases volunteers, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
-        await volunteers.GetOwnAsync(user, cancellationToken) is { } found ? TypedResults.Ok(found) : Problems.NotFound(text);
+    /// <summary>The caller's own registration (numbers masked), with their confirmed hours in all and this year and how far the next star is.</summary>
+    static async Task<Results<Ok<VolunteerView>, ProblemHttpResult>> GetOwn(ClaimsPrincipal user, VolunteerUseCases volunteers, VolunteerStanding standing,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await volunteers.GetOwnAsync(user, cancellationToken) is { } found ? TypedResults.Ok(await standing.WithHoursAsync(found, cancellationToken)) : Problems.NotFound(text);
 
     /// <summary>
     /// Changes the caller's mobile number (leave it empty to keep it), skills and preferred service lines.
@@ -98,8 +100,10 @@ public static class VolunteersApi
     static async Task<FileContentHttpResult> Export(UnitScope scope, VolunteerUseCases volunteers, string? q, CancellationToken cancellationToken) =>
         TypedResults.File(await volunteers.ExportAsync(scope, q, cancellationToken), "text/csv", "volunteers.csv");
 
-    static async Task<Results<Ok<VolunteerView>, ProblemHttpResult>> Get(string number, UnitScope scope, VolunteerUseCases volunteers, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
-        await volunteers.GetAsync(scope, number, cancellationToken) is { } found ? TypedResults.Ok(found) : Problems.NotFound(text);
+    /// <summary>A volunteer of the caller's subtree (numbers masked), with confirmed hours (all, this year), star progress, the latest ledger lines and their organisations.</summary>
+    static async Task<Results<Ok<VolunteerView>, ProblemHttpResult>> Get(string number, UnitScope scope, VolunteerUseCases volunteers, VolunteerStanding standing,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await volunteers.GetAsync(scope, number, cancellationToken) is { } found ? TypedResults.Ok(await standing.WithServiceAsync(found, cancellationToken)) : Problems.NotFound(text);
 
     /// <summary>The full ID and mobile number. A reason is required, and the view is written to the audit log with it.</summary>
     static async Task<Results<Ok<PersonalDataView>, ProblemHttpResult, ValidationProblem>> Reveal(

@@ -1108,6 +1108,9 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<Guid>("UnitId")
                         .HasColumnType("uuid");
 
+                    b.Property<DateTime?>("AddedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Code")
                         .IsRequired()
                         .HasMaxLength(32)

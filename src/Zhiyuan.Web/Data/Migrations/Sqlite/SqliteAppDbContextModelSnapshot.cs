@@ -1097,6 +1097,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<Guid>("UnitId")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("AddedAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Code")
                         .IsRequired()
                         .HasMaxLength(32)
