@@ -43,9 +43,11 @@ public sealed class Browser : IAsyncDisposable
 
     public string BaseAddress => App.ClientOptions.BaseAddress.ToString().TrimEnd('/');
 
-    public static async Task<Browser> StartAsync()
+    /// <param name="configure">Settings the app starts with (a text-message gateway, say).</param>
+    public static async Task<Browser> StartAsync(Action<Zhiyuan.Tests.TestApp>? configure = null)
     {
         var app = new Zhiyuan.Tests.TestApp();
+        configure?.Invoke(app);
         app.UseKestrel(0);
         app.StartServer();
         var browser = new Browser(app);

@@ -34,6 +34,9 @@ public sealed class RegistrationJourney
         await phone.FillAsync("#skills", "摄影");
         await phone.CheckAsync("input[name='Input.Lines[Ecology]']");
         await phone.FillAsync("#password", People.Password);
+        // No text-message gateway here: the page says the mobile will not be verified, and asks for no code.
+        Assert.Contains("未配置短信服务", await phone.InnerTextAsync("#mobile-not-verified"));
+        Assert.Equal(0, await phone.Locator("#send-code").CountAsync());
         await Browser.ScreenshotAsync(phone, "register-zh-phone");
         Assert.True(await phone.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"));
         await phone.ClickAsync("#register");
@@ -41,6 +44,7 @@ public sealed class RegistrationJourney
         await phone.WaitForURLAsync("**/me?registered=1");
         Assert.Contains("ZY00000002", await phone.InnerTextAsync("#registered"));
         Assert.Equal("139****5678", await phone.InnerTextAsync("#my-mobile"));
+        Assert.Equal("未验证", await phone.InnerTextAsync("#my-mobile-state"));
         await Browser.ScreenshotAsync(phone, "me-zh-phone");
 
         await phone.ClickAsync("#certificate-link");

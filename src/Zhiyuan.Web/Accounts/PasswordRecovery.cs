@@ -60,7 +60,10 @@ public sealed record RecoveryStartedView(string Message, bool TextMessagesConfig
 
 public sealed record CompleteRecoveryRequest(string? UserName, string? Code, string? NewPassword);
 
-/// <summary>忘记密码: volunteers by a code to their registered mobile, administrators by a link to their account's email.</summary>
+/// <summary>
+/// 忘记密码: volunteers by a code to their registered mobile, administrators by a link to their account's
+/// email. The account is named as when signing in: user name (a volunteer's number) or registered mobile.
+/// </summary>
 public sealed class PasswordRecoveryUseCases(
     AppDbContext db,
     UserManager<AppUser> users,
@@ -102,7 +105,7 @@ public sealed class PasswordRecoveryUseCases(
         {
             return Outcome<RecoveryStartedView>.Invalid("userName", text["Recovery.Error.TooMany"]);
         }
-        var user = await users.FindByNameAsync(name);
+        var user = await FindAsync(name, cancellationToken);
         (RecoveryChannel Channel, string Secret, string To)? send = null;
         if (user is not null)
         {
@@ -187,7 +190,7 @@ public sealed class PasswordRecoveryUseCases(
         {
             return Outcome<bool>.Invalid(errors);
         }
-        var user = await users.FindByNameAsync(name);
+        var user = await FindAsync(name, cancellationToken);
         // The password rules are checked before the secret (and for unknown accounts alike), so a weak
         // password costs no attempt and says nothing about the account.
         foreach (var validator in users.PasswordValidators)
@@ -234,6 +237,18 @@ public sealed class PasswordRecoveryUseCases(
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Outcome<bool>.Ok(true);
+    }
+
+    /// <summary>The account named, as signing in finds it: by user name, or a volunteer's by the registered mobile.</summary>
+    async Task<AppUser?> FindAsync(string name, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByNameAsync(name);
+        if (user is null && Volunteers.IdentityDocument.MobilePattern().IsMatch(name))
+        {
+            var phoneHash = personalData.Hash(Volunteers.VolunteerUseCases.PhoneHashKind, name);
+            user = await users.Users.FirstOrDefaultAsync(u => u.PhoneHash == phoneHash, cancellationToken);
+        }
+        return user;
     }
 
     byte[] SecretHash(string userId, string secret) => personalData.Hash(SecretKind, userId + ":" + secret);

@@ -93,6 +93,12 @@ public sealed class Activity
     /// </summary>
     public bool IsPrivate { get; set; }
 
+    /// <summary>
+    /// Recorded after it happened (补录): its sessions and attendance were entered by the organisation and
+    /// its hours reach the ledger only when the unit above approves (see <c>BackEntries/</c>). Marked 补录 everywhere.
+    /// </summary>
+    public bool IsBackEntry { get; set; }
+
     public List<ActivitySession> Sessions { get; set; } = [];
 }
 

@@ -59,7 +59,7 @@ public sealed record ActivityView(
     string Address, double? Latitude, double? Longitude, int? GeofenceMeters,
     DateTime SignUpOpensAtUtc, DateTime SignUpClosesAtUtc, int CancelHoursBefore, int? MinAge, int? MaxAge, string RequiredSkills,
     bool MembersOnly, bool ReviewSignUps, string RiskNotice, bool Insured, string ResponsiblePerson, ActivityStatus Status,
-    List<SessionView> Sessions);
+    List<SessionView> Sessions, bool IsBackEntry = false);
 
 public sealed record ActivityPage(List<ActivitySummary> Items, int Total, int Page, int PageSize);
 
@@ -124,7 +124,12 @@ public sealed class ActivityUseCases(
         var lastStart = (request.Sessions ?? []).Select(s => s.StartsAt?.UtcDateTime).Max();
         var opens = request.SignUpOpensAt?.UtcDateTime ?? time.GetUtcNow().UtcDateTime;
         var closes = request.SignUpClosesAt?.UtcDateTime ?? lastStart ?? opens;
-        if (closes <= opens)
+        if (request.SignUpOpensAt is null && request.SignUpClosesAt is null && lastStart <= opens)
+        {
+            // Every session has begun: nobody can sign up any more. An activity that already happened is back-entered instead.
+            errors.Add("sessions", text["Activities.Error.PastUseBackEntry"]);
+        }
+        else if (closes <= opens)
         {
             errors.Add("signUpClosesAt", text["Activities.Error.WindowOrder"]);
         }
@@ -195,7 +200,11 @@ public sealed class ActivityUseCases(
         }
         var errors = new FieldErrors();
         var session = CheckSession(errors, "", request);
-        if (activity.Status == ActivityStatus.Finished)
+        if (activity.IsBackEntry)
+        {
+            errors.Add("status", text["Activities.Error.BackEntry"]);
+        }
+        else if (activity.Status == ActivityStatus.Finished)
         {
             errors.Add("status", text["Activities.Error.Finished"]);
         }
@@ -226,6 +235,11 @@ public sealed class ActivityUseCases(
             (ActivityStatus.Published or ActivityStatus.Closed, ActivityStatus.Finished) => true,
             _ => false,
         };
+        if (activity.IsBackEntry)
+        {
+            // A back-entry's activity is finished by its approval, never published for sign-up.
+            return Outcome<ActivityView>.Invalid("status", text["Activities.Error.BackEntry"]);
+        }
         if (!allowed)
         {
             return Outcome<ActivityView>.Invalid("status", text["Activities.Error.Transition", text["ActivityStatus." + activity.Status], text["ActivityStatus." + status]]);
@@ -347,7 +361,7 @@ public sealed class ActivityUseCases(
             a.CoOrganizers.Select(c => c.Organization!.Name).Order().ToArray(), a.ServiceLine, a.ProgrammeTag,
             PopulationTypeList.Split(a.PopulationTypes).ToArray(), a.OtherPopulation, a.Address, a.Latitude, a.Longitude, a.GeofenceMeters,
             a.SignUpOpensAtUtc, a.SignUpClosesAtUtc, a.CancelHoursBefore, a.MinAge, a.MaxAge, a.RequiredSkills, a.MembersOnly, a.ReviewSignUps,
-            a.RiskNotice, a.Insured, a.ResponsiblePerson, a.Status, sessions);
+            a.RiskNotice, a.Insured, a.ResponsiblePerson, a.Status, sessions, a.IsBackEntry);
     }
 
     /// <summary>The city and its districts and counties, to filter the public list by.</summary>

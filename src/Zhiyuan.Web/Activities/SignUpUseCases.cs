@@ -6,6 +6,7 @@ using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Messages;
 using Zhiyuan.Web.Organizations;
 using Zhiyuan.Web.Volunteers;
 
@@ -215,6 +216,10 @@ public sealed class SignUpUseCases(
         signUp.Reason = request.Approve ? null : reason;
         signUp.DecidedAtUtc = time.GetUtcNow().UtcDateTime;
         audit.Add(request.Approve ? "signup.accept" : "signup.reject", activity.UnitId, volunteerNumber, activity.Title + (reason.Length > 0 ? "：" + reason : ""));
+        if (!request.Approve)
+        {
+            await EventMessages.SignUpRejectedAsync(db, signUp.Id, reason, signUp.DecidedAtUtc.Value, cancellationToken);
+        }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken, place.Position));
@@ -281,6 +286,9 @@ public sealed class SignUpUseCases(
                     .SetProperty(s => s.WaitlistTicket, (int?)null), cancellationToken) == 1)
         {
             await db.ActivitySessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(u => u.SetProperty(s => s.Waitlisted, s => s.Waitlisted - 1), cancellationToken);
+            // Told in the same transaction as the promotion: only the cancellation that really freed the place tells anyone.
+            await EventMessages.WaitlistPromotedAsync(db, next.Value, now, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
         }
         else
         {

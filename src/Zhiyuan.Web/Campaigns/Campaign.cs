@@ -93,6 +93,15 @@ public sealed class CampaignUnit
     public required string Path { get; set; }
 
     public int SortOrder { get; set; }
+
+    /// <summary>
+    /// Null for the units of the snapshot taken when the campaign opened. For a unit the city added
+    /// later, when: it is expected for the periods (and the final summary) due after this moment only.
+    /// </summary>
+    public DateTime? AddedAtUtc { get; set; }
+
+    /// <summary>Whether the unit is expected to report for a period due at this time.</summary>
+    public bool ExpectedFor(DateTime dueAtUtc) => AddedAtUtc is not { } added || added < dueAtUtc;
 }
 
 /// <summary>One unit's report for one period (or, with <see cref="PeriodNumber"/> 0, its final summary).</summary>

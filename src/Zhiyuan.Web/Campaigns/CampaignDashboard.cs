@@ -62,7 +62,7 @@ public sealed class CampaignDashboard(AppDbContext db, Microsoft.Extensions.Loca
             }
             var waived = reported.Where(r => r.PeriodNumber == period.Number && r.Status == ReportStatus.Waived).Sum(r => r.Count);
             weeks.Add(new DashboardWeek(period.Number, period.StartDate, period.EndDate, groups.Sum(g => g.Minutes), groups.Sum(g => g.PersonTimes),
-                campaign.Units.Count - waived, reported.Where(r => r.PeriodNumber == period.Number && r.Status != ReportStatus.Waived).Sum(r => r.Count)));
+                campaign.Units.Count(u => u.ExpectedFor(period.DueAtUtc)) - waived, reported.Where(r => r.PeriodNumber == period.Number && r.Status != ReportStatus.Waived).Sum(r => r.Count)));
         }
 
         var unitFigures = topUnits.Select(u => Figure(u.Code, u.Name, byUnit.GetValueOrDefault(u.UnitId))).ToList();

@@ -24,9 +24,19 @@ public sealed record CampaignView(Guid Id, string Name, string Theme, string Roo
     public int PeriodOn(DateOnly day) => Periods.FirstOrDefault(p => p.StartDate <= day && day <= p.EndDate)?.Number ?? (day < StartDate ? 1 : Periods[^1].Number);
 }
 
-public sealed record CompletenessCell(int PeriodNumber, ReportStatus? Status, bool? OnTime, bool Overdue);
+/// <param name="Expected">False for a period due before the unit was added to the campaign: it counts nowhere.</param>
+public sealed record CompletenessCell(int PeriodNumber, ReportStatus? Status, bool? OnTime, bool Overdue, bool Expected = true);
 
-public sealed record CompletenessRow(string UnitCode, string UnitName, int Depth, List<CompletenessCell> Cells);
+/// <param name="AddedAtUtc">When the city added the unit after the campaign opened; null for the opening snapshot.</param>
+public sealed record CompletenessRow(string UnitCode, string UnitName, int Depth, List<CompletenessCell> Cells, DateTime? AddedAtUtc = null);
+
+public sealed record AddUnitRequest(string? UnitCode);
+
+/// <summary>A unit added to an open campaign's expected list, and the periods (0: the final summary) it is expected for: those due after it was added.</summary>
+public sealed record AddedUnitView(string UnitCode, string UnitName, string ParentUnitCode, DateTime AddedAtUtc, List<int> ExpectedPeriods);
+
+/// <summary>A unit of the campaign's tree, for a link to its table.</summary>
+public sealed record TreeUnit(string Code, string Name, bool IsExpected);
 
 /// <param name="Expected">Units expected, waived ones left out.</param>
 public sealed record CompletenessRate(int PeriodNumber, int Expected, int Reported, int OnTime);
@@ -162,6 +172,108 @@ public sealed class CampaignUseCases(AppDbContext db, AuditLog audit, IStringLoc
         return campaign;
     }
 
+    /// <summary>
+    /// The city adds a unit to an open campaign's expected list — a unit created after the campaign
+    /// opened, or one below the reporting depth. It is expected for the periods, and the final
+    /// summary, whose due time is after this moment (docs/reporting.md, "Who is expected to report");
+    /// the expected units' primary key keeps it to one addition however often it is asked for.
+    /// </summary>
+    public async Task<Outcome<AddedUnitView>> AddUnitAsync(ClaimsPrincipal principal, Guid campaignId, AddUnitRequest request, CancellationToken cancellationToken = default)
+    {
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        var campaign = await GetAsync(campaignId, cancellationToken);
+        if (scope is null || campaign is null || !principal.IsInRole(Roles.CityAdmin))
+        {
+            return Outcome<AddedUnitView>.NotFound();
+        }
+        var root = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => new { c.RootUnitId, c.RootUnit!.Path }).SingleAsync(cancellationToken);
+        if (!root.Path.StartsWith(scope.RootPath, StringComparison.Ordinal))
+        {
+            return Outcome<AddedUnitView>.NotFound();
+        }
+        var code = (request.UnitCode ?? "").Trim();
+        if (code.Length == 0)
+        {
+            return Outcome<AddedUnitView>.Invalid("unitCode", text["Validation.Required", text["Campaigns.Field.UnitCode"]]);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        if (now >= campaign.FinalDueAtUtc)
+        {
+            return Outcome<AddedUnitView>.Invalid("campaign", text["Campaigns.Error.Over", ChinaTime.Format(campaign.FinalDueAtUtc)]);
+        }
+        var unit = code.Length > Unit.CodeMaxLength ? null
+            : await db.Units.AsNoTracking().Where(u => u.Code == code && u.Path.StartsWith(root.Path)).SingleOrDefaultAsync(cancellationToken);
+        if (unit is null || !unit.IsActive)
+        {
+            var shown = code.Length > Unit.CodeMaxLength ? code[..Unit.CodeMaxLength] + "…" : code;
+            return Outcome<AddedUnitView>.Invalid("unitCode", text["Campaigns.Error.NotInTree", shown, campaign.RootUnitName]);
+        }
+        var expected = await db.CampaignUnits.AsNoTracking().Where(u => u.CampaignId == campaignId).Select(u => new { u.UnitId, u.Code, u.SortOrder }).ToListAsync(cancellationToken);
+        if (expected.Any(u => u.UnitId == unit.Id))
+        {
+            return Outcome<AddedUnitView>.Invalid("unitCode", text["Campaigns.Error.AlreadyExpected", unit.Name]);
+        }
+        // Reviewed by the nearest expected unit above it in the tree as it is now (the root at the latest).
+        var ancestors = unit.Path.Split('/', StringSplitOptions.RemoveEmptyEntries).SkipLast(1).Select(Guid.Parse).ToList();
+        var parent = ancestors.LastOrDefault(a => expected.Any(u => u.UnitId == a));
+        var parentId = parent == Guid.Empty ? root.RootUnitId : parent;
+        db.CampaignUnits.Add(new CampaignUnit
+        {
+            CampaignId = campaignId, UnitId = unit.Id, ParentUnitId = parentId, Code = unit.Code, Name = unit.Name, Type = unit.Type, Path = unit.Path,
+            SortOrder = expected.Count == 0 ? 0 : expected.Max(u => u.SortOrder) + 1, AddedAtUtc = now,
+        });
+        var periods = campaign.Periods.Where(p => p.DueAtUtc > now).Select(p => p.Number).Append(0).ToList();
+        audit.Add("campaign.unit.add", unit.Id, campaign.Name, $"{unit.Code} {unit.Name}; expected for " + string.Join(", ", periods.Select(p => p == 0 ? "final summary" : $"period {p}")));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException conflict) when (Conflicts.IsConflict(conflict))
+        {
+            db.ChangeTracker.Clear();
+            if (await db.CampaignUnits.AnyAsync(u => u.CampaignId == campaignId && u.UnitId == unit.Id, cancellationToken))
+            {
+                // Someone added the same unit a moment ago: it is expected once, as asked.
+                return Outcome<AddedUnitView>.Invalid("unitCode", text["Campaigns.Error.AlreadyExpected", unit.Name]);
+            }
+            throw;
+        }
+        var parentCode = expected.FirstOrDefault(u => u.UnitId == parentId)?.Code ?? campaign.RootUnitCode;
+        return Outcome<AddedUnitView>.Ok(new AddedUnitView(unit.Code, unit.Name, parentCode, now, periods));
+    }
+
+    /// <summary>The campaign's tree units a city administrator may add: active, in the tree, not yet expected (at most 500, deepest last).</summary>
+    public async Task<List<TreeUnit>> AddableUnitsAsync(ClaimsPrincipal principal, Guid campaignId, CancellationToken cancellationToken = default)
+    {
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        var rootPath = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.RootUnit!.Path).SingleOrDefaultAsync(cancellationToken);
+        if (scope is null || rootPath is null || !principal.IsInRole(Roles.CityAdmin) || !rootPath.StartsWith(scope.RootPath, StringComparison.Ordinal))
+        {
+            return [];
+        }
+        return await db.Units.AsNoTracking()
+            .Where(u => u.Path.StartsWith(rootPath) && u.IsActive && !db.CampaignUnits.Any(c => c.CampaignId == campaignId && c.UnitId == u.Id))
+            .OrderBy(u => u.Depth).ThenBy(u => u.Code).Take(500)
+            .Select(u => new TreeUnit(u.Code, u.Name, false)).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The caller's own unit when it lies in the campaign's tree, expected or not: any unit of the tree
+    /// may read its own computed table, while only expected units report.
+    /// </summary>
+    public async Task<TreeUnit?> OwnTreeUnitAsync(ClaimsPrincipal principal, Guid campaignId, CancellationToken cancellationToken = default)
+    {
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        var rootPath = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.RootUnit!.Path).SingleOrDefaultAsync(cancellationToken);
+        if (scope is null || rootPath is null || !scope.RootPath.StartsWith(rootPath, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        return await db.Units.AsNoTracking().Where(u => u.Id == scope.RootId)
+            .Select(u => new TreeUnit(u.Code, u.Name, db.CampaignUnits.Any(c => c.CampaignId == campaignId && c.UnitId == u.Id)))
+            .SingleOrDefaultAsync(cancellationToken);
+    }
+
     public Task<List<CampaignView>> ListAsync(CancellationToken cancellationToken = default) =>
         Views(db.Campaigns.OrderByDescending(c => c.StartDate)).ToListAsync(cancellationToken);
 
@@ -202,13 +314,17 @@ public sealed class CampaignUseCases(AppDbContext db, AuditLog audit, IStringLoc
         var rows = units.Select(u => new CompletenessRow(u.Code, u.Name, u.Path.Count(c => c == '/') - top.Path.Count(c => c == '/'),
             columns.Select(column =>
             {
+                if (!u.ExpectedFor(column.DueAtUtc))
+                {
+                    return new CompletenessCell(column.Number, null, null, false, Expected: false);
+                }
                 byCell.TryGetValue((u.UnitId, column.Number), out var r);
                 var onTime = r?.FirstSubmittedAtUtc is { } first ? first <= column.DueAtUtc : (bool?)null;
                 return new CompletenessCell(column.Number, r?.Status, onTime, r?.FirstSubmittedAtUtc is null && r?.Status != ReportStatus.Waived && now > column.DueAtUtc);
-            }).ToList())).ToList();
+            }).ToList(), u.AddedAtUtc)).ToList();
         var rates = columns.Select(column =>
         {
-            var cells = rows.Select(r => r.Cells.Single(c => c.PeriodNumber == column.Number)).Where(c => c.Status != ReportStatus.Waived).ToList();
+            var cells = rows.Select(r => r.Cells.Single(c => c.PeriodNumber == column.Number)).Where(c => c.Expected && c.Status != ReportStatus.Waived).ToList();
             return new CompletenessRate(column.Number, cells.Count, cells.Count(c => c.OnTime is not null), cells.Count(c => c.OnTime == true));
         }).ToList();
         var overall = new CompletenessRate(-1, rates.Sum(r => r.Expected), rates.Sum(r => r.Reported), rates.Sum(r => r.OnTime));

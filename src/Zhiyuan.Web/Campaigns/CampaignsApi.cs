@@ -33,6 +33,7 @@ public static class CampaignsApi
         campaigns.MapGet("/{id:guid}/dashboard", Dashboard).AllowAnonymous();
         campaigns.MapPost("/", Create).RequireAuthorization(Policies.UnitAdministration);
         campaigns.MapGet("/{id:guid}/completeness", Completeness).RequireAuthorization(Policies.UnitAdministration);
+        campaigns.MapPost("/{id:guid}/units", AddUnit).RequireAuthorization(Policies.UnitAdministration);
         campaigns.MapPost("/{id:guid}/packages", CreatePackage).RequireAuthorization(Policies.UnitAdministration);
         campaigns.MapGet("/{id:guid}/packages", Packages).RequireAuthorization(Policies.UnitAdministration);
         campaigns.MapGet("/{id:guid}/packages/{packageId:guid}.zip", DownloadPackage).RequireAuthorization(Policies.UnitAdministration);
@@ -46,6 +47,7 @@ public static class CampaignsApi
         reports.MapPut("/summary", SaveSummary);
         reports.MapPost("/screenshots", AddScreenshot).DisableAntiforgery();
         reports.MapPost("/submit", Submit);
+        reports.MapPost("/withdraw", Withdraw);
         reports.MapPost("/return", Return);
         reports.MapPost("/approve", Approve);
         reports.MapPost("/waive", Waive);
@@ -74,6 +76,14 @@ public static class CampaignsApi
     static async Task<Results<Ok<CompletenessView>, ProblemHttpResult, ValidationProblem>> Completeness(Guid id, string? unitCode, ClaimsPrincipal user, CampaignUseCases campaigns,
         IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         (await campaigns.CompletenessAsync(user, id, unitCode, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>
+    /// The city adds a unit of the campaign's tree to the expected list of an open campaign (one whose final summary is not yet due).
+    /// It is expected for the periods due after now, and the final summary; the answer lists them.
+    /// </summary>
+    static async Task<Results<Ok<AddedUnitView>, ProblemHttpResult, ValidationProblem>> AddUnit(Guid id, AddUnitRequest request, ClaimsPrincipal user, CampaignUseCases campaigns,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await campaigns.AddUnitAsync(user, id, request, cancellationToken)).ToHttpResult(text);
 
     /// <summary>Aggregate figures for the campaign's dashboard: no personal data, open to everyone.</summary>
     static async Task<Results<Ok<DashboardView>, ProblemHttpResult>> Dashboard(Guid id, CampaignDashboard dashboard, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
@@ -159,6 +169,11 @@ public static class CampaignsApi
     static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> Submit(Guid id, string unitCode, int period, SubmitRequest request, ClaimsPrincipal user,
         ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         (await reports.SubmitAsync(user, id, unitCode, period, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>The unit's own administrators take a submission back (撤回) until a reviewer has acted on it; refused clearly afterwards.</summary>
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> Withdraw(Guid id, string unitCode, int period, WithdrawRequest request, ClaimsPrincipal user,
+        ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await reports.WithdrawAsync(user, id, unitCode, period, request, cancellationToken)).ToHttpResult(text);
 
     /// <summary>The reviewer (an administrator above the unit) returns a submitted report with a comment.</summary>
     static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> Return(Guid id, string unitCode, int period, ReviewCommentRequest request, ClaimsPrincipal user,

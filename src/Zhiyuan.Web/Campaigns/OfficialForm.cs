@@ -37,6 +37,9 @@ public static class OfficialForm
     /// <summary>Added to the name of a row the unit typed in, so it stays told apart on paper too.</summary>
     public const string TypedInSuffix = "（填报录入）";
 
+    /// <summary>Added to the name of an activity recorded after it happened (补录), approved by the unit above; its rows are shaded in their own colour.</summary>
+    public const string BackEntrySuffix = "（补录）";
+
     /// <summary>The notice's own note under the form, verbatim.</summary>
     public const string Note =
         "备注：1、“覆盖人群”栏中“类型”项请选择填写残疾人、异地务工人员子女、空巢老人、闲散青少年、不良行为青少年、农村留守儿童、流浪乞讨未成年人、服刑在教人员未成年子女等，其他类别的请在表中另行说明；" +
@@ -76,6 +79,23 @@ public static class OfficialForm
     // Parts are written without line breaks, so a checkout with other line endings gives the same bytes.
     const string Declaration = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>""";
 
+    /// <summary>Where a row came from: the platform's records, typed in by the unit, or back-entered and approved.</summary>
+    enum RowKind { Computed, TypedIn, BackEntry }
+
+    static Style Pick(RowKind kind, Style computed, Style typedIn, Style backEntry) => kind switch
+    {
+        RowKind.TypedIn => typedIn,
+        RowKind.BackEntry => backEntry,
+        _ => computed,
+    };
+
+    static string Named(string name, RowKind kind) => kind switch
+    {
+        RowKind.TypedIn => name + TypedInSuffix,
+        RowKind.BackEntry => name + BackEntrySuffix,
+        _ => name,
+    };
+
     static void WriteEntry(ZipArchive zip, string name, string content)
     {
         var entry = zip.CreateEntry(name, CompressionLevel.Optimal);
@@ -90,10 +110,11 @@ public static class OfficialForm
         Default, Title, Label, Header, Text, Integer, Hours, Money, Serial,
         TypedText, TypedInteger, TypedHours, TypedMoney, TypedSerial,
         TotalLabel, TotalText, TotalInteger, TotalHours, TotalMoney, Section, Note,
+        BackText, BackInteger, BackHours, BackMoney, BackSerial,
     }
 
     // numFmtId: 0 General, 1 "0", 2 "0.00", 4 "#,##0.00" (built in, so no numFmts part is needed).
-    // fontId: 0 normal, 1 bold, 2 title. fillId 2: the typed-in rows' colour. borderId 1: thin all round.
+    // fontId: 0 normal, 1 bold, 2 title. fillId 2: the typed-in rows' colour, 3: the back-entered rows'. borderId 1: thin all round.
     static readonly (Style Style, int NumFmt, int Font, int Fill, int Border, string Horizontal, bool Wrap)[] Formats =
     [
         (Style.Default, 0, 0, 0, 0, "general", false),
@@ -117,6 +138,11 @@ public static class OfficialForm
         (Style.TotalMoney, 4, 1, 0, 1, "right", false),
         (Style.Section, 0, 1, 0, 1, "left", false),
         (Style.Note, 0, 0, 0, 0, "left", true),
+        (Style.BackText, 0, 0, 3, 1, "left", true),
+        (Style.BackInteger, 1, 0, 3, 1, "right", false),
+        (Style.BackHours, 2, 0, 3, 1, "right", false),
+        (Style.BackMoney, 4, 0, 3, 1, "right", false),
+        (Style.BackSerial, 1, 0, 3, 1, "center", false),
     ];
 
     static string StylesXml()
@@ -135,7 +161,7 @@ public static class OfficialForm
         }
         const string font = """<name val="宋体"/><family val="3"/><charset val="134"/>""";
         const string thin = """<left style="thin"><color auto="1"/></left><right style="thin"><color auto="1"/></right><top style="thin"><color auto="1"/></top><bottom style="thin"><color auto="1"/></bottom><diagonal/>""";
-        return $"""<styleSheet xmlns="{MainNs}"><fonts count="3"><font><sz val="11"/>{font}</font><font><b/><sz val="11"/>{font}</font><font><b/><sz val="16"/>{font}</font></fonts><fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill><fill><patternFill patternType="solid"><fgColor rgb="FFFFF2CC"/><bgColor indexed="64"/></patternFill></fill></fills><borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border><border>{thin}</border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="{Formats.Length}">{xfs}</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>""";
+        return $"""<styleSheet xmlns="{MainNs}"><fonts count="3"><font><sz val="11"/>{font}</font><font><b/><sz val="11"/>{font}</font><font><b/><sz val="16"/>{font}</font></fonts><fills count="4"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill><fill><patternFill patternType="solid"><fgColor rgb="FFFFF2CC"/><bgColor indexed="64"/></patternFill></fill><fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill></fills><borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border><border>{thin}</border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="{Formats.Length}">{xfs}</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>""";
     }
 
     /// <summary>Hours as the form's number: minutes / 60, rounded to two decimals.</summary>
@@ -237,16 +263,16 @@ public static class OfficialForm
             var serial = 0;
             foreach (var a in table.Activities)
             {
-                var typed = a.IsTypedIn;
+                var kind = a.IsTypedIn ? RowKind.TypedIn : a.IsBackEntry ? RowKind.BackEntry : RowKind.Computed;
                 StartRow();
-                Number(0, (++serial).ToString(CultureInfo.InvariantCulture), typed ? Style.TypedSerial : Style.Serial);
-                Text(1, typed ? a.Name + TypedInSuffix : a.Name, typed ? Style.TypedText : Style.Text);
-                Number(2, Integer(a.PersonTimes), typed ? Style.TypedInteger : Style.Integer);
-                Number(3, Integer(a.Organizations), typed ? Style.TypedInteger : Style.Integer);
-                Text(4, a.PopulationTypes, typed ? Style.TypedText : Style.Text);
-                Number(5, Integer(a.PopulationPersonTimes), typed ? Style.TypedInteger : Style.Integer);
-                Number(6, Decimal(Hours(a.Minutes)), typed ? Style.TypedHours : Style.Hours);
-                Number(7, Decimal(Math.Round(a.MoneyYuan, 2, MidpointRounding.AwayFromZero)), typed ? Style.TypedMoney : Style.Money);
+                Number(0, (++serial).ToString(CultureInfo.InvariantCulture), Pick(kind, Style.Serial, Style.TypedSerial, Style.BackSerial));
+                Text(1, Named(a.Name, kind), Pick(kind, Style.Text, Style.TypedText, Style.BackText));
+                Number(2, Integer(a.PersonTimes), Pick(kind, Style.Integer, Style.TypedInteger, Style.BackInteger));
+                Number(3, Integer(a.Organizations), Pick(kind, Style.Integer, Style.TypedInteger, Style.BackInteger));
+                Text(4, a.PopulationTypes, Pick(kind, Style.Text, Style.TypedText, Style.BackText));
+                Number(5, Integer(a.PopulationPersonTimes), Pick(kind, Style.Integer, Style.TypedInteger, Style.BackInteger));
+                Number(6, Decimal(Hours(a.Minutes)), Pick(kind, Style.Hours, Style.TypedHours, Style.BackHours));
+                Number(7, Decimal(Math.Round(a.MoneyYuan, 2, MidpointRounding.AwayFromZero)), Pick(kind, Style.Money, Style.TypedMoney, Style.BackMoney));
                 EndRow();
             }
 
@@ -284,14 +310,14 @@ public static class OfficialForm
             var serial = 0;
             foreach (var m in table.Media)
             {
-                var typed = m.IsTypedIn;
+                var kind = m.IsTypedIn ? RowKind.TypedIn : m.IsBackEntry ? RowKind.BackEntry : RowKind.Computed;
                 StartRow();
-                Number(0, (++serial).ToString(CultureInfo.InvariantCulture), typed ? Style.TypedSerial : Style.Serial);
-                Text(1, typed ? m.Name + TypedInSuffix : m.Name, typed ? Style.TypedText : Style.Text);
-                Number(2, Integer(m.PrintReports), typed ? Style.TypedInteger : Style.Integer);
-                Number(3, Integer(m.WebsiteReports), typed ? Style.TypedInteger : Style.Integer);
-                Text(4, string.Join("\n", m.Links), typed ? Style.TypedText : Style.Text);
-                Number(5, Integer(m.Reads), typed ? Style.TypedInteger : Style.Integer);
+                Number(0, (++serial).ToString(CultureInfo.InvariantCulture), Pick(kind, Style.Serial, Style.TypedSerial, Style.BackSerial));
+                Text(1, Named(m.Name, kind), Pick(kind, Style.Text, Style.TypedText, Style.BackText));
+                Number(2, Integer(m.PrintReports), Pick(kind, Style.Integer, Style.TypedInteger, Style.BackInteger));
+                Number(3, Integer(m.WebsiteReports), Pick(kind, Style.Integer, Style.TypedInteger, Style.BackInteger));
+                Text(4, string.Join("\n", m.Links), Pick(kind, Style.Text, Style.TypedText, Style.BackText));
+                Number(5, Integer(m.Reads), Pick(kind, Style.Integer, Style.TypedInteger, Style.BackInteger));
                 EndRow();
             }
 

@@ -18,8 +18,9 @@ public sealed record TableScope(Guid CampaignId, string UnitPath, DateOnly From,
 /// </summary>
 public sealed class ReportCalculator(AppDbContext db)
 {
-    /// <summary>Stored with every frozen table; raise it when a definition changes, so old submissions say which rules made them.</summary>
-    public const int ComputationVersion = 1;
+    /// <summary>Stored with every frozen table; raise it when a definition changes, so old submissions say which rules made them.
+    /// Version 2: the media figures of typed-in activity rows reach the media table.</summary>
+    public const int ComputationVersion = 2;
 
     public async Task<ReportTable> ComputeAsync(TableScope scope, string unitName, string title, string contactName, string contactPhone,
         CancellationToken cancellationToken = default)
@@ -50,6 +51,7 @@ public sealed class ReportCalculator(AppDbContext db)
                     Host = a.HostOrganization!.Name,
                     a.HostOrganizationId,
                     a.OtherPopulation,
+                    a.IsBackEntry,
                     f.FirstStart,
                     LastStart = a.Sessions.Max(s => s.StartsAtUtc),
                 })
@@ -109,12 +111,12 @@ public sealed class ReportCalculator(AppDbContext db)
             var name = $"{a.Title}（{a.Host}）";
             rows.Add(new ActivityRow(name, s?.PersonTimes ?? 0, taking.Count,
                 string.Join("、", types.Select(t => PopulationName(t.PopulationType, a.OtherPopulation))),
-                types.Sum(t => t.PersonTimes), s?.Minutes ?? 0, outcome?.MoneyAndMaterialsYuan ?? 0, IsTypedIn: false));
+                types.Sum(t => t.PersonTimes), s?.Minutes ?? 0, outcome?.MoneyAndMaterialsYuan ?? 0, IsTypedIn: false, IsBackEntry: a.IsBackEntry));
             var activityLinks = links[a.Id].ToList();
             if (outcome is not null && (outcome.PrintReports > 0 || outcome.WebsiteReports > 0) || activityLinks.Count > 0)
             {
                 media.Add(new MediaRow(name, outcome?.PrintReports ?? 0, outcome?.WebsiteReports ?? 0, activityLinks.Select(l => l.Url).ToList(),
-                    activityLinks.Sum(l => l.Reads), IsTypedIn: false));
+                    activityLinks.Sum(l => l.Reads), IsTypedIn: false, IsBackEntry: a.IsBackEntry));
             }
         }
         foreach (var t in typedIn)
@@ -126,6 +128,12 @@ public sealed class ReportCalculator(AppDbContext db)
             else
             {
                 rows.Add(new ActivityRow(t.Name, t.PersonTimes, t.Organizations, t.PopulationTypes, t.PopulationPersonTimes, t.Minutes, t.MoneyYuan, IsTypedIn: true));
+                // An activity typed in with its media coverage also has its row in the media table, as a platform activity with an outcome does.
+                var typedLinks = SplitLinks(t.Links);
+                if (t.PrintReports > 0 || t.WebsiteReports > 0 || typedLinks.Count > 0 || t.Reads > 0)
+                {
+                    media.Add(new MediaRow(t.Name, t.PrintReports, t.WebsiteReports, typedLinks, t.Reads, IsTypedIn: true));
+                }
             }
         }
 

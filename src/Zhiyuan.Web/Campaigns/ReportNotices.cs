@@ -1,8 +1,8 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Messages;
 
 namespace Zhiyuan.Web.Campaigns;
 
@@ -40,12 +40,14 @@ public sealed class ReportNotices(AppDbContext db, MailSender mail, TimeProvider
                 {
                     continue;
                 }
-                var units = await NotSubmitted(campaign.Id, number)
+                var units = await NotSubmitted(campaign.Id, number).Where(u => u.AddedAtUtc == null || u.AddedAtUtc < due)
                     .Where(u => !db.CampaignNotices.Any(n => n.CampaignId == campaign.Id && n.UnitId == u.UnitId && n.PeriodNumber == number && n.Kind == kind))
                     .Select(u => u.UnitId).ToListAsync(cancellationToken);
                 foreach (var unitId in units)
                 {
                     db.CampaignNotices.Add(new CampaignNotice { CampaignId = campaign.Id, UnitId = unitId, PeriodNumber = number, Kind = kind.Value, CreatedAtUtc = now });
+                    // The unit's administrators find it in their message centre too, saved with the notice (once, like it).
+                    await EventMessages.ReportAsync(db, kind == NoticeKind.Reminder ? MessageKind.ReportReminder : MessageKind.ReportOverdue, campaign.Id, unitId, number, null, now, cancellationToken);
                     try
                     {
                         await db.SaveChangesAsync(cancellationToken);
@@ -164,7 +166,7 @@ public sealed class ReportNotices(AppDbContext db, MailSender mail, TimeProvider
     (string Subject, string Body) Compose(Campaign campaign, CampaignUnit unit, CampaignNotice notice)
     {
         var period = campaign.Periods.SingleOrDefault(p => p.Number == notice.PeriodNumber);
-        var what = period is null ? "活动总结（含统计表）" : $"第{period.Number}期统计表（{Day(period.StartDate)}至{Day(period.EndDate)}）";
+        var what = EventMessages.ReportWhat(notice.PeriodNumber, period?.StartDate, period?.EndDate);
         var due = ChinaTime.Format(period?.DueAtUtc ?? CampaignCalendar.DueAtUtc(campaign.FinalDueDate, campaign.DueHour));
         var link = $"{mail.Options.PublicUrl.TrimEnd('/')}/campaigns/{campaign.Id}/reports/{Uri.EscapeDataString(unit.Code)}/{notice.PeriodNumber}";
         var (tag, sentence) = notice.Kind switch
@@ -176,8 +178,6 @@ public sealed class ReportNotices(AppDbContext db, MailSender mail, TimeProvider
         var body = $"{unit.Name}：\n\n{sentence}\n\n{link}\n\n联系人：{campaign.ContactName} {campaign.ContactPhone}\n（本邮件由志愿肇庆平台自动发送）";
         return ($"【{tag}】{campaign.Name}{what}", body);
     }
-
-    static string Day(DateOnly day) => day.ToString("M月d日", CultureInfo.InvariantCulture);
 }
 
 /// <summary>Runs the notices every minute on every node; the claims keep each mail to one sender.</summary>

@@ -26,6 +26,7 @@ public sealed record ReportTable(
 /// <param name="PopulationPersonTimes">覆盖人群·服务人次.</param>
 /// <param name="Minutes">累计志愿服务时数, kept in whole minutes; shown as hours.</param>
 /// <param name="MoneyYuan">投入资金及物料（元）.</param>
+/// <param name="IsBackEntry">A platform activity recorded after it happened (补录) and approved by the unit above; marked in every view and export.</param>
 public sealed record ActivityRow(
     string Name,
     long PersonTimes,
@@ -34,7 +35,8 @@ public sealed record ActivityRow(
     long PopulationPersonTimes,
     long Minutes,
     decimal MoneyYuan,
-    bool IsTypedIn);
+    bool IsTypedIn,
+    bool IsBackEntry = false);
 
 /// <param name="Organizations">Distinct organisations across the computed rows, plus what typed-in rows state (they cannot be told apart).</param>
 public sealed record ActivityTotals(long PersonTimes, long Organizations, long PopulationPersonTimes, long Minutes, decimal MoneyYuan);
@@ -42,7 +44,7 @@ public sealed record ActivityTotals(long PersonTimes, long Organizations, long P
 /// <summary>One row of table 2.</summary>
 /// <param name="Links">网页或微信链接: the links themselves.</param>
 /// <param name="Reads">网页或微信阅读数（条/次）.</param>
-public sealed record MediaRow(string Name, long PrintReports, long WebsiteReports, IReadOnlyList<string> Links, long Reads, bool IsTypedIn);
+public sealed record MediaRow(string Name, long PrintReports, long WebsiteReports, IReadOnlyList<string> Links, long Reads, bool IsTypedIn, bool IsBackEntry = false);
 
 /// <param name="Links">The number of links.</param>
 public sealed record MediaTotals(long PrintReports, long WebsiteReports, long Links, long Reads);

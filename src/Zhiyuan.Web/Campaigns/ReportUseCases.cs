@@ -8,6 +8,7 @@ using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Hours;
 using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Messages;
 
 namespace Zhiyuan.Web.Campaigns;
 
@@ -21,6 +22,12 @@ public sealed record TypedInRowView(Guid Id, bool IsMedia, string Name, int Pers
 public sealed record SubmitRequest(string? ContactName, string? ContactPhone, int? Version);
 
 public sealed record ReviewCommentRequest(string? Comment, int? Version);
+
+/// <summary>Withdraws a submission; version (optional) is the report's version as the page showed it.</summary>
+public sealed record WithdrawRequest(int? Version);
+
+/// <summary>A unit directly below the report's unit, whose own table can be opened from this one.</summary>
+public sealed record UnitBelow(string Code, string Name, bool IsExpected);
 
 public sealed record SummaryRequest(string? Narrative, string? NewsLinks, string? RoleModelStories, int? Version);
 
@@ -58,7 +65,12 @@ public sealed record ReportView(
     bool CanEdit,
     bool CanReview,
     bool CanWaive,
-    bool CanReopen)
+    bool CanReopen,
+    bool IsExpected,
+    bool CanWithdraw,
+    string ContactName,
+    string ContactPhone,
+    List<UnitBelow> UnitsBelow)
 {
     public bool IsFinalSummary => PeriodNumber == 0;
 }
@@ -87,8 +99,11 @@ public sealed class ReportUseCases(
     static readonly JsonSerializerOptions FrozenJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>What the caller may do with one unit's report: resolved once per request from the campaign, the snapshot and their scope.</summary>
+    /// <param name="IsExpected">The unit reports for this period: it was in the opening snapshot, or added before the period was due.
+    /// Any other unit of the campaign's tree may only read its computed table.</param>
+    /// <param name="IsOwnUnit">The caller administers this very unit (not a unit above it).</param>
     sealed record Access(CampaignView Campaign, CampaignUnit Unit, string LivePath, DateOnly From, DateOnly To, DateTime DueAtUtc, int[] PeriodNumbers,
-        bool IsReviewer, bool IsCity);
+        bool IsReviewer, bool IsCity, bool IsExpected, bool IsOwnUnit);
 
     async Task<Outcome<Access>> AccessAsync(ClaimsPrincipal principal, Guid campaignId, string unitCode, int periodNumber, CancellationToken cancellationToken)
     {
@@ -98,7 +113,16 @@ public sealed class ReportUseCases(
         {
             return Outcome<Access>.NotFound();
         }
+        var rootId = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.RootUnitId).SingleAsync(cancellationToken);
+        var rootPath = await db.Units.Where(u => u.Id == rootId).Select(u => u.Path).SingleAsync(cancellationToken);
         var unit = await campaigns.ExpectedUnitAsync(scope, campaignId, unitCode, cancellationToken);
+        var inSnapshot = unit is not null;
+        // Any unit of the campaign's tree within the caller's subtree — a street office below the
+        // reporting depth, say — has a table computed for it, to be read by itself and the units above.
+        unit ??= unitCode.Length > Units.Unit.CodeMaxLength ? null : await db.Units.AsNoTracking()
+            .Where(u => u.Code == unitCode && u.Path.StartsWith(scope.RootPath) && u.Path.StartsWith(rootPath))
+            .Select(u => new CampaignUnit { UnitId = u.Id, ParentUnitId = u.ParentId, Code = u.Code, Name = u.Name, Type = u.Type, Path = u.Path })
+            .SingleOrDefaultAsync(cancellationToken);
         if (unit is null)
         {
             return Outcome<Access>.NotFound();
@@ -121,12 +145,11 @@ public sealed class ReportUseCases(
             return Outcome<Access>.Invalid("period", text["Reports.Error.Period", periodNumber, campaign.Periods.Count]);
         }
         var livePath = await db.Units.Where(u => u.Id == unit.UnitId).Select(u => u.Path).SingleAsync(cancellationToken);
-        var rootId = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.RootUnitId).SingleAsync(cancellationToken);
-        var rootPath = await db.Units.Where(u => u.Id == rootId).Select(u => u.Path).SingleAsync(cancellationToken);
         var isCity = principal.IsInRole(Roles.CityAdmin) && rootPath.StartsWith(scope.RootPath, StringComparison.Ordinal);
+        var isExpected = inSnapshot && unit.ExpectedFor(due);
         // Reviewers sit above the unit; the campaign's own root unit is reviewed by its city administrators.
-        var isReviewer = scope.RootId != unit.UnitId || (unit.ParentUnitId is null && isCity);
-        return Outcome<Access>.Ok(new Access(campaign, unit, livePath, from, to, due, periods, isReviewer, isCity));
+        var isReviewer = isExpected && (scope.RootId != unit.UnitId || (unit.ParentUnitId is null && isCity));
+        return Outcome<Access>.Ok(new Access(campaign, unit, livePath, from, to, due, periods, isReviewer, isCity, isExpected, scope.RootId == unit.UnitId));
     }
 
     public async Task<Outcome<ReportView>> GetAsync(ClaimsPrincipal principal, Guid campaignId, string unitCode, int periodNumber, CancellationToken cancellationToken = default)
@@ -368,14 +391,50 @@ public sealed class ReportUseCases(
     {
         var errors = new FieldErrors();
         var comment = CommentOf(request, errors);
-        return ReviewAsync(principal, campaignId, unitCode, periodNumber, request.Version, errors, [ReportStatus.Submitted], (access, report) =>
+        return ReviewAsync(principal, campaignId, unitCode, periodNumber, request.Version, errors, [ReportStatus.Submitted], async (access, report) =>
         {
             report.Status = ReportStatus.Returned;
             report.ReviewComment = comment;
             audit.Add("campaign.report.return", access.Unit.UnitId, Subject(access, periodNumber), comment);
-            return Task.FromResult<string?>(null);
+            await EventMessages.ReportAsync(db, MessageKind.ReportReturned, access.Campaign.Id, access.Unit.UnitId, periodNumber, comment, time.GetUtcNow().UtcDateTime, cancellationToken);
+            return null;
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// The unit takes its submission back (撤回) while no reviewer has acted on it: the report is
+    /// editable again and its frozen table is dropped. A first submission withdrawn counts as never
+    /// made (timeliness is decided by the next one); a resubmission withdrawn goes back to "returned"
+    /// with the reviewer's comment, keeping the first submission's timeliness. Once a reviewer has
+    /// returned, approved or waived it, the answer is a clear refusal.
+    /// </summary>
+    public Task<Outcome<ReportView>> WithdrawAsync(ClaimsPrincipal principal, Guid campaignId, string unitCode, int periodNumber, WithdrawRequest request,
+        CancellationToken cancellationToken = default) =>
+        ChangeAsync(principal, campaignId, unitCode, periodNumber, request.Version, new FieldErrors(), (access, report) =>
+        {
+            if (!access.IsOwnUnit)
+            {
+                return Task.FromResult<string?>(text["Reports.Error.WithdrawOwn", access.Unit.Name]);
+            }
+            if (report.Status != ReportStatus.Submitted)
+            {
+                return Task.FromResult<string?>(report.Status is ReportStatus.Draft or ReportStatus.Returned && report.SubmittedAtUtc is null
+                    ? text["Reports.Error.NothingToWithdraw"]
+                    : text["Reports.Error.AlreadyReviewed", text[$"Reports.Status.{report.Status}"]]);
+            }
+            var wasReviewed = report.ReviewedAtUtc is not null;
+            report.Status = wasReviewed ? ReportStatus.Returned : ReportStatus.Draft;
+            if (!wasReviewed)
+            {
+                report.FirstSubmittedAtUtc = null;
+            }
+            report.SubmittedAtUtc = null;
+            report.FrozenTable = null;
+            report.FrozenAtUtc = null;
+            report.ComputationVersion = null;
+            audit.Add("campaign.report.withdraw", access.Unit.UnitId, Subject(access, periodNumber), wasReviewed ? "back to returned" : "back to draft");
+            return Task.FromResult<string?>(null);
+        }, cancellationToken, editing: false, allowed: Enum.GetValues<ReportStatus>());
 
     /// <summary>Approves and locks; a unit with expected sub-units needs each of theirs approved or waived first. The unit gets a receipt by email.</summary>
     public Task<Outcome<ReportView>> ApproveAsync(ClaimsPrincipal principal, Guid campaignId, string unitCode, int periodNumber, ReviewCommentRequest request,
@@ -395,6 +454,7 @@ public sealed class ReportUseCases(
                 CreatedAtUtc = time.GetUtcNow().UtcDateTime,
             });
             audit.Add("campaign.report.approve", access.Unit.UnitId, Subject(access, periodNumber), report.ReviewComment ?? "");
+            await EventMessages.ReportAsync(db, MessageKind.ReportApproved, access.Campaign.Id, access.Unit.UnitId, periodNumber, report.ReviewComment, time.GetUtcNow().UtcDateTime, cancellationToken);
             return null;
         }, cancellationToken);
 
@@ -424,12 +484,13 @@ public sealed class ReportUseCases(
         {
             return Outcome<ReportView>.NotFound();
         }
-        return await ReviewAsync(principal, campaignId, unitCode, periodNumber, request.Version, errors, [ReportStatus.Approved, ReportStatus.Waived], (a, report) =>
+        return await ReviewAsync(principal, campaignId, unitCode, periodNumber, request.Version, errors, [ReportStatus.Approved, ReportStatus.Waived], async (a, report) =>
         {
             report.Status = ReportStatus.Returned;
             report.ReviewComment = comment;
             audit.Add("campaign.report.reopen", a.Unit.UnitId, Subject(a, periodNumber), comment);
-            return Task.FromResult<string?>(null);
+            await EventMessages.ReportAsync(db, MessageKind.ReportReopened, a.Campaign.Id, a.Unit.UnitId, periodNumber, comment, time.GetUtcNow().UtcDateTime, cancellationToken);
+            return null;
         }, cancellationToken);
     }
 
@@ -462,6 +523,11 @@ public sealed class ReportUseCases(
             return Forward<ReportView>(found);
         }
         var access = found.Value!;
+        if (!access.IsExpected)
+        {
+            // Reading the table is for every unit of the tree; reporting is for the expected units.
+            return Outcome<ReportView>.Invalid("report", text["Reports.Error.NotExpected", access.Unit.Name]);
+        }
         if (review && !access.IsReviewer)
         {
             return Outcome<ReportView>.NotFound();
@@ -604,7 +670,7 @@ public sealed class ReportUseCases(
     {
         var done = new[] { ReportStatus.Approved, ReportStatus.Waived };
         return await db.CampaignUnits.AsNoTracking()
-            .Where(u => u.CampaignId == access.Campaign.Id && u.ParentUnitId == access.Unit.UnitId
+            .Where(u => u.CampaignId == access.Campaign.Id && u.ParentUnitId == access.Unit.UnitId && (u.AddedAtUtc == null || u.AddedAtUtc < access.DueAtUtc)
                         && !db.CampaignReports.Any(r => r.CampaignId == u.CampaignId && r.UnitId == u.UnitId && r.PeriodNumber == periodNumber && done.Contains(r.Status)))
             .OrderBy(u => u.SortOrder).Select(u => u.Name).ToListAsync(cancellationToken);
     }
@@ -619,14 +685,18 @@ public sealed class ReportUseCases(
                 t.PrintReports, t.WebsiteReports, t.Links, t.Reads)).ToListAsync(cancellationToken);
         var screenshots = report is null ? [] : await db.SummaryScreenshots.Where(s => s.ReportId == report.Id).OrderBy(s => s.UploadedAtUtc).Select(s => s.Id).ToListAsync(cancellationToken);
         var status = report?.Status;
-        var editable = status is null or ReportStatus.Draft or ReportStatus.Returned;
+        var editable = access.IsExpected && status is null or ReportStatus.Draft or ReportStatus.Returned;
+        var below = await db.Units.AsNoTracking().Where(u => u.ParentId == access.Unit.UnitId && u.IsActive).OrderBy(u => u.SortOrder).ThenBy(u => u.Code).Take(200)
+            .Select(u => new UnitBelow(u.Code, u.Name, db.CampaignUnits.Any(c => c.CampaignId == access.Campaign.Id && c.UnitId == u.Id)))
+            .ToListAsync(cancellationToken);
         return new ReportView(access.Campaign.Id, access.Campaign.Name, access.Unit.Code, access.Unit.Name, periodNumber, access.From, access.To, access.DueAtUtc,
             status, report?.FirstSubmittedAtUtc is { } first ? first <= access.DueAtUtc : null, report?.FirstSubmittedAtUtc, report?.SubmittedAtUtc,
             report?.FrozenAtUtc, report?.ComputationVersion, report?.ReviewComment, report?.ReviewedAtUtc, report?.ReviewedBy,
             frozen ?? live, frozen is not null, frozen is null ? [] : Differences(frozen, live), rows,
             report?.Narrative ?? "", report?.NewsLinks ?? "", report?.RoleModelStories ?? "", screenshots,
             await SubUnitsNotApprovedAsync(access, periodNumber, cancellationToken), report?.Version ?? 0,
-            CanEdit: editable, CanReview: access.IsReviewer && status is ReportStatus.Submitted, CanWaive: access.IsReviewer && editable, CanReopen: access.IsCity && status is ReportStatus.Approved or ReportStatus.Waived);
+            CanEdit: editable, CanReview: access.IsReviewer && status is ReportStatus.Submitted, CanWaive: access.IsReviewer && editable, CanReopen: access.IsCity && status is ReportStatus.Approved or ReportStatus.Waived,
+            access.IsExpected, CanWithdraw: access.IsOwnUnit && status is ReportStatus.Submitted, report?.ContactName ?? "", report?.ContactPhone ?? "", below);
     }
 
     List<FigureDifference> Differences(ReportTable submitted, ReportTable live)

@@ -4,9 +4,11 @@ using Microsoft.EntityFrameworkCore;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Activities;
 using Zhiyuan.Web.Audit;
+using Zhiyuan.Web.BackEntries;
 using Zhiyuan.Web.Campaigns;
 using Zhiyuan.Web.Hours;
 using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Messages;
 using Zhiyuan.Web.Organizations;
 using Zhiyuan.Web.Recognition;
 using Zhiyuan.Web.Patrols;
@@ -67,6 +69,10 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
 
     public DbSet<CorrectionRequest> CorrectionRequests => Set<CorrectionRequest>();
 
+    public DbSet<BackEntry> BackEntries => Set<BackEntry>();
+
+    public DbSet<BackEntryAttendance> BackEntryAttendances => Set<BackEntryAttendance>();
+
     public DbSet<Campaign> Campaigns => Set<Campaign>();
 
     public DbSet<CampaignPeriod> CampaignPeriods => Set<CampaignPeriod>();
@@ -125,6 +131,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<Finding> Findings => Set<Finding>();
 
     public DbSet<FindingPhoto> FindingPhotos => Set<FindingPhoto>();
+
+    public DbSet<Message> Messages => Set<Message>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

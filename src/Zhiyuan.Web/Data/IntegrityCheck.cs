@@ -82,6 +82,13 @@ public static class IntegrityCheck
              AND a."StartUtc" < b."EndUtc" AND b."StartUtc" < a."EndUtc"
             """,
             r => $"credits {r[0]} (from {r[3]:u}) and {r[1]} (from {r[4]:u}) of volunteer {r[2]} overlap in time"),
+        ("backentries.ledger",
+            """
+            SELECT e."Id", e."ActivityId", e."IsBackEntry", a."IsBackEntry" FROM "LedgerEntries" e JOIN "Activities" a ON a."Id" = e."ActivityId"
+            WHERE e."IsBackEntry" <> a."IsBackEntry"
+               OR (a."IsBackEntry" AND NOT EXISTS (SELECT 1 FROM "BackEntries" b WHERE b."ActivityId" = a."Id" AND b."Status" = 'Approved'))
+            """,
+            r => $"ledger entry {r[0]} of activity {r[1]} is marked back-entered {r[2]} for an activity marked {r[3]}, or credits a back-entry that is not approved"),
         ("reports.frozen",
             """SELECT "Id", "Status" FROM "CampaignReports" WHERE "Status" IN ('Submitted', 'Approved') AND ("FrozenTable" IS NULL OR "FrozenAtUtc" IS NULL)""",
             r => $"report {r[0]} is {r[1]} without its frozen table"),

@@ -8,6 +8,7 @@ using Zhiyuan.Web.Activities;
 using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Messages;
 using Zhiyuan.Web.Organizations;
 
 namespace Zhiyuan.Web.Hours;
@@ -23,7 +24,7 @@ public sealed record CorrectionRequestBody(string? Message);
 public sealed record CorrectLedgerRequest(DateTimeOffset? StartAt, DateTimeOffset? EndAt, string? Reason, Guid? CorrectionRequestId = null);
 
 public sealed record LedgerEntryView(Guid Id, string VolunteerNumber, string VolunteerName, DateTime StartUtc, DateTime EndUtc, int Minutes,
-    LedgerEntryKind Kind, Guid? ReversesEntryId, DateTime RecordedAtUtc, string RecordedBy, string Reason, bool CheckOutMissing);
+    LedgerEntryKind Kind, Guid? ReversesEntryId, DateTime RecordedAtUtc, string RecordedBy, string Reason, bool CheckOutMissing, bool IsBackEntry = false);
 
 /// <summary>A session whose hours wait for the organisation, and when they are due.</summary>
 public sealed record PendingConfirmation(Guid ActivityId, string ActivityTitle, string OrganizationName, Guid SessionId, DateTime EndsAtUtc,
@@ -34,7 +35,7 @@ public sealed record OpenCorrectionRequest(Guid Id, Guid ActivityId, string Acti
 
 /// <summary>One line of a volunteer's service record (志愿服务记录).</summary>
 public sealed record ServiceRecordLine(Guid EntryId, Guid SessionId, string Activity, DateTime StartUtc, DateTime EndUtc, string Place, string Content,
-    int Minutes, string OrganizingUnit, string ResponsiblePerson, bool Training, bool Corrected, bool WalkIn = false);
+    int Minutes, string OrganizingUnit, string ResponsiblePerson, bool Training, bool Corrected, bool IsBackEntry = false, bool WalkIn = false);
 
 public sealed record ServiceRecord(string VolunteerNumber, string Name, int TotalMinutes, List<ServiceRecordLine> Lines,
     List<ServiceRecordLine> Trainings, List<MyCorrectionRequest> CorrectionRequests);
@@ -137,6 +138,7 @@ public sealed class HourUseCases(
             signUp.LedgerEntryId = entry.Id;
             confirmed++;
             minutes += credit.Value.Minutes;
+            EventMessages.HoursConfirmed(db, signUp.Volunteer.UserId, session.Activity.Title, session.StartsAtUtc, credit.Value.Minutes, now);
         }
         session.HoursConfirmedAtUtc = now;
         audit.Add("hours.confirm", session.Activity!.UnitId, session.Activity.Title, $"{ChinaTime.Format(session.StartsAtUtc)} · {confirmed} · {minutes} min"
@@ -161,7 +163,7 @@ public sealed class HourUseCases(
         return await db.LedgerEntries.AsNoTracking().Where(e => e.SessionId == sessionId).OrderBy(e => e.Volunteer!.Number).ThenBy(e => e.RecordedAtUtc)
             .ThenBy(e => e.Kind == LedgerEntryKind.Correction)
             .Select(e => new LedgerEntryView(e.Id, e.Volunteer!.Number, e.Volunteer.Name, e.StartUtc, e.EndUtc, e.Minutes, e.Kind, e.ReversesEntryId,
-                e.RecordedAtUtc, e.RecordedBy, e.Reason, e.CheckOutMissing))
+                e.RecordedAtUtc, e.RecordedBy, e.Reason, e.CheckOutMissing, e.IsBackEntry))
             .ToListAsync(cancellationToken);
     }
 
@@ -201,6 +203,11 @@ public sealed class HourUseCases(
             {
                 errors.Add("endAt", text["Hours.Error.BeyondSession", ChinaTime.Format(session.StartsAtUtc) + "–" + ChinaTime.ToChina(session.EndsAtUtc).ToString("HH:mm")]);
             }
+            else if (entry.IsBackEntry && (start < entry.StartUtc || end > entry.EndUtc))
+            {
+                // Back-entered hours were approved by the unit above; the organisation may shorten them, not add to them.
+                errors.Add("endAt", text["Hours.Error.BeyondBackEntry", ChinaTime.Format(entry.StartUtc) + "–" + ChinaTime.ToChina(entry.EndUtc).ToString("HH:mm")]);
+            }
             else
             {
                 var others = await CreditedAsync([entry.VolunteerId], start.Value, end.Value, entryId, cancellationToken);
@@ -235,10 +242,12 @@ public sealed class HourUseCases(
         await db.LockVolunteersAsync([entry.VolunteerId], cancellationToken);
         var reversal = NewEntry(entry.VolunteerId, entry.VolunteerUnitId, entry.OrganizationId, session, new Credit(entry.StartUtc, entry.EndUtc, -entry.Minutes), LedgerEntryKind.Reversal, reason, now);
         reversal.ReversesEntryId = entry.Id;
+        reversal.IsBackEntry = entry.IsBackEntry;
         db.LedgerEntries.Add(reversal);
         if (correctionRequest is not null)
         {
             Decide(correctionRequest, CorrectionStatus.Corrected, reason, now);
+            await EventMessages.CorrectionAnsweredAsync(db, correctionRequest, now, cancellationToken);
         }
         audit.Add("hours.correct", activity.UnitId, number, $"{activity.Title}：{entry.Minutes} → {credit?.Minutes ?? 0} min；{reason}");
         try
@@ -252,8 +261,9 @@ public sealed class HourUseCases(
                 {
                     return Outcome<List<LedgerEntryView>>.Invalid("startAt", text["Hours.Error.NothingLeft"]);
                 }
-                AddCredit(NewEntry(entry.VolunteerId, entry.VolunteerUnitId, entry.OrganizationId, session, recomputed.Value, LedgerEntryKind.Correction, reason, now),
-                    elsewhere.Select(o => (o.StartUtc, o.EndUtc)));
+                var correction = NewEntry(entry.VolunteerId, entry.VolunteerUnitId, entry.OrganizationId, session, recomputed.Value, LedgerEntryKind.Correction, reason, now);
+                correction.IsBackEntry = entry.IsBackEntry;
+                AddCredit(correction, elsewhere.Select(o => (o.StartUtc, o.EndUtc)));
                 await db.SaveChangesAsync(cancellationToken);
             }
             await transaction.CommitAsync(cancellationToken);
@@ -312,6 +322,7 @@ public sealed class HourUseCases(
             return Outcome<OpenCorrectionRequest>.Invalid("reason", text["Organizations.Error.Reason", LedgerEntry.ReasonMaxLength]);
         }
         Decide(request, CorrectionStatus.Declined, reason, time.GetUtcNow().UtcDateTime);
+        await EventMessages.CorrectionAnsweredAsync(db, request, request.DecidedAtUtc!.Value, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         return Outcome<OpenCorrectionRequest>.Ok(await OpenRequests(db.CorrectionRequests.Where(r => r.Id == requestId)).SingleAsync(cancellationToken));
     }
@@ -358,7 +369,7 @@ public sealed class HourUseCases(
         var lines = await ActiveEntries().Where(e => e.VolunteerId == volunteer.Id).OrderByDescending(e => e.StartUtc)
             .Select(e => new ServiceRecordLine(e.Id, e.SessionId, e.Activity!.Title, e.StartUtc, e.EndUtc, e.Activity.Address, e.Activity.Description, e.Minutes,
                 e.Organization!.Name + "（" + e.Activity.Unit!.Name + "）", e.Activity.ResponsiblePerson, e.Session!.IsTraining, e.Kind == LedgerEntryKind.Correction,
-                db.SignUps.Any(s => s.SessionId == e.SessionId && s.VolunteerId == e.VolunteerId && s.WalkIn)))
+                e.IsBackEntry, db.SignUps.Any(s => s.SessionId == e.SessionId && s.VolunteerId == e.VolunteerId && s.WalkIn)))
             .ToListAsync(cancellationToken);
         var requests = await db.CorrectionRequests.AsNoTracking().Where(r => r.VolunteerId == volunteer.Id).OrderByDescending(r => r.RequestedAtUtc)
             .Select(r => new MyCorrectionRequest(r.Session!.Activity!.Title, r.Session.StartsAtUtc, r.Message, r.Status, r.Response))
@@ -376,7 +387,7 @@ public sealed class HourUseCases(
         {
             csv.AppendLine(string.Join(',', new[]
             {
-                line.Activity, ChinaTime.ToChina(line.StartUtc).ToString("yyyy-MM-dd"),
+                line.IsBackEntry ? line.Activity + BackEntryMark : line.Activity, ChinaTime.ToChina(line.StartUtc).ToString("yyyy-MM-dd"),
                 ChinaTime.ToChina(line.StartUtc).ToString("HH:mm") + "–" + ChinaTime.ToChina(line.EndUtc).ToString("HH:mm"),
                 line.Place, line.Content, FormatHours(line.Minutes), line.OrganizingUnit, line.ResponsiblePerson,
             }.Select(CsvCell.Quote)));
@@ -387,14 +398,17 @@ public sealed class HourUseCases(
 
     public static string FormatHours(long minutes) => (minutes / 60m).ToString("0.##");
 
+    /// <summary>Added to the activity of back-entered hours wherever a line is written out as text (the record's CSV, the official form).</summary>
+    public const string BackEntryMark = "（补录）";
+
     /// <summary>The stretches of time already credited to these volunteers that touch the window (optionally leaving one entry out).</summary>
-    async Task<List<EffectiveCredit>> CreditedAsync(IReadOnlyCollection<Guid> volunteerIds, DateTime startUtc, DateTime endUtc, Guid? exceptEntryId, CancellationToken cancellationToken) =>
+    internal async Task<List<EffectiveCredit>> CreditedAsync(IReadOnlyCollection<Guid> volunteerIds, DateTime startUtc, DateTime endUtc, Guid? exceptEntryId, CancellationToken cancellationToken) =>
         await db.EffectiveCredits.AsNoTracking()
             .Where(c => volunteerIds.Contains(c.VolunteerId) && c.StartUtc < endUtc && c.EndUtc > startUtc && c.EntryId != exceptEntryId)
             .ToListAsync(cancellationToken);
 
     /// <summary>Adds a credit to the ledger with the stretches it really credits (its window less time credited elsewhere).</summary>
-    void AddCredit(LedgerEntry entry, IEnumerable<(DateTime StartUtc, DateTime EndUtc)> creditedElsewhere)
+    internal void AddCredit(LedgerEntry entry, IEnumerable<(DateTime StartUtc, DateTime EndUtc)> creditedElsewhere)
     {
         db.LedgerEntries.Add(entry);
         foreach (var (start, end) in ServiceTime.FreeStretches(entry.StartUtc, entry.EndUtc, creditedElsewhere))
@@ -404,7 +418,7 @@ public sealed class HourUseCases(
     }
 
     /// <summary>Entries that count: confirmations and corrections not later reversed.</summary>
-    IQueryable<LedgerEntry> ActiveEntries() => db.LedgerEntries.Where(e => e.Kind != LedgerEntryKind.Reversal && !db.LedgerEntries.Any(r => r.ReversesEntryId == e.Id));
+    IQueryable<LedgerEntry> ActiveEntries() => HourTotals.ActiveEntries(db);
 
     IQueryable<OpenCorrectionRequest> OpenRequests(IQueryable<CorrectionRequest> requests) => requests.AsNoTracking().OrderBy(r => r.RequestedAtUtc)
         .Select(r => new OpenCorrectionRequest(r.Id, r.Session!.ActivityId, r.Session.Activity!.Title, r.SessionId, r.Volunteer!.Number, r.Volunteer.Name, r.Message, r.RequestedAtUtc));
@@ -417,7 +431,7 @@ public sealed class HourUseCases(
         request.DecidedBy = audit.ActorName;
     }
 
-    LedgerEntry NewEntry(Guid volunteerId, Guid volunteerUnitId, Guid organizationId, ActivitySession session, Credit credit, LedgerEntryKind kind, string reason, DateTime now) => new()
+    internal LedgerEntry NewEntry(Guid volunteerId, Guid volunteerUnitId, Guid organizationId, ActivitySession session, Credit credit, LedgerEntryKind kind, string reason, DateTime now) => new()
     {
         VolunteerId = volunteerId,
         VolunteerUnitId = volunteerUnitId,

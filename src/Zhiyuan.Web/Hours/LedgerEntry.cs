@@ -62,6 +62,9 @@ public sealed class LedgerEntry
 
     /// <summary>The volunteer checked in but not out; the time ran to the session's end.</summary>
     public bool CheckOutMissing { get; set; }
+
+    /// <summary>Hours of a back-entered activity (补录), credited when the unit above approved it; reversals and corrections keep the mark.</summary>
+    public bool IsBackEntry { get; set; }
 }
 
 /// <summary>

@@ -27,6 +27,9 @@ public enum SmsPurpose
 {
     OrderCode,
     PasswordRecovery,
+
+    /// <summary>A volunteer's mobile, at registration or when it changes: the order template serves.</summary>
+    MobileVerification,
 }
 
 /// <summary>How codes reach people on this node, so pages never claim a message was sent when none was.</summary>
@@ -53,11 +56,18 @@ public sealed class SmsOptions
 
     public string? SignName { get; set; }
 
-    /// <summary>The approved template of order codes, e.g. "您的验证码为{1}，{2}分钟内有效。".</summary>
+    /// <summary>The approved template of order codes and of the codes verifying a volunteer's mobile, e.g. "您的验证码为{1}，{2}分钟内有效。".</summary>
     public string? TemplateId { get; set; }
 
     /// <summary>The template of password-recovery codes; the order template when unset.</summary>
     public string? RecoveryTemplateId { get; set; }
+
+    /// <summary>
+    /// Tencent Cloud: the approved template of notices from the message centre (a place freed up for a
+    /// volunteer on the waitlist …), with one parameter, the message's short title, e.g.
+    /// "{1}，详情请登录志愿肇庆查看“我的消息”。". Without it no notice goes out by Tencent Cloud.
+    /// </summary>
+    public string? NoticeTemplateId { get; set; }
 
     /// <summary>Whether the template has a second parameter for the minutes the code is valid.</summary>
     public bool TemplateHasMinutes { get; set; } = true;
@@ -72,7 +82,7 @@ public sealed class SmsOptions
     /// <summary>When set, every webhook request carries X-Zhiyuan-Signature: sha256=HMAC-SHA256(secret, timestamp + "." + body).</summary>
     public string? WebhookSecret { get; set; }
 
-    /// <summary>Codes (orders and recovery) one client address may ask for in an hour.</summary>
+    /// <summary>Codes (orders, recovery and volunteers' mobiles) one client address may ask for in an hour.</summary>
     public int CodesPerAddressPerHour { get; set; } = 10;
 
     /// <summary>Codes the whole platform sends in an hour: a brake on a flood paid for by the city.</summary>
@@ -86,6 +96,16 @@ public interface ISmsSender
 
     /// <summary>Sends the code; throws <see cref="SmsException"/> when the gateway refuses or cannot be reached.</summary>
     Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken);
+
+    /// <summary>Whether a notice from the message centre really goes out as a text message from this node (never the development log).</summary>
+    bool SendsNotices { get; }
+
+    /// <summary>
+    /// Sends a notice of the message centre: <paramref name="text"/> is the message's short title (a
+    /// template parameter for Tencent Cloud, the text itself for a webhook). Throws <see cref="SmsException"/>
+    /// when the gateway refuses or cannot be reached, or when <see cref="SendsNotices"/> is false.
+    /// </summary>
+    Task SendNoticeAsync(string phone, string kind, string text, CancellationToken cancellationToken);
 }
 
 public sealed class SmsException(string message, Exception? inner = null) : Exception(message, inner);
@@ -96,6 +116,11 @@ public sealed class NoSmsSender : ISmsSender
     public SmsDelivery Delivery => SmsDelivery.None;
 
     public Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken) =>
+        throw new SmsException("Text messages are not configured (Sms:Provider).");
+
+    public bool SendsNotices => false;
+
+    public Task SendNoticeAsync(string phone, string kind, string text, CancellationToken cancellationToken) =>
         throw new SmsException("Text messages are not configured (Sms:Provider).");
 }
 
@@ -117,6 +142,12 @@ public sealed class DevelopmentLogSmsSender(ILogger<DevelopmentLogSmsSender> log
     }
 
     public string? LatestFor(string phone) => latest.TryGetValue(phone, out var code) ? code : null;
+
+    /// <summary>Notices are not written to the log: without a gateway no notice is sent, and nothing says one was.</summary>
+    public bool SendsNotices => false;
+
+    public Task SendNoticeAsync(string phone, string kind, string text, CancellationToken cancellationToken) =>
+        throw new SmsException("Text messages are not configured (Sms:Provider).");
 }
 
 /// <summary>
@@ -130,9 +161,14 @@ public sealed class TencentCloudSmsSender(HttpClient http, IOptions<SmsOptions> 
     public const string Action = "SendSms";
     public const string ContentType = "application/json; charset=utf-8";
 
+    /// <summary>The longest notice parameter sent: approved templates limit each variable's length.</summary>
+    public const int NoticeParameterMaxLength = 20;
+
     public SmsDelivery Delivery => SmsDelivery.TextMessage;
 
-    public async Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken)
+    public bool SendsNotices => !string.IsNullOrWhiteSpace(options.Value.NoticeTemplateId);
+
+    public Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var template = purpose == SmsPurpose.PasswordRecovery && !string.IsNullOrWhiteSpace(settings.RecoveryTemplateId) ? settings.RecoveryTemplateId : settings.TemplateId;
@@ -141,6 +177,22 @@ public sealed class TencentCloudSmsSender(HttpClient http, IOptions<SmsOptions> 
         {
             parameters.Add(validMinutes.ToString(CultureInfo.InvariantCulture));
         }
+        return SendAsync(phone, template!, parameters, cancellationToken);
+    }
+
+    public Task SendNoticeAsync(string phone, string kind, string text, CancellationToken cancellationToken)
+    {
+        if (!SendsNotices)
+        {
+            throw new SmsException("Sms:NoticeTemplateId is not set: Tencent Cloud sends no notices.");
+        }
+        var parameter = text.Length <= NoticeParameterMaxLength ? text : text[..(NoticeParameterMaxLength - 1)] + "…";
+        return SendAsync(phone, options.Value.NoticeTemplateId!, new JsonArray(parameter), cancellationToken);
+    }
+
+    async Task SendAsync(string phone, string template, JsonArray parameters, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
         var payload = new JsonObject
         {
             ["PhoneNumberSet"] = new JsonArray("+86" + phone),
@@ -218,7 +270,7 @@ public static class Tc3Signer
 
 /// <summary>
 /// A city's own gateway: a JSON POST <c>{ phone, code, validMinutes, purpose, timestamp }</c> to
-/// Sms:WebhookUrl; any 2xx answer counts as sent. With Sms:WebhookSecret the request carries
+/// Sms:WebhookUrl (purpose "order", "recovery" or "mobile"); any 2xx answer counts as sent. With Sms:WebhookSecret the request carries
 /// X-Zhiyuan-Timestamp and X-Zhiyuan-Signature (sha256=hex HMAC-SHA256 of "timestamp.body"), so the
 /// gateway can refuse anything the platform did not send, and replays older than it accepts.
 /// </summary>
@@ -229,11 +281,25 @@ public sealed class WebhookSmsSender(HttpClient http, IOptions<SmsOptions> optio
 
     public SmsDelivery Delivery => SmsDelivery.TextMessage;
 
-    public async Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken)
+    public bool SendsNotices => true;
+
+    public Task SendCodeAsync(string phone, string code, int validMinutes, SmsPurpose purpose, CancellationToken cancellationToken)
+    {
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        return PostAsync(timestamp, JsonSerializer.Serialize(new { phone, code, validMinutes, purpose = WebhookPurpose(purpose), timestamp }), cancellationToken);
+    }
+
+    /// <summary>A notice: <c>{ phone, purpose: "notice", kind, text, timestamp }</c>; the gateway sends the text as it is.</summary>
+    public Task SendNoticeAsync(string phone, string kind, string text, CancellationToken cancellationToken)
+    {
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        return PostAsync(timestamp, JsonSerializer.Serialize(new { phone, purpose = "notice", kind, text, timestamp }), cancellationToken);
+    }
+
+    async Task PostAsync(long unixSeconds, string body, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var body = JsonSerializer.Serialize(new { phone, code, validMinutes, purpose = purpose == SmsPurpose.OrderCode ? "order" : "recovery", timestamp = long.Parse(timestamp, CultureInfo.InvariantCulture) });
+        var timestamp = unixSeconds.ToString(CultureInfo.InvariantCulture);
         using var request = new HttpRequestMessage(HttpMethod.Post, settings.WebhookUrl) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.Add(TimestampHeader, timestamp);
         if (!string.IsNullOrEmpty(settings.WebhookSecret))
@@ -255,6 +321,14 @@ public sealed class WebhookSmsSender(HttpClient http, IOptions<SmsOptions> optio
         }
     }
 
+    /// <summary>The purpose as the webhook names it: "order", "recovery" or "mobile".</summary>
+    public static string WebhookPurpose(SmsPurpose purpose) => purpose switch
+    {
+        SmsPurpose.OrderCode => "order",
+        SmsPurpose.PasswordRecovery => "recovery",
+        _ => "mobile",
+    };
+
     public static string Sign(string secret, string timestamp, string body) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(timestamp + "." + body)));
 }
@@ -271,6 +345,7 @@ public static class SmsSetup
             .ValidateOnStart();
         services.AddHttpClient("sms", c => c.Timeout = TimeSpan.FromSeconds(15));
         services.AddSingleton<DevelopmentLogSmsSender>();
+        services.AddScoped<PhoneCodes>();
         services.AddSingleton<ISmsSender>(s =>
         {
             var provider = s.GetRequiredService<IOptions<SmsOptions>>().Value.Provider;
@@ -289,7 +364,7 @@ public static class SmsSetup
     }
 }
 
-/// <summary>The per-address and platform-wide limits every code (order or recovery) pays for.</summary>
+/// <summary>The per-address and platform-wide limits every code (order, recovery or a volunteer's mobile) pays for.</summary>
 public static class SmsLimits
 {
     /// <summary>

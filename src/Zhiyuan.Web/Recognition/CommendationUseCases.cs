@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
+using Zhiyuan.Web.Hours;
 using Zhiyuan.Web.Infrastructure;
 using Zhiyuan.Web.Organizations;
 using Zhiyuan.Web.Volunteers;
@@ -20,7 +21,14 @@ public sealed record NominateRequest(string? VolunteerNumber, string? Organizati
 public sealed record ReviewNominationRequest(string? Action, string? Reason);
 
 public sealed record NominationView(Guid Id, string SubjectName, string NominatingUnit, string Reason, string Story, RecognitionStatus Status, DateTime? NoticeEndsAtUtc,
-    int OpenObjections, List<Guid> PhotoIds, string? DecisionReason);
+    int OpenObjections, List<Guid> PhotoIds, string? DecisionReason)
+{
+    /// <summary>A nominated volunteer's confirmed hours (two decimals), for a caller whose subtree holds the volunteer; null otherwise and for other kinds.</summary>
+    public decimal? NomineeHours { get; init; }
+
+    /// <summary>A nominated volunteer's awarded star, under the same rule as <see cref="NomineeHours"/>.</summary>
+    public int? NomineeStarLevel { get; init; }
+}
 
 public sealed record RoundView(Guid Id, string Name, CommendationKind Kind, string Criteria, string UnitName, DateTime NominationsCloseAtUtc, bool CanReview,
     List<NominationView> Nominations);
@@ -108,13 +116,26 @@ public sealed class CommendationUseCases(AppDbContext db, AuditLog audit, IOptio
             return null;
         }
         var canReview = round.Unit.Path.StartsWith(scope.RootPath, StringComparison.Ordinal);
-        var nominations = await db.Nominations.AsNoTracking()
+        var found = await db.Nominations.AsNoTracking()
             .Where(n => n.RoundId == roundId && (canReview || db.Units.Any(u => u.Id == n.UnitId && u.Path.StartsWith(scope.RootPath))))
             .OrderBy(n => n.CreatedAtUtc)
-            .Select(n => new NominationView(n.Id, n.SubjectName, db.Units.Where(u => u.Id == n.UnitId).Select(u => u.Name).First(), n.Reason, n.Story, n.Status, n.NoticeEndsAtUtc,
-                db.Objections.Count(o => o.NominationId == n.Id && o.Status == ObjectionStatus.Open),
-                db.StoryPhotos.Where(p => p.NominationId == n.Id).OrderBy(p => p.Id).Select(p => p.Id).ToList(), n.DecisionReason))
+            .Select(n => new
+            {
+                View = new NominationView(n.Id, n.SubjectName, db.Units.Where(u => u.Id == n.UnitId).Select(u => u.Name).First(), n.Reason, n.Story, n.Status, n.NoticeEndsAtUtc,
+                    db.Objections.Count(o => o.NominationId == n.Id && o.Status == ObjectionStatus.Open),
+                    db.StoryPhotos.Where(p => p.NominationId == n.Id).OrderBy(p => p.Id).Select(p => p.Id).ToList(), n.DecisionReason),
+                n.VolunteerId,
+            })
             .ToListAsync(cancellationToken);
+        // The reviewer judges a nominee by the record, not only the masked name: confirmed hours (read
+        // as the service record reads them) and the awarded star — for volunteers in the caller's subtree.
+        var volunteerIds = found.Where(f => f.VolunteerId is not null).Select(f => f.VolunteerId!.Value).Distinct().ToList();
+        var stars = await db.Volunteers.AsNoTracking().Where(v => volunteerIds.Contains(v.Id) && v.Unit!.Path.StartsWith(scope.RootPath))
+            .ToDictionaryAsync(v => v.Id, v => v.StarLevel, cancellationToken);
+        var minutes = await HourTotals.MinutesByVolunteerAsync(db, stars.Keys.ToList(), cancellationToken);
+        var nominations = found.Select(f => f.VolunteerId is { } id && stars.TryGetValue(id, out var star)
+            ? f.View with { NomineeHours = HourTotals.ToHours(minutes.GetValueOrDefault(id)), NomineeStarLevel = star }
+            : f.View).ToList();
         return new RoundView(round.Id, round.Name, round.Kind, round.Criteria, round.Unit.Name, round.NominationsCloseAtUtc, canReview, nominations);
     }
 

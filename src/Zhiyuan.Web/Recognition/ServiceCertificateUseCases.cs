@@ -15,8 +15,9 @@ namespace Zhiyuan.Web.Recognition;
 
 public sealed record IssueCertificateRequest(DateOnly? From, DateOnly? To);
 
-/// <summary>One record on the certificate: what the 2021 rules ask a proof to show.</summary>
-public sealed record CertificateLine(DateTime StartUtc, DateTime EndUtc, string Activity, string Content, string Place, int Minutes, string RecordingUnit);
+/// <summary>One record on the certificate: what the 2021 rules ask a proof to show; back-entered hours (补录) are marked as such.</summary>
+public sealed record CertificateLine(DateTime StartUtc, DateTime EndUtc, string Activity, string Content, string Place, int Minutes, string RecordingUnit,
+    bool IsBackEntry = false);
 
 /// <summary>The certificate exactly as issued.</summary>
 public sealed record ServiceCertificateView(Guid Id, string Serial, string HolderName, string HolderNumber, string DocumentMasked, DateOnly? From, DateOnly? To,
@@ -66,7 +67,7 @@ public sealed class ServiceCertificateUseCases(AppDbContext db, HourUseCases hou
             .Where(l => request.From is not { } from || DateOnly.FromDateTime(ChinaTime.ToChina(l.StartUtc)) >= from)
             .Where(l => request.To is not { } to || DateOnly.FromDateTime(ChinaTime.ToChina(l.StartUtc)) <= to)
             .OrderBy(l => l.StartUtc)
-            .Select(l => new CertificateLine(l.StartUtc, l.EndUtc, l.Activity, l.Content, l.Place, l.Minutes, l.OrganizingUnit))
+            .Select(l => new CertificateLine(l.StartUtc, l.EndUtc, l.Activity, l.Content, l.Place, l.Minutes, l.OrganizingUnit, l.IsBackEntry))
             .ToList();
         if (lines.Count == 0)
         {

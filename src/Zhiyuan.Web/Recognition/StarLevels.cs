@@ -38,10 +38,31 @@ sealed class RecognitionOptionsValidation : IValidateOptions<RecognitionOptions>
     }
 }
 
+/// <summary>Where a volunteer stands against the thresholds.</summary>
+/// <param name="Level">The star awarded (stars are decisions, ADR 0010).</param>
+/// <param name="LevelByHours">The star the confirmed hours reach, which may be ahead of the award (waiting for review) or behind it (flagged after a correction).</param>
+/// <param name="NextLevel">The star after the awarded one; null at the top star.</param>
+/// <param name="NextLevelHours">Its threshold in hours.</param>
+/// <param name="MinutesToNext">Confirmed minutes still missing for it; 0 when the hours already reach it.</param>
+public sealed record StarProgress(int Level, int LevelByHours, int? NextLevel, int? NextLevelHours, int? MinutesToNext);
+
 public static class StarLevels
 {
     /// <summary>The highest star level the confirmed minutes reach (0 below the first threshold).</summary>
     public static int For(int minutes, int[] thresholdHours) => thresholdHours.Count(hours => minutes >= hours * 60);
+
+    /// <summary>The awarded star, the star the minutes reach, and how far the next star is.</summary>
+    public static StarProgress Progress(int minutes, int awardedLevel, int[] thresholdHours)
+    {
+        var byHours = For(minutes, thresholdHours);
+        if (awardedLevel >= thresholdHours.Length)
+        {
+            return new StarProgress(awardedLevel, byHours, null, null, null);
+        }
+        var next = awardedLevel + 1;
+        var hours = thresholdHours[next - 1];
+        return new StarProgress(awardedLevel, byHours, next, hours, Math.Max(0, hours * 60 - minutes));
+    }
 
     /// <summary>When a notice that starts now ends: midnight (China time) after the given number of full working days.</summary>
     public static DateTime NoticeEndsAtUtc(DateTime nowUtc, int workingDays)

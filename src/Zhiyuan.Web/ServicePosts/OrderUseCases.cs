@@ -20,9 +20,6 @@ public sealed record SendCodeRequest(string? Phone);
 /// <summary>The citizen's contact details in full, given only through an audited look.</summary>
 public sealed record OrderContact(string Phone, string Address, string Notes);
 
-/// <param name="Delivery">TextMessage, or DevelopmentLog on a developer's machine (the code is in the log, not on a phone).</param>
-public sealed record CodeSentView(string PhoneMasked, DateTime ExpiresAtUtc, SmsDelivery Delivery);
-
 /// <summary>A citizen's order. Anonymous callers must give the code sent to <paramref name="Phone"/>.</summary>
 public sealed record PlaceOrderRequest(Guid? MenuId, Guid? SlotId, string? Name, string? Phone, string? Code, string? Address,
     DateTimeOffset? PreferredStart, DateTimeOffset? PreferredEnd, string? Notes);
@@ -59,8 +56,7 @@ public sealed class OrderUseCases(
     AppDbContext db,
     AuditLog audit,
     PersonalData personalData,
-    ISmsSender sms,
-    IOptions<SmsOptions> smsOptions,
+    PhoneCodes phoneCodes,
     OrganizationUseCases organizations,
     AssignedActivities assigned,
     ActivityUseCases activities,
@@ -74,17 +70,19 @@ public sealed class OrderUseCases(
     const string TrackingKind = "order-tracking";
     public static readonly TimeSpan LongestService = TimeSpan.FromHours(12);
     public const int BookAheadDays = 90;
-    const int MaxCodeAttempts = 5;
 
     static string OrdersKey(byte[] phoneHash) => "orders:" + Convert.ToHexString(phoneHash);
 
     OrderOptions Settings => options.Value;
 
+    /// <summary>Order codes: their own hash kinds (so no other kind of code places an order) and the number's limit from the settings.</summary>
+    PhoneCodeKind Codes => new(SmsPurpose.OrderCode, PhoneKind, CodeKind, "order-codes:", Settings.MaxCodesPerPhonePerHour, Settings.CodeValidMinutes);
+
     public string Stage(OrderStatus status) =>
         Settings.StageNames.TryGetValue(status.ToString(), out var name) && !string.IsNullOrWhiteSpace(name) ? name : text["OrderStatus." + status].Value;
 
     /// <summary>Whether anonymous callers can order at all: only when codes reach phones (or a developer's log).</summary>
-    public bool CodesAvailable => sms.Delivery != SmsDelivery.None;
+    public bool CodesAvailable => phoneCodes.Delivery != SmsDelivery.None;
 
     /// <summary>
     /// Sends a one-time code, at most <see cref="OrderOptions.MaxCodesPerPhonePerHour"/> an hour to one number,
@@ -101,39 +99,7 @@ public sealed class OrderUseCases(
         {
             return Outcome<CodeSentView>.Invalid("phone", text["Orders.Error.Phone"]);
         }
-        var now = time.GetUtcNow().UtcDateTime;
-        var hash = personalData.Hash(PhoneKind, phone);
-        // The number's place, the address's and the platform's are taken in one transaction with the code
-        // they pay for: a refusal by any of them gives the others back, and simultaneous requests still
-        // send at most each limit in an hour.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (!await CountedLimits.TryTakeAsync(db, "order-codes:" + Convert.ToHexString(hash), TimeSpan.FromHours(1), Settings.MaxCodesPerPhonePerHour, now, cancellationToken))
-        {
-            return Outcome<CodeSentView>.Invalid("phone", text["Orders.Error.TooManyCodes", Settings.MaxCodesPerPhonePerHour]);
-        }
-        if (!await SmsLimits.TryTakeAsync(db, personalData, smsOptions.Value, address, now, cancellationToken))
-        {
-            return Outcome<CodeSentView>.Invalid("phone", text["Sms.Error.TooMany"]);
-        }
-        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
-        var verification = new PhoneVerification
-        {
-            PhoneHash = hash, CodeHash = personalData.Hash(CodeKind, phone + ":" + code), CreatedAtUtc = now, ExpiresAtUtc = now.AddMinutes(Settings.CodeValidMinutes),
-        };
-        db.PhoneVerifications.Add(verification);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        // Sent after the commit: a gateway call never holds the limit counters' row locks. A failed send
-        // keeps its place in the limits (they are a brake on floods, and a failing gateway must not be hammered).
-        try
-        {
-            await sms.SendCodeAsync(phone, code, Settings.CodeValidMinutes, SmsPurpose.OrderCode, cancellationToken);
-        }
-        catch (SmsException)
-        {
-            return Outcome<CodeSentView>.Invalid("phone", text["Sms.Error.SendFailed"]);
-        }
-        return Outcome<CodeSentView>.Ok(new CodeSentView(PersonalData.MaskPhone(phone), verification.ExpiresAtUtc, sms.Delivery));
+        return await phoneCodes.SendAsync(Codes, "phone", phone, address, cancellationToken);
     }
 
     /// <summary>点单: checks everything first, so a refused order leaves nothing behind (only the attempt at the code is counted).</summary>
@@ -212,7 +178,7 @@ public sealed class OrderUseCases(
             }
         }
         var userId = users.GetUserId(principal);
-        PhoneVerification? verification = null;
+        Guid? verification = null;
         // Anyone can register, so an account is no proof of owning a number: only the account's own
         // registered mobile (a volunteer's, by its keyed hash) goes without a code.
         var ownPhone = userId is not null && errors.Any is false && await IsOwnMobileAsync(userId, phone, cancellationToken);
@@ -223,20 +189,7 @@ public sealed class OrderUseCases(
         else if (!ownPhone && !errors.Any)
         {
             // Orders for any other number need the code sent to it.
-            verification = await db.PhoneVerifications.Where(v => v.PhoneHash == phoneHash && v.UsedAtUtc == null && v.ExpiresAtUtc > now)
-                .OrderByDescending(v => v.CreatedAtUtc).FirstOrDefaultAsync(cancellationToken);
-            var code = (request.Code ?? "").Trim();
-            // Each comparison first takes one of the code's five attempts by a conditional update, so
-            // three hundred simultaneous guesses still compare at most five.
-            if (verification is null || await db.PhoneVerifications.Where(v => v.Id == verification.Id && v.FailedAttempts < MaxCodeAttempts)
-                    .ExecuteUpdateAsync(v => v.SetProperty(x => x.FailedAttempts, x => x.FailedAttempts + 1), cancellationToken) == 0)
-            {
-                errors.Add("code", text["Orders.Error.NoCode"]);
-            }
-            else if (!CryptographicOperations.FixedTimeEquals(verification.CodeHash, personalData.Hash(CodeKind, phone + ":" + code)))
-            {
-                errors.Add("code", text["Orders.Error.WrongCode"]);
-            }
+            verification = await phoneCodes.CheckAsync(Codes, phone, request.Code, "code", errors, cancellationToken);
         }
         if (errors.Any)
         {
@@ -245,10 +198,9 @@ public sealed class OrderUseCases(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The code is used once and the number's daily orders are counted, each by one conditional
         // statement inside the order's transaction: a refused order gives both back.
-        if (verification is not null && await db.PhoneVerifications.Where(v => v.Id == verification.Id && v.UsedAtUtc == null)
-                .ExecuteUpdateAsync(v => v.SetProperty(x => x.UsedAtUtc, now), cancellationToken) == 0)
+        if (verification is { } checkedCode && !await phoneCodes.UseAsync(checkedCode, cancellationToken))
         {
-            return Outcome<PlacedOrder>.Invalid("code", text["Orders.Error.NoCode"]);
+            return Outcome<PlacedOrder>.Invalid("code", phoneCodes.NoCode(Codes));
         }
         if (!await CountedLimits.TryTakeAsync(db, OrdersKey(phoneHash), TimeSpan.FromDays(1), Settings.MaxOrdersPerPhonePerDay, now, cancellationToken))
         {

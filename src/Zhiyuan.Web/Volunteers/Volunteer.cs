@@ -43,6 +43,13 @@ public sealed class Volunteer
     /// <summary>Kept apart so administrators can search by the last four digits.</summary>
     public required string PhoneLast4 { get; set; }
 
+    /// <summary>
+    /// When the volunteer proved the mobile is theirs with a code sent to it (at registration, or when
+    /// changing it); empty when the platform sends no text messages, for imported records, and after a
+    /// change made without a code.
+    /// </summary>
+    public DateTime? MobileVerifiedAtUtc { get; set; }
+
     public Guid UnitId { get; set; }
 
     public Unit? Unit { get; set; }

@@ -22,12 +22,16 @@ public sealed record RegisterVolunteerRequest(
     string[]? ServiceLines,
     string? GuardianName,
     bool GuardianConsent,
-    string? Password)
+    string? Password,
+    string? Code = null)
 {
     public VolunteerInput ToInput() => new(Name, DocumentType, DocumentNumber, Gender, BirthDate, Mobile, Skills, ServiceLines, GuardianName, GuardianConsent);
 }
 
-public sealed record UpdateContactRequest(string? Mobile, string? Skills, string[]? ServiceLines);
+/// <param name="Code">The code sent to <paramref name="Mobile"/>: verifies it (a mobile changed without one is unverified).</param>
+public sealed record UpdateContactRequest(string? Mobile, string? Skills, string[]? ServiceLines, string? Code = null);
+
+public sealed record SendMobileCodeRequest(string? Mobile);
 
 public sealed record RevealRequest(string? Reason);
 
@@ -51,10 +55,22 @@ public sealed record VolunteerView(
     int StarLevel,
     bool CertificateRevoked,
     string? CertificateRevokedReason,
-    bool HasAccount);
+    bool HasAccount,
+    bool MobileVerified,
+    DateTime? MobileVerifiedAtUtc)
+{
+    /// <summary>Confirmed hours and star progress: on the volunteer's own view and an administrator's detail view; null in lists.</summary>
+    public HoursSummary? Hours { get; init; }
+
+    /// <summary>An administrator's detail view only: the latest ledger lines (reversals included).</summary>
+    public List<Zhiyuan.Web.Hours.RecentLedgerLine>? RecentService { get; init; }
+
+    /// <summary>An administrator's detail view only: the organisations the volunteer is an approved member of.</summary>
+    public List<VolunteerOrganization>? Organizations { get; init; }
+}
 
 /// <summary>The full numbers, for an administrator who gave a reason; every such view is audited.</summary>
-public sealed record PersonalDataView(string Number, string Name, DocumentType DocumentType, string DocumentNumber, string Mobile);
+public sealed record PersonalDataView(string Number, string Name, DocumentType DocumentType, string DocumentNumber, string Mobile, bool MobileVerified);
 
 public sealed record VolunteerPage(int Total, int Page, int PageSize, List<VolunteerView> Items);
 
@@ -64,6 +80,7 @@ public sealed class VolunteerUseCases(
     PersonalData personalData,
     VolunteerRules rules,
     UserManager<AppUser> users,
+    PhoneCodes phoneCodes,
     IStringLocalizer<SharedResource> text,
     TimeProvider time)
 {
@@ -72,6 +89,43 @@ public sealed class VolunteerUseCases(
 
     public const string DocumentHashKind = "document";
     public const string PhoneHashKind = "mobile";
+
+    /// <summary>Codes verifying a volunteer's mobile: hash kinds of their own, so an order or recovery code never verifies one.</summary>
+    public static readonly PhoneCodeKind MobileCodes = new(SmsPurpose.MobileVerification, "mobile-code-phone", "mobile-code", "mobile-codes:", PerPhonePerHour: 5, ValidMinutes: 10);
+
+    /// <summary>
+    /// Whether registration (and a change of mobile) takes a code: only when a gateway sends text
+    /// messages. A code in a developer's log proves nothing about a mobile, so there, as without any
+    /// provider, registration needs none and the mobile is stored unverified.
+    /// </summary>
+    public bool MobileCodesRequired => phoneCodes.Delivery == SmsDelivery.TextMessage;
+
+    /// <summary>
+    /// 获取验证码 for registration or a change of mobile: a code to the number typed, unless it is already
+    /// another account's (a record imported and not yet claimed may still be claimed). The number's
+    /// limit (5 an hour), the client address's and the platform's are paid as for every code.
+    /// </summary>
+    public async Task<Outcome<CodeSentView>> SendMobileCodeAsync(ClaimsPrincipal principal, SendMobileCodeRequest request, System.Net.IPAddress? address,
+        CancellationToken cancellationToken = default)
+    {
+        if (!MobileCodesRequired)
+        {
+            return Outcome<CodeSentView>.Invalid("mobile", text["Volunteers.Error.NoMobileCodes"]);
+        }
+        var errors = new FieldErrors();
+        var mobile = rules.CheckMobile(request.Mobile, errors);
+        if (errors.Any)
+        {
+            return Outcome<CodeSentView>.Invalid(errors);
+        }
+        var phoneHash = personalData.Hash(PhoneHashKind, mobile);
+        var userId = users.GetUserId(principal);
+        if (await db.Volunteers.AnyAsync(v => v.PhoneHash == phoneHash && v.UserId != null && v.UserId != userId, cancellationToken))
+        {
+            return Outcome<CodeSentView>.Invalid("mobile", text["Volunteers.Error.MobileTaken"]);
+        }
+        return await phoneCodes.SendAsync(MobileCodes, "mobile", mobile, address, cancellationToken);
+    }
 
     /// <summary>
     /// Real-name self-registration: checks every field, refuses a document or mobile number already
@@ -90,6 +144,10 @@ public sealed class VolunteerUseCases(
         if (unit is null)
         {
             errors.Add("unitCode", string.IsNullOrEmpty(unitCode) ? text["Validation.Required", text["Volunteers.Field.Unit"]] : text["Units.Error.UnknownCode", unitCode]);
+        }
+        if (MobileCodesRequired && string.IsNullOrWhiteSpace(request.Code))
+        {
+            errors.Add("code", text["Volunteers.Error.CodeRequired"]);
         }
         if (string.IsNullOrEmpty(request.Password))
         {
@@ -124,13 +182,22 @@ public sealed class VolunteerUseCases(
         {
             errors.Add("mobile", text["Volunteers.Error.MobileTaken"]);
         }
+        // The code is compared last, so a registration refused for anything else costs none of its attempts.
+        var verification = MobileCodesRequired && !errors.Any ? await phoneCodes.CheckAsync(MobileCodes, valid.Mobile, request.Code, "code", errors, cancellationToken) : null;
         if (errors.Any)
         {
             return Outcome<VolunteerView>.Invalid(errors);
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Used once, inside the registration's transaction: of simultaneous registrations with one code one
+        // takes it, and a registration refused below gives it back.
+        if (verification is { } code && !await phoneCodes.UseAsync(code, cancellationToken))
+        {
+            return Outcome<VolunteerView>.Invalid("code", phoneCodes.NoCode(MobileCodes));
+        }
         var volunteer = existing ?? NewVolunteer(valid, documentHash, phoneHash, unit!.Id, await ReserveNumbersAsync(db, 1, cancellationToken));
+        volunteer.MobileVerifiedAtUtc = verification is null ? null : time.GetUtcNow().UtcDateTime;
         var user = new AppUser { UserName = volunteer.Number, DisplayName = volunteer.Name, PhoneHash = phoneHash };
         var created = await users.CreateAsync(user, request.Password!);
         if (!created.Succeeded)
@@ -214,7 +281,11 @@ public sealed class VolunteerUseCases(
         return QueryViews(db.Volunteers.Where(v => v.UserId == userId)).SingleOrDefaultAsync(cancellationToken);
     }
 
-    /// <summary>The volunteer changes their own mobile number (optional), skills and preferred service lines.</summary>
+    /// <summary>
+    /// The volunteer changes their own mobile number (optional), skills and preferred service lines. A new
+    /// mobile is verified when the code sent to it is given, and unverified otherwise; giving the current
+    /// mobile with its code verifies it.
+    /// </summary>
     public async Task<Outcome<VolunteerView>> UpdateContactAsync(ClaimsPrincipal principal, UpdateContactRequest request, CancellationToken cancellationToken = default)
     {
         var userId = users.GetUserId(principal);
@@ -225,6 +296,7 @@ public sealed class VolunteerUseCases(
         }
         var errors = new FieldErrors();
         var mobile = rules.CheckMobile(request.Mobile, errors, required: false);
+        var code = (request.Code ?? "").Trim();
         byte[]? phoneHash = null;
         if (mobile.Length > 0 && !errors.Any)
         {
@@ -234,23 +306,45 @@ public sealed class VolunteerUseCases(
                 errors.Add("mobile", text["Volunteers.Error.MobileTaken"]);
             }
         }
+        if (code.Length > 0 && !MobileCodesRequired)
+        {
+            errors.Add("code", text["Volunteers.Error.NoMobileCodes"]);
+        }
+        else if (code.Length > 0 && mobile.Length == 0)
+        {
+            errors.Add("mobile", text["Volunteers.Error.CodeNeedsMobile"]);
+        }
         var skills = rules.CheckSkills(request.Skills, errors);
         var lines = rules.CheckServiceLines(request.ServiceLines, errors);
+        var verification = code.Length > 0 && !errors.Any ? await phoneCodes.CheckAsync(MobileCodes, mobile, code, "code", errors, cancellationToken) : null;
         if (errors.Any)
         {
             return Outcome<VolunteerView>.Invalid(errors);
         }
-        if (phoneHash is not null)
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (verification is { } used && !await phoneCodes.UseAsync(used, cancellationToken))
+        {
+            return Outcome<VolunteerView>.Invalid("code", phoneCodes.NoCode(MobileCodes));
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        if (phoneHash is not null && !phoneHash.AsSpan().SequenceEqual(volunteer.PhoneHash))
         {
             volunteer.PhoneCipher = personalData.Encrypt(mobile);
             volunteer.PhoneHash = phoneHash;
             volunteer.PhoneMasked = PersonalData.MaskPhone(mobile);
             volunteer.PhoneLast4 = mobile[^4..];
             volunteer.User!.PhoneHash = phoneHash;
+            // A new number is the volunteer's word only, until a code sent to it comes back.
+            volunteer.MobileVerifiedAtUtc = verification is null ? null : now;
+        }
+        else if (verification is not null)
+        {
+            volunteer.MobileVerifiedAtUtc = now;
         }
         volunteer.Skills = skills;
         volunteer.ServiceLines = lines;
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Outcome<VolunteerView>.Ok(await QueryViews(db.Volunteers.Where(v => v.Id == volunteer.Id)).SingleAsync(cancellationToken));
     }
 
@@ -335,7 +429,7 @@ public sealed class VolunteerUseCases(
         audit.Add("volunteer.reveal", volunteer.UnitId, volunteer.Number, reason);
         await db.SaveChangesAsync(cancellationToken);
         return Outcome<PersonalDataView>.Ok(new PersonalDataView(volunteer.Number, volunteer.Name, volunteer.DocumentType,
-            personalData.Decrypt(volunteer.DocumentCipher), personalData.Decrypt(volunteer.PhoneCipher)));
+            personalData.Decrypt(volunteer.DocumentCipher), personalData.Decrypt(volunteer.PhoneCipher), volunteer.MobileVerifiedAtUtc is not null));
     }
 
     /// <summary>Revokes the registered-volunteer certificate (verification then says "revoked"), or restores it.</summary>
@@ -368,5 +462,6 @@ public sealed class VolunteerUseCases(
 
     public static IQueryable<VolunteerView> QueryViews(IQueryable<Volunteer> volunteers) => volunteers.AsNoTracking()
         .Select(v => new VolunteerView(v.Number, v.Name, v.DocumentType, v.DocumentMasked, v.Gender, v.BirthDate, v.PhoneMasked, v.Unit!.Code, v.Unit.Name,
-            v.Skills, v.ServiceLines, v.GuardianName, v.RegisteredAtUtc, v.StarLevel, v.CertificateRevokedAtUtc != null, v.CertificateRevokedReason, v.UserId != null));
+            v.Skills, v.ServiceLines, v.GuardianName, v.RegisteredAtUtc, v.StarLevel, v.CertificateRevokedAtUtc != null, v.CertificateRevokedReason, v.UserId != null,
+            v.MobileVerifiedAtUtc != null, v.MobileVerifiedAtUtc));
 }

@@ -14,13 +14,14 @@ public static class VolunteersApi
     {
         // Loaded once, after the database is migrated (Program.cs asks for it at start-up).
         services.AddSingleton(provider => PersonalData.LoadAsync(provider).GetAwaiter().GetResult());
-        return services.AddScoped<VolunteerRules>().AddScoped<VolunteerUseCases>().AddScoped<VolunteerImport>().AddScoped<Certificates>();
+        return services.AddScoped<VolunteerRules>().AddScoped<VolunteerUseCases>().AddScoped<VolunteerImport>().AddScoped<Certificates>().AddScoped<VolunteerStanding>();
     }
 
     public static IEndpointRouteBuilder MapVolunteersApi(this IEndpointRouteBuilder app)
     {
         var open = app.MapGroup("/api").WithTags("Volunteers");
         open.MapPost("/volunteers", Register).AllowAnonymous();
+        open.MapPost("/volunteers/verification-codes", SendMobileCode).AllowAnonymous();
         open.MapGet("/certificates/{code}", Verify).AllowAnonymous().ProducesProblem(StatusCodes.Status404NotFound);
 
         var own = app.MapGroup("/api/volunteers/me").WithTags("Volunteers").RequireAuthorization();
@@ -52,20 +53,37 @@ public static class VolunteersApi
 
     /// <summary>
     /// Real-name registration. Gives a volunteer number (ZY…) and an account whose user name is that
-    /// number; the mobile number signs in too. ID and mobile numbers come back masked.
+    /// number; the mobile number signs in too. ID and mobile numbers come back masked. When the platform
+    /// sends text messages, <c>code</c> is the one from /api/volunteers/verification-codes and the mobile
+    /// is stored verified (mobileVerified); without text messages no code is asked and it is unverified.
     /// </summary>
     static async Task<Results<Ok<VolunteerView>, ProblemHttpResult, ValidationProblem>> Register(
         RegisterVolunteerRequest request, VolunteerUseCases volunteers, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         (await volunteers.RegisterAsync(request, cancellationToken)).ToHttpResult(text);
 
+    /// <summary>
+    /// 获取验证码: <c>{ "mobile": "…" }</c> sends a code for registering with that mobile, or (signed in) for
+    /// changing to it, valid 10 minutes; at most 5 an hour per number, with the client address's and the
+    /// platform's hourly limits. 400 when text messages are not configured or the mobile is another volunteer's.
+    /// </summary>
+    static async Task<Results<Ok<CodeSentView>, ProblemHttpResult, ValidationProblem>> SendMobileCode(SendMobileCodeRequest request, HttpContext http,
+        VolunteerUseCases volunteers, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await volunteers.SendMobileCodeAsync(http.User, request, http.Connection.RemoteIpAddress, cancellationToken)).ToHttpResult(text);
+
     /// <summary>Checks a registered-volunteer certificate by the code in its QR link: genuine or revoked, with masked data only.</summary>
     static async Task<Results<Ok<VerificationView>, ProblemHttpResult>> Verify(string code, Certificates certificates, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         await certificates.VerifyAsync(code, cancellationToken) is { } found ? TypedResults.Ok(found) : Problems.NotFound(text);
 
-    static async Task<Results<Ok<VolunteerView>, ProblemHttpResult>> GetOwn(ClaimsPrincipal user, VolunteerUseCases volunteers, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
-        await volunteers.GetOwnAsync(user, cancellationToken) is { } found ? TypedResults.Ok(found) : Problems.NotFound(text);
+    /// <summary>The caller's own registration (numbers masked), with their confirmed hours in all and this year and how far the next star is.</summary>
+    static async Task<Results<Ok<VolunteerView>, ProblemHttpResult>> GetOwn(ClaimsPrincipal user, VolunteerUseCases volunteers, VolunteerStanding standing,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await volunteers.GetOwnAsync(user, cancellationToken) is { } found ? TypedResults.Ok(await standing.WithHoursAsync(found, cancellationToken)) : Problems.NotFound(text);
 
-    /// <summary>Changes the caller's mobile number (leave it empty to keep it), skills and preferred service lines.</summary>
+    /// <summary>
+    /// Changes the caller's mobile number (leave it empty to keep it), skills and preferred service lines.
+    /// A changed mobile is unverified unless <c>code</c> (sent to it by /api/volunteers/verification-codes)
+    /// is given; the current mobile with its code becomes verified.
+    /// </summary>
     static async Task<Results<Ok<VolunteerView>, ProblemHttpResult, ValidationProblem>> UpdateContact(
         UpdateContactRequest request, ClaimsPrincipal user, VolunteerUseCases volunteers, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         (await volunteers.UpdateContactAsync(user, request, cancellationToken)).ToHttpResult(text);
@@ -82,8 +100,10 @@ public static class VolunteersApi
     static async Task<FileContentHttpResult> Export(UnitScope scope, VolunteerUseCases volunteers, string? q, CancellationToken cancellationToken) =>
         TypedResults.File(await volunteers.ExportAsync(scope, q, cancellationToken), "text/csv", "volunteers.csv");
 
-    static async Task<Results<Ok<VolunteerView>, ProblemHttpResult>> Get(string number, UnitScope scope, VolunteerUseCases volunteers, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
-        await volunteers.GetAsync(scope, number, cancellationToken) is { } found ? TypedResults.Ok(found) : Problems.NotFound(text);
+    /// <summary>A volunteer of the caller's subtree (numbers masked), with confirmed hours (all, this year), star progress, the latest ledger lines and their organisations.</summary>
+    static async Task<Results<Ok<VolunteerView>, ProblemHttpResult>> Get(string number, UnitScope scope, VolunteerUseCases volunteers, VolunteerStanding standing,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        await volunteers.GetAsync(scope, number, cancellationToken) is { } found ? TypedResults.Ok(await standing.WithServiceAsync(found, cancellationToken)) : Problems.NotFound(text);
 
     /// <summary>The full ID and mobile number. A reason is required, and the view is written to the audit log with it.</summary>
     static async Task<Results<Ok<PersonalDataView>, ProblemHttpResult, ValidationProblem>> Reveal(

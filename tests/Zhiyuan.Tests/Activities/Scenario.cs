@@ -48,8 +48,12 @@ public static class Scenario
 
     public static Guid SessionId(JsonElement activity, int index = 0) => activity.GetProperty("sessions")[index].GetProperty("id").GetGuid();
 
-    /// <summary>Registers volunteers (born in the given year, ID serials from <paramref name="firstSerial"/>) and signs each one in.</summary>
-    public static async Task<List<(string Number, HttpClient Client)>> VolunteersAsync(this TestApp app, int count, int firstSerial = 100, int birthYear = 1995, string unitCode = "441202")
+    /// <summary>
+    /// Registers volunteers (born in the given year, ID serials from <paramref name="firstSerial"/>) and signs each one in;
+    /// with <paramref name="sms"/> (the gateway the app sends through) each gives the code sent to their mobile.
+    /// </summary>
+    public static async Task<List<(string Number, HttpClient Client)>> VolunteersAsync(this TestApp app, int count, int firstSerial = 100, int birthYear = 1995, string unitCode = "441202",
+        Zhiyuan.Tests.Sms.TestSmsGateway? sms = null)
     {
         var volunteers = new List<(string, HttpClient)>();
         for (var i = 0; i < count; i++)
@@ -60,7 +64,7 @@ public static class Scenario
             using var anonymous = app.CreateClient();
             var registered = await OkAsync(await anonymous.PostAsJsonAsync("/api/volunteers", People.Registration("志愿者" + serial,
                 People.ResidentId(new DateOnly(birthYear, 1 + serial % 12, 1 + serial % 28), serial % 1000), mobile, unitCode,
-                guardianName: minor ? "监护人" : null, guardianConsent: minor)));
+                guardianName: minor ? "监护人" : null, guardianConsent: minor, code: sms is null ? null : await app.MobileCodeAsync(sms, mobile))));
             var number = registered.GetProperty("number").GetString()!;
             volunteers.Add((number, await app.ApiClientAsync(number, People.Password)));
         }

@@ -30,7 +30,7 @@ public sealed class ReportWorkflowTests : AppTest
         Assert.Equal("Submitted", Status(submitted));
         Assert.True(submitted.GetProperty("onTime").GetBoolean());
         Assert.True(submitted.GetProperty("isFrozen").GetBoolean());
-        Assert.Equal(1, submitted.GetProperty("computationVersion").GetInt32());
+        Assert.Equal(2, submitted.GetProperty("computationVersion").GetInt32());
         Assert.Equal(3, submitted.GetProperty("table").GetProperty("activityTotal").GetProperty("personTimes").GetInt32());
         Assert.Equal("李干事", submitted.GetProperty("table").GetProperty("contactName").GetString());
         // The unit cannot review itself, and a submitted report takes no more rows.

@@ -17,7 +17,9 @@ public sealed partial class PasswordRecoveryTests
         await using var gateway = await TestSmsGateway.StartAsync();
         await using var app = new TestApp();
         gateway.ConfigureTencentCloud(app);
-        var (number, _) = (await app.VolunteersAsync(1, 100))[0];
+        // Registration took a code to the same mobile: only the recovery's message counts below.
+        var (number, _) = (await app.VolunteersAsync(1, 100, sms: gateway))[0];
+        gateway.Received.Clear();
         using var client = app.CreateClient();
         var known = await OkAsync(await client.PostAsJsonAsync("/api/auth/recovery", new { userName = number }));
         var request = Assert.Single(gateway.Received);
@@ -40,6 +42,24 @@ public sealed partial class PasswordRecoveryTests
         // Used once: the same code cannot set another password.
         await Pages.AssertFieldErrorAsync(await client.PostAsJsonAsync("/api/auth/recovery/complete", new { userName = number, code, newPassword = "Again-2019-pass" }), "code", "已使用");
         Assert.Equal(1, await app.WithDbAsync(db => db.AuditEntries.CountAsync(a => a.Action == "account.password-recovered")));
+    }
+
+    [Fact]
+    public async Task AVolunteerMayNameTheAccountByTheRegisteredMobileAsWhenSigningIn()
+    {
+        await using var gateway = await TestSmsGateway.StartAsync();
+        await using var app = new TestApp();
+        gateway.ConfigureWebhook(app);
+        var (number, _) = (await app.VolunteersAsync(1, 100, sms: gateway))[0];
+        using var client = app.CreateClient();
+        await OkAsync(await client.PostAsJsonAsync("/api/auth/recovery", new { userName = "13900000100" }));
+        var message = gateway.Received.Last().Json;
+        Assert.Equal("recovery", message.GetProperty("purpose").GetString());
+        Assert.Equal("13900000100", message.GetProperty("phone").GetString());
+        var code = message.GetProperty("code").GetString();
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await client.PostAsJsonAsync("/api/auth/recovery/complete", new { userName = "13900000100", code, newPassword = "Recovered-2019" })).StatusCode);
+        using var signedIn = await app.ApiClientAsync(number, "Recovered-2019");
     }
 
     [Fact]

@@ -52,6 +52,24 @@ public sealed class TestSmsGateway : IAsyncDisposable
         return gateway;
     }
 
+    /// <summary>The code in the latest message to the number, as Tencent Cloud (+86…, first template parameter) or the webhook (phone, code) received it.</summary>
+    public string? LatestCodeTo(string phone)
+    {
+        foreach (var message in Received.ToArray().Reverse())
+        {
+            var json = message.Json;
+            if (json.TryGetProperty("PhoneNumberSet", out var numbers) && numbers[0].GetString() == "+86" + phone)
+            {
+                return json.GetProperty("TemplateParamSet")[0].GetString();
+            }
+            if (json.TryGetProperty("phone", out var number) && number.GetString() == phone)
+            {
+                return json.GetProperty("code").GetString();
+            }
+        }
+        return null;
+    }
+
     public string Url => server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/";
 
     /// <summary>Points the app at this gateway as Tencent Cloud.</summary>
