@@ -142,12 +142,16 @@ public sealed class MessageDeliveryTests : IDisposable
         Assert.InRange(message.DeliveryAttempts, 1, 2);
     }
 
-    /// <summary>A session of one place, taken; a second volunteer waits; the first cancels. Returns the promoted volunteer's mobile.</summary>
-    async Task<(string Number, string Mobile)> PromotionAsync()
+    /// <summary>
+    /// A session of one place, taken; a second volunteer waits; the first cancels. Returns the promoted volunteer's mobile.
+    /// The volunteers register with the codes the gateway received, which are then forgotten: only notices are left to count.
+    /// </summary>
+    async Task<(string Number, string Mobile)> PromotionAsync(TestSmsGateway gateway)
     {
         using var admin = await app.ApiClientAsync();
         var session = SessionId(await PublishedAsync(admin, Activity(await OrganizationAsync(admin), InDays(3), capacity: 1, title: "西江河畔清洁行动周末第二场次")));
-        var v = await app.VolunteersAsync(2, firstSerial: 300);
+        var v = await app.VolunteersAsync(2, firstSerial: 300, sms: gateway);
+        gateway.Received.Clear();
         await OkAsync(await v[0].Client.SignUpAsync(session));
         await OkAsync(await v[1].Client.SignUpAsync(session));
         await OkAsync(await v[0].Client.DeleteAsync($"/api/sessions/{session}/signups/me"));
@@ -159,7 +163,7 @@ public sealed class MessageDeliveryTests : IDisposable
     {
         await using var gateway = await TestSmsGateway.StartAsync();
         gateway.ConfigureWebhook(app);
-        var (number, mobile) = await PromotionAsync();
+        var (number, mobile) = await PromotionAsync(gateway);
         await using var second = new TestApp(app.Database);
         gateway.ConfigureWebhook(second);
 
@@ -193,7 +197,7 @@ public sealed class MessageDeliveryTests : IDisposable
         await using var gateway = await TestSmsGateway.StartAsync();
         gateway.ConfigureTencentCloud(app);
         app.Settings["Sms:NoticeTemplateId"] = "450001";
-        var (_, mobile) = await PromotionAsync();
+        var (_, mobile) = await PromotionAsync(gateway);
         await DeliverAsync(app);
         var promotion = await app.WithDbAsync(db => db.Messages.AsNoTracking().SingleAsync(m => m.Kind == MessageKind.WaitlistPromoted));
         Assert.NotNull((await SettledAsync(promotion.Id)).TextedAtUtc);
@@ -213,7 +217,7 @@ public sealed class MessageDeliveryTests : IDisposable
         await using var gateway = await TestSmsGateway.StartAsync();
         // Tencent Cloud for codes, but no approved notice template: no notices by text.
         gateway.ConfigureTencentCloud(app);
-        var (number, _) = await PromotionAsync();
+        var (number, _) = await PromotionAsync(gateway);
         await DeliverAsync(app);
         var promotion = await app.WithDbAsync(db => db.Messages.AsNoTracking().SingleAsync(m => m.Kind == MessageKind.WaitlistPromoted));
         Assert.Null(promotion.TextedAtUtc);

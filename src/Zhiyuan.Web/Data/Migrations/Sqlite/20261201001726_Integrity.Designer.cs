@@ -484,12 +484,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("StartsAtUtc", "ActivityId", "Id");
 
-                    b.ToTable("ActivitySessions", t =>
-                        {
-                            t.HasCheckConstraint("CK_ActivitySessions_Accepted", "\"Accepted\" >= 0 AND \"Accepted\" <= \"Capacity\"");
-
-                            t.HasCheckConstraint("CK_ActivitySessions_Waitlisted", "\"Waitlisted\" >= 0 AND \"WaitlistIssued\" >= \"Waitlisted\"");
-                        });
+                    b.ToTable("ActivitySessions");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.MediaLink", b =>
@@ -2312,10 +2307,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("MenuId", "StartsAtUtc");
 
-                    b.ToTable("ServiceSlots", t =>
-                        {
-                            t.HasCheckConstraint("CK_ServiceSlots_Booked", "\"Booked\" >= 0 AND \"Booked\" <= \"Capacity\"");
-                        });
+                    b.ToTable("ServiceSlots");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Units.Unit", b =>

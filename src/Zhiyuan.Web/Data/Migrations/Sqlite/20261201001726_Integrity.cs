@@ -75,21 +75,6 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                 columns: new[] { "SessionId", "WaitlistTicket" },
                 unique: true);
 
-            migrationBuilder.AddCheckConstraint(
-                name: "CK_ServiceSlots_Booked",
-                table: "ServiceSlots",
-                sql: "\"Booked\" >= 0 AND \"Booked\" <= \"Capacity\"");
-
-            migrationBuilder.AddCheckConstraint(
-                name: "CK_ActivitySessions_Accepted",
-                table: "ActivitySessions",
-                sql: "\"Accepted\" >= 0 AND \"Accepted\" <= \"Capacity\"");
-
-            migrationBuilder.AddCheckConstraint(
-                name: "CK_ActivitySessions_Waitlisted",
-                table: "ActivitySessions",
-                sql: "\"Waitlisted\" >= 0 AND \"WaitlistIssued\" >= \"Waitlisted\"");
-
             migrationBuilder.CreateIndex(
                 name: "IX_EffectiveCredits_SessionId_VolunteerId_StartUtc",
                 table: "EffectiveCredits",
@@ -135,18 +120,6 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
             migrationBuilder.DropIndex(
                 name: "IX_SignUps_SessionId_WaitlistTicket",
                 table: "SignUps");
-
-            migrationBuilder.DropCheckConstraint(
-                name: "CK_ServiceSlots_Booked",
-                table: "ServiceSlots");
-
-            migrationBuilder.DropCheckConstraint(
-                name: "CK_ActivitySessions_Accepted",
-                table: "ActivitySessions");
-
-            migrationBuilder.DropCheckConstraint(
-                name: "CK_ActivitySessions_Waitlisted",
-                table: "ActivitySessions");
 
             migrationBuilder.DropColumn(
                 name: "WaitlistTicket",
