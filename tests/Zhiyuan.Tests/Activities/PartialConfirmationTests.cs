@@ -105,6 +105,15 @@ public sealed class PartialConfirmationTests : AppTest
         await Pages.AssertFieldErrorAsync(await organisation.PostAsJsonAsync($"/api/sessions/{session}/confirm", new { signUpIds = new[] { ids[v[4].Number] } }),
             "signUpIds", "没有签到记录");
 
+        // Behind the use cases, the database itself refuses an attendance both absent and credited.
+        await OkAsync(await organisation.PostAsJsonAsync($"/api/sessions/{session}/absences", new { signUpIds = new[] { ids[v[4].Number] }, reason = "未到场" }));
+        var noShow = ids[v[4].Number];
+        await Assert.ThrowsAnyAsync<Exception>(() => app.WithDbAsync(db => db.SignUps.Where(s => s.Id == noShow)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.LedgerEntryId, Guid.NewGuid()))));
+        var credited = ids[v[0].Number];
+        await Assert.ThrowsAnyAsync<Exception>(() => app.WithDbAsync(db => db.SignUps.Where(s => s.Id == credited)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.AbsenceReason, "未到场"))));
+
         Assert.Equal(4, await app.WithDbAsync(db => db.LedgerEntries.CountAsync(e => e.SessionId == session)));
         Assert.Empty(await app.WithDbAsync(db => IntegrityCheck.FindViolationsAsync(db)));
     }
@@ -133,6 +142,11 @@ public sealed class PartialConfirmationTests : AppTest
         var url = $"/activities/{activityId}/manage";
         var page = await browser.GetPageAsync(url);
         Assert.NotNull(page.QuerySelector($"#choose-{ids[v[0].Number]}"));
+        // Absent without choosing anyone or giving a reason: both said, nothing changed.
+        var empty = await browser.PostFormAsync(url, page, $"attendance-{session}", ("action", "absent"));
+        var emptyErrors = new HtmlParser().ParseDocument(await empty.Content.ReadAsStringAsync()).QuerySelector(".error[role=alert]")!.TextContent;
+        Assert.Contains("缺席原因", emptyErrors);
+        Assert.Contains("至少选择", emptyErrors);
         // Nothing ticked: said so, nothing confirmed.
         var response = await browser.PostFormAsync(url, page, $"attendance-{session}", ("action", "confirm"));
         Assert.Contains("至少选择", new HtmlParser().ParseDocument(await response.Content.ReadAsStringAsync()).QuerySelector(".error[role=alert]")!.TextContent);

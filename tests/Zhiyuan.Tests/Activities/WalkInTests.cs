@@ -222,6 +222,9 @@ public sealed class WalkInTests : AppTest
         Assert.NotNull(walkInPage.QuerySelector("#walk-in-register"));
         Assert.Equal("environment", walkInPage.QuerySelector("#walk-in-photo")!.GetAttribute("capture"));
         var form = await browser.GetPageAsync($"/sessions/{session}/walk-ins/register");
+        var nothing = new HtmlParser().ParseDocument(await (await browser.PostFormAsync($"/sessions/{session}/walk-ins/register", form, "walk-in-register")).Content.ReadAsStringAsync());
+        Assert.NotNull(nothing.QuerySelector(".field-error[data-field='name']"));
+        Assert.NotNull(nothing.QuerySelector(".field-error[data-field='mobile']"));
         var response = await browser.PostFormAsync($"/sessions/{session}/walk-ins/register", form, "walk-in-register",
             ("name", "周敏"), ("documentType", "ResidentId"), ("documentNumber", "123"), ("mobile", "13600000414"));
         var invalid = new HtmlParser().ParseDocument(await response.Content.ReadAsStringAsync());

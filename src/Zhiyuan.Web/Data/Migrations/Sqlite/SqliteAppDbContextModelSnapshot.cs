@@ -682,10 +682,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("SessionId", "Status", "RequestedAtUtc");
 
-                    b.ToTable("SignUps", t =>
-                        {
-                            t.HasCheckConstraint("CK_SignUps_AbsentNotCredited", "\"AbsenceReason\" IS NULL OR \"LedgerEntryId\" IS NULL");
-                        });
+                    b.ToTable("SignUps");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Audit.AuditEntry", b =>

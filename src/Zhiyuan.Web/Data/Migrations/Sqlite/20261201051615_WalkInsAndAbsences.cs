@@ -31,18 +31,24 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                 nullable: false,
                 defaultValue: false);
 
-            migrationBuilder.AddCheckConstraint(
-                name: "CK_SignUps_AbsentNotCredited",
-                table: "SignUps",
-                sql: "\"AbsenceReason\" IS NULL OR \"LedgerEntryId\" IS NULL");
+            // Hand-written: an attendance marked absent is never credited (PostgreSQL: check constraint
+            // CK_SignUps_AbsentNotCredited). A trigger, because SQLite adds a check constraint only by
+            // rebuilding the table outside a transaction; triggers are added inside the migration's transaction.
+            foreach (var (name, when) in new[] { ("insert", "INSERT"), ("update", "UPDATE OF \"AbsenceReason\", \"LedgerEntryId\"") })
+            {
+                migrationBuilder.Sql($"""
+                    CREATE TRIGGER "SignUps_absent_not_credited_{name}" BEFORE {when} ON "SignUps"
+                    WHEN NEW."AbsenceReason" IS NOT NULL AND NEW."LedgerEntryId" IS NOT NULL
+                    BEGIN SELECT RAISE(ABORT, 'CK_SignUps_AbsentNotCredited: an attendance marked absent is never credited'); END;
+                    """);
+            }
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropCheckConstraint(
-                name: "CK_SignUps_AbsentNotCredited",
-                table: "SignUps");
+            migrationBuilder.Sql("DROP TRIGGER IF EXISTS \"SignUps_absent_not_credited_insert\";");
+            migrationBuilder.Sql("DROP TRIGGER IF EXISTS \"SignUps_absent_not_credited_update\";");
 
             migrationBuilder.DropColumn(
                 name: "AbsenceMarkedAtUtc",

@@ -11,7 +11,7 @@ using Zhiyuan.Web.Data;
 namespace Zhiyuan.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261201045015_WalkInsAndAbsences")]
+    [Migration("20261201051615_WalkInsAndAbsences")]
     partial class WalkInsAndAbsences
     {
         /// <inheritdoc />
@@ -685,10 +685,7 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("SessionId", "Status", "RequestedAtUtc");
 
-                    b.ToTable("SignUps", t =>
-                        {
-                            t.HasCheckConstraint("CK_SignUps_AbsentNotCredited", "\"AbsenceReason\" IS NULL OR \"LedgerEntryId\" IS NULL");
-                        });
+                    b.ToTable("SignUps");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Audit.AuditEntry", b =>
