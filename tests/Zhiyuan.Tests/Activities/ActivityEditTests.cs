@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Zhiyuan.Web.Activities;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Messages;
@@ -307,6 +308,33 @@ public sealed class ActivityEditTests : AppTest
         var audit = await app.WithDbAsync(db => db.AuditEntries.AsNoTracking().SingleAsync(e => e.Action == "activity.cancel"));
         Assert.Contains("原因：台风预警，停止户外活动；取消报名 4 条，通知 3 位志愿者", audit.Details);
         Assert.Empty(await ViolationsAsync());
+    }
+
+    [Fact]
+    public async Task ACancellationIsTextedToEachVolunteerThroughTheGatewayAndAMoveIsOnlyInTheCentre()
+    {
+        await using var gateway = await Zhiyuan.Tests.Sms.TestSmsGateway.StartAsync();
+        gateway.ConfigureWebhook(app);
+        using var admin = await app.ApiClientAsync();
+        var (id, view) = await ActivityWithSessionsAsync(admin, await OrganizationAsync(admin), (InDays(3), 10));
+        var v = await app.VolunteersAsync(2);
+        foreach (var (_, client) in v)
+        {
+            await OkAsync(await client.SignUpAsync(view.Sessions[0].Id));
+        }
+        await OkAsync(await EditAsync(admin, id, EditActivityRequest.From(view) with { Sessions = With(view, 0, s => Moved(s, InDays(3, 14))) }));
+        await OkAsync(await admin.PostAsJsonAsync($"/api/activities/{id}/cancellation", new { reason = "台风预警" }));
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<MessageDelivery>().SendPendingAsync();
+        }
+        // Two volunteers, two texts: the cancellation, to each registered mobile; the move stays in the centre (and the mail).
+        var texts = gateway.Received.Select(r => r.Json).ToList();
+        Assert.Equal(2, texts.Count);
+        Assert.All(texts, t => Assert.Equal("ActivityCancelled", t.GetProperty("kind").GetString()));
+        Assert.Equal(["13900000100", "13900000101"], texts.Select(t => t.GetProperty("phone").GetString()!).Order().ToArray());
+        Assert.All(texts, t => Assert.Equal("活动已取消：西江河畔清洁行动", t.GetProperty("text").GetString()));
     }
 
     [Fact]
