@@ -13,6 +13,7 @@ public static class ActivitiesApi
 {
     public static IServiceCollection AddActivities(this IServiceCollection services) => services
         .AddScoped<ActivityUseCases>()
+        .AddScoped<ActivityEditUseCases>()
         .AddScoped<SignUpUseCases>()
         .AddScoped<AttendanceUseCases>()
         .AddScoped<WalkInUseCases>()
@@ -30,6 +31,9 @@ public static class ActivitiesApi
         open.MapPost("/", Create).RequireAuthorization();
         open.MapPost("/{id:guid}/sessions", AddSession).RequireAuthorization();
         open.MapPost("/{id:guid}/status", ChangeStatus).RequireAuthorization();
+        open.MapPut("/{id:guid}", Edit).RequireAuthorization();
+        open.MapPost("/{id:guid}/cancellation", CancelActivity).RequireAuthorization();
+        open.MapPost("/{id:guid}/sessions/{sessionId:guid}/cancellation", CancelSession).RequireAuthorization();
         open.MapPut("/{id:guid}/outcome", SaveOutcome).RequireAuthorization();
         open.MapPost("/{id:guid}/photos", AddPhoto).RequireAuthorization().DisableAntiforgery();
         app.MapGet("/activities/photos/{id:guid}", Photo).AllowAnonymous().ExcludeFromDescription();
@@ -82,6 +86,28 @@ public static class ActivitiesApi
     static async Task<Results<Ok<ActivityView>, ProblemHttpResult, ValidationProblem>> AddSession(Guid id, SessionRequest request, ClaimsPrincipal user, ActivityUseCases activities,
         IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         (await activities.AddSessionAsync(user, id, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>
+    /// Edits the activity: the whole activity as it should be, with the <c>version</c> read from GET (an older
+    /// version is refused with 409 and nothing is saved) and its sessions — kept ones with their id, new ones
+    /// without; a session still to come that is left out is removed (refused while it has sign-ups: cancel it
+    /// instead). Capacities never drop below the places accepted; a moved session keeps its volunteers only if
+    /// none of them is signed up elsewhere at the new time. Once a session has started only the description,
+    /// the sign-up window and the sessions still to come change. Volunteers affected are told.
+    /// </summary>
+    static async Task<Results<Ok<ActivityView>, ProblemHttpResult, ValidationProblem>> Edit(Guid id, EditActivityRequest request, ClaimsPrincipal user,
+        ActivityEditUseCases editing, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await editing.EditAsync(user, id, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Calls the activity off before it begins, with a reason (<c>{ "reason": "…" }</c>) shown publicly: every sign-up is cancelled and its volunteer told.</summary>
+    static async Task<Results<Ok<ActivityView>, ProblemHttpResult, ValidationProblem>> CancelActivity(Guid id, CancelActivityRequest request, ClaimsPrincipal user,
+        ActivityEditUseCases editing, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await editing.CancelAsync(user, id, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Calls one session off before it begins, with a reason: its sign-ups are cancelled and their volunteers told. The last remaining session cannot be cancelled alone.</summary>
+    static async Task<Results<Ok<ActivityView>, ProblemHttpResult, ValidationProblem>> CancelSession(Guid id, Guid sessionId, CancelActivityRequest request, ClaimsPrincipal user,
+        ActivityEditUseCases editing, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await editing.CancelSessionAsync(user, id, sessionId, request, cancellationToken)).ToHttpResult(text);
 
     /// <summary>Publish, close, reopen or finish: <c>{ "status": "Published" }</c>.</summary>
     static async Task<Results<Ok<ActivityView>, ProblemHttpResult, ValidationProblem>> ChangeStatus(Guid id, ActivityStatusRequest request, ClaimsPrincipal user, ActivityUseCases activities,

@@ -99,6 +99,18 @@ public sealed class Activity
     /// </summary>
     public bool IsBackEntry { get; set; }
 
+    /// <summary>
+    /// Raised by every edit and cancellation: an edit names the version it started from, and one that
+    /// started from an older version is refused (409), so two organisers editing at once never
+    /// overwrite each other unseen (ADR 0015).
+    /// </summary>
+    public int Version { get; set; }
+
+    /// <summary>When the activity was called off (status <see cref="ActivityStatus.Cancelled"/>), and why — shown publicly.</summary>
+    public DateTime? CancelledAtUtc { get; set; }
+
+    public string? CancellationReason { get; set; }
+
     public List<ActivitySession> Sessions { get; set; } = [];
 }
 
@@ -115,6 +127,9 @@ public enum ActivityStatus
 
     /// <summary>Over; the outcome is recorded.</summary>
     Finished,
+
+    /// <summary>Called off before it began, with a reason; its sign-ups were cancelled and their volunteers told.</summary>
+    Cancelled,
 }
 
 /// <summary>The population types of the statistics table (覆盖人群), plus "other" explained in text.</summary>
@@ -186,6 +201,11 @@ public sealed class ActivitySession
 
     /// <summary>When the organisation confirmed the hours of this session.</summary>
     public DateTime? HoursConfirmedAtUtc { get; set; }
+
+    /// <summary>When this session was called off (before it began), and why; it then takes no sign-ups and holds none.</summary>
+    public DateTime? CancelledAtUtc { get; set; }
+
+    public string? CancellationReason { get; set; }
 }
 
 /// <summary>A volunteer's sign-up for a session, and then their attendance.</summary>
@@ -268,6 +288,8 @@ sealed class ActivityConfiguration : IEntityTypeConfiguration<Activity>
         activity.Property(a => a.ResponsiblePerson).HasMaxLength(50);
         activity.Property(a => a.Status).HasConversion<string>().HasMaxLength(16);
         activity.Property(a => a.CreatedByUserId).HasMaxLength(64);
+        activity.Property(a => a.Version).IsConcurrencyToken();
+        activity.Property(a => a.CancellationReason).HasMaxLength(Activity.ShortTextMaxLength);
         activity.HasIndex(a => new { a.Status, a.SignUpClosesAtUtc });
         activity.HasIndex(a => a.HostOrganizationId);
         activity.HasIndex(a => a.UnitId);
@@ -292,6 +314,7 @@ sealed class ActivitySessionConfiguration : IEntityTypeConfiguration<ActivitySes
         // A week's sessions with their activity, read from the index alone: the statistics table starts from them (docs/performance.md, "Campaign reports").
         session.HasIndex(s => new { s.StartsAtUtc, s.ActivityId, s.Id });
         session.Property(s => s.CheckInSecret).HasMaxLength(32);
+        session.Property(s => s.CancellationReason).HasMaxLength(Activity.ShortTextMaxLength);
         session.ToTable(t =>
         {
             t.HasCheckConstraint("CK_ActivitySessions_Accepted", "\"Accepted\" >= 0 AND \"Accepted\" <= \"Capacity\"");

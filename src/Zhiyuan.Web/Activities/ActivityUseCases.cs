@@ -48,9 +48,12 @@ public sealed record ActivityListQuery(string? Q = null, ServiceLines? Line = nu
 public sealed record ActivitySummary(Guid Id, string Title, string HostName, string UnitName, ServiceLines ServiceLine, string Address,
     DateTime? FirstStartUtc, DateTime? LastEndUtc, int PlacesLeft, ActivityStatus Status);
 
-public sealed record SessionView(Guid Id, DateTime StartsAtUtc, DateTime EndsAtUtc, int Capacity, int Accepted, int Waitlisted, bool IsTraining, DateTime? HoursConfirmedAtUtc)
+public sealed record SessionView(Guid Id, DateTime StartsAtUtc, DateTime EndsAtUtc, int Capacity, int Accepted, int Waitlisted, bool IsTraining, DateTime? HoursConfirmedAtUtc,
+    DateTime? CancelledAtUtc = null, string? CancellationReason = null)
 {
-    public int PlacesLeft => Math.Max(0, Capacity - Accepted);
+    public int PlacesLeft => CancelledAtUtc is null ? Math.Max(0, Capacity - Accepted) : 0;
+
+    public bool IsCancelled => CancelledAtUtc is not null;
 }
 
 public sealed record ActivityView(
@@ -59,9 +62,40 @@ public sealed record ActivityView(
     string Address, double? Latitude, double? Longitude, int? GeofenceMeters,
     DateTime SignUpOpensAtUtc, DateTime SignUpClosesAtUtc, int CancelHoursBefore, int? MinAge, int? MaxAge, string RequiredSkills,
     bool MembersOnly, bool ReviewSignUps, string RiskNotice, bool Insured, string ResponsiblePerson, ActivityStatus Status,
-    List<SessionView> Sessions, bool IsBackEntry = false);
+    List<SessionView> Sessions, bool IsBackEntry = false, int Version = 0, DateTime? CancelledAtUtc = null, string? CancellationReason = null, Guid[]? CoOrganizerIds = null);
 
 public sealed record ActivityPage(List<ActivitySummary> Items, int Total, int Page, int PageSize);
+
+/// <summary>What describes an activity, checked: everything but its host, sessions and sign-up window.</summary>
+sealed record ActivityDetails(string Title, string Description, List<Guid> CoOrganizerIds, ServiceLines ServiceLine, string? ProgrammeTag,
+    PopulationTypes PopulationTypes, string? OtherPopulation, string Address, double? Latitude, double? Longitude, int? GeofenceMeters,
+    int CancelHoursBefore, int? MinAge, int? MaxAge, string RequiredSkills, bool MembersOnly, bool ReviewSignUps, string RiskNotice, bool Insured,
+    string ResponsiblePerson)
+{
+    /// <summary>Copies everything but the co-organisers, which are rows of their own.</summary>
+    public void ApplyTo(Activity activity)
+    {
+        activity.Title = Title;
+        activity.Description = Description;
+        activity.ServiceLine = ServiceLine;
+        activity.ProgrammeTag = ProgrammeTag;
+        activity.PopulationTypes = PopulationTypes;
+        activity.OtherPopulation = OtherPopulation;
+        activity.Address = Address;
+        activity.Latitude = Latitude;
+        activity.Longitude = Longitude;
+        activity.GeofenceMeters = GeofenceMeters;
+        activity.CancelHoursBefore = CancelHoursBefore;
+        activity.MinAge = MinAge;
+        activity.MaxAge = MaxAge;
+        activity.RequiredSkills = RequiredSkills;
+        activity.MembersOnly = MembersOnly;
+        activity.ReviewSignUps = ReviewSignUps;
+        activity.RiskNotice = RiskNotice;
+        activity.Insured = Insured;
+        activity.ResponsiblePerson = ResponsiblePerson;
+    }
+}
 
 /// <summary>Creating, publishing and finding activities.</summary>
 public sealed class ActivityUseCases(
@@ -87,9 +121,60 @@ public sealed class ActivityUseCases(
         {
             errors.Add("hostOrganizationId", text["Activities.Error.Host"]);
         }
+        var details = await CheckDetailsAsync(errors, request, request.HostOrganizationId, cancellationToken);
+        var sessions = CheckSessions(errors, request.Sessions);
+        // Sign-up closes by default when the last session starts, and may not close any later.
+        var lastStart = (request.Sessions ?? []).Select(s => s.StartsAt?.UtcDateTime).Max();
+        var opens = request.SignUpOpensAt?.UtcDateTime ?? time.GetUtcNow().UtcDateTime;
+        var closes = request.SignUpClosesAt?.UtcDateTime ?? lastStart ?? opens;
+        if (request.SignUpOpensAt is null && request.SignUpClosesAt is null && lastStart <= opens)
+        {
+            // Every session has begun: nobody can sign up any more. An activity that already happened is back-entered instead.
+            errors.Add("sessions", text["Activities.Error.PastUseBackEntry"]);
+        }
+        else if (closes <= opens)
+        {
+            errors.Add("signUpClosesAt", text["Activities.Error.WindowOrder"]);
+        }
+        else if (closes > lastStart)
+        {
+            errors.Add("signUpClosesAt", text["Activities.Error.WindowAfterActivity"]);
+        }
+        if (errors.Any)
+        {
+            return Outcome<ActivityView>.Invalid(errors);
+        }
+        var activity = new Activity
+        {
+            Title = details.Title,
+            Address = details.Address,
+            ResponsiblePerson = details.ResponsiblePerson,
+            HostOrganizationId = host!.Id,
+            UnitId = host.UnitId,
+            SignUpOpensAtUtc = opens,
+            SignUpClosesAtUtc = closes,
+            Status = ActivityStatus.Draft,
+            CreatedAtUtc = time.GetUtcNow().UtcDateTime,
+            CreatedByUserId = users.GetUserId(principal),
+            Sessions = sessions,
+        };
+        details.ApplyTo(activity);
+        activity.CoOrganizers = details.CoOrganizerIds.Select(id => new ActivityCoOrganizer { OrganizationId = id }).ToList();
+        db.Activities.Add(activity);
+        audit.Add("activity.create", host.UnitId, details.Title, host.Name);
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<ActivityView>.Ok((await GetAsync(activity.Id, cancellationToken))!);
+    }
+
+    /// <summary>
+    /// Checks what describes an activity — everything but its host, sessions and sign-up window — the
+    /// same way for a new activity and an edited one.
+    /// </summary>
+    internal async Task<ActivityDetails> CheckDetailsAsync(FieldErrors errors, CreateActivityRequest request, Guid? hostId, CancellationToken cancellationToken)
+    {
         var title = Required(errors, "title", request.Title, "Activities.Field.Title", Activity.TitleMaxLength);
         var description = Optional(errors, "description", request.Description, "Activities.Field.Description", Activity.TextMaxLength);
-        var coOrganizerIds = (request.CoOrganizerIds ?? []).Distinct().Where(id => id != request.HostOrganizationId).ToList();
+        var coOrganizerIds = (request.CoOrganizerIds ?? []).Distinct().Where(id => id != hostId).ToList();
         if (coOrganizerIds.Count > 0 && await db.Organizations.CountAsync(o => coOrganizerIds.Contains(o.Id) && o.Status == OrganizationStatus.Approved, cancellationToken) != coOrganizerIds.Count)
         {
             errors.Add("coOrganizerIds", text["Activities.Error.CoOrganizer"]);
@@ -119,24 +204,6 @@ public sealed class ActivityUseCases(
         {
             errors.Add("geofenceMeters", text["Activities.Error.Geofence"]);
         }
-        var sessions = CheckSessions(errors, request.Sessions);
-        // Sign-up closes by default when the last session starts, and may not close any later.
-        var lastStart = (request.Sessions ?? []).Select(s => s.StartsAt?.UtcDateTime).Max();
-        var opens = request.SignUpOpensAt?.UtcDateTime ?? time.GetUtcNow().UtcDateTime;
-        var closes = request.SignUpClosesAt?.UtcDateTime ?? lastStart ?? opens;
-        if (request.SignUpOpensAt is null && request.SignUpClosesAt is null && lastStart <= opens)
-        {
-            // Every session has begun: nobody can sign up any more. An activity that already happened is back-entered instead.
-            errors.Add("sessions", text["Activities.Error.PastUseBackEntry"]);
-        }
-        else if (closes <= opens)
-        {
-            errors.Add("signUpClosesAt", text["Activities.Error.WindowOrder"]);
-        }
-        else if (closes > lastStart)
-        {
-            errors.Add("signUpClosesAt", text["Activities.Error.WindowAfterActivity"]);
-        }
         var cancelHours = request.CancelHoursBefore ?? 24;
         if (cancelHours is < 0 or > 720)
         {
@@ -149,45 +216,9 @@ public sealed class ActivityUseCases(
         var skills = Optional(errors, "requiredSkills", request.RequiredSkills, "Activities.Field.RequiredSkills", Activity.ShortTextMaxLength);
         var riskNotice = Optional(errors, "riskNotice", request.RiskNotice, "Activities.Field.RiskNotice", Activity.TextMaxLength);
         var responsible = Required(errors, "responsiblePerson", request.ResponsiblePerson, "Activities.Field.ResponsiblePerson", 50);
-        if (errors.Any)
-        {
-            return Outcome<ActivityView>.Invalid(errors);
-        }
-        var activity = new Activity
-        {
-            Title = title,
-            Description = description,
-            HostOrganizationId = host!.Id,
-            UnitId = host.UnitId,
-            CoOrganizers = coOrganizerIds.Select(id => new ActivityCoOrganizer { OrganizationId = id }).ToList(),
-            ServiceLine = request.ServiceLine!.Value,
-            ProgrammeTag = programme.Length > 0 ? programme : null,
-            PopulationTypes = population,
-            OtherPopulation = population.HasFlag(PopulationTypes.Other) ? otherPopulation : null,
-            Address = address,
-            Latitude = request.Latitude,
-            Longitude = request.Longitude,
-            GeofenceMeters = request.GeofenceMeters,
-            SignUpOpensAtUtc = opens,
-            SignUpClosesAtUtc = closes,
-            CancelHoursBefore = cancelHours,
-            MinAge = request.MinAge,
-            MaxAge = request.MaxAge,
-            RequiredSkills = skills,
-            MembersOnly = request.MembersOnly,
-            ReviewSignUps = request.ReviewSignUps,
-            RiskNotice = riskNotice,
-            Insured = request.Insured,
-            ResponsiblePerson = responsible,
-            Status = ActivityStatus.Draft,
-            CreatedAtUtc = time.GetUtcNow().UtcDateTime,
-            CreatedByUserId = users.GetUserId(principal),
-            Sessions = sessions,
-        };
-        db.Activities.Add(activity);
-        audit.Add("activity.create", host.UnitId, title, host.Name);
-        await db.SaveChangesAsync(cancellationToken);
-        return Outcome<ActivityView>.Ok((await GetAsync(activity.Id, cancellationToken))!);
+        return new ActivityDetails(title, description, coOrganizerIds, request.ServiceLine ?? ServiceLines.None, programme.Length > 0 ? programme : null,
+            population, population.HasFlag(PopulationTypes.Other) ? otherPopulation : null, address, request.Latitude, request.Longitude, request.GeofenceMeters,
+            cancelHours, request.MinAge, request.MaxAge, skills, request.MembersOnly, request.ReviewSignUps, riskNotice, request.Insured, responsible);
     }
 
     /// <summary>Adds a session to an activity that is not over yet.</summary>
@@ -208,12 +239,18 @@ public sealed class ActivityUseCases(
         {
             errors.Add("status", text["Activities.Error.Finished"]);
         }
+        if (activity.Status == ActivityStatus.Cancelled)
+        {
+            errors.Add("status", text["ActivityEdit.Error.Cancelled"]);
+        }
         if (errors.Any)
         {
             return Outcome<ActivityView>.Invalid(errors);
         }
         session!.ActivityId = id;
         db.ActivitySessions.Add(session);
+        // A new session is an edit: an edit page opened before it must read the activity again (ADR 0015).
+        activity.Version++;
         audit.Add("activity.session", activity.UnitId, activity.Title, ChinaTime.Format(session.StartsAtUtc) + "–" + ChinaTime.Format(session.EndsAtUtc));
         await db.SaveChangesAsync(cancellationToken);
         return Outcome<ActivityView>.Ok((await GetAsync(id, cancellationToken))!);
@@ -297,7 +334,7 @@ public sealed class ActivityUseCases(
         if (query.OpenPlaces)
         {
             activities = activities.Where(a => a.Status == ActivityStatus.Published && a.SignUpOpensAtUtc <= now && a.SignUpClosesAtUtc > now
-                && a.Sessions.Any(s => s.StartsAtUtc > now && s.Accepted < s.Capacity));
+                && a.Sessions.Any(s => s.StartsAtUtc > now && s.Accepted < s.Capacity && s.CancelledAtUtc == null));
         }
         var total = await activities.CountAsync(cancellationToken);
         // Bounded above too: a huge page number would overflow the offset.
@@ -309,7 +346,7 @@ public sealed class ActivityUseCases(
                 a.Id, a.Title, Host = a.HostOrganization!.Name, Unit = a.Unit!.Name, a.ServiceLine, a.Address, a.Status,
                 First = a.Sessions.Min(s => (DateTime?)s.StartsAtUtc),
                 Last = a.Sessions.Max(s => (DateTime?)s.EndsAtUtc),
-                Places = a.Sessions.Where(s => s.StartsAtUtc > now).Sum(s => s.Capacity - s.Accepted),
+                Places = a.Sessions.Where(s => s.StartsAtUtc > now && s.CancelledAtUtc == null).Sum(s => s.Capacity - s.Accepted),
             })
             .OrderBy(a => a.Last < now ? 1 : 0).ThenBy(a => a.Last < now ? null : a.First).ThenByDescending(a => a.Last)
             .Skip((page - 1) * PageSize).Take(PageSize).ToListAsync(cancellationToken);
@@ -355,13 +392,15 @@ public sealed class ActivityUseCases(
         }
         var sessions = await db.ActivitySessions.AsNoTracking().Where(s => s.ActivityId == id).OrderBy(s => s.StartsAtUtc)
             .Select(s => new SessionView(s.Id, s.StartsAtUtc, s.EndsAtUtc, s.Capacity, s.Accepted,
-                db.SignUps.Count(u => u.SessionId == s.Id && u.Status == SignUpStatus.Waitlisted), s.IsTraining, s.HoursConfirmedAtUtc))
+                db.SignUps.Count(u => u.SessionId == s.Id && u.Status == SignUpStatus.Waitlisted), s.IsTraining, s.HoursConfirmedAtUtc,
+                s.CancelledAtUtc, s.CancellationReason))
             .ToListAsync(cancellationToken);
         return new ActivityView(a.Id, a.Title, a.Description, a.HostOrganizationId, a.HostOrganization!.Name, a.Unit!.Name,
             a.CoOrganizers.Select(c => c.Organization!.Name).Order().ToArray(), a.ServiceLine, a.ProgrammeTag,
             PopulationTypeList.Split(a.PopulationTypes).ToArray(), a.OtherPopulation, a.Address, a.Latitude, a.Longitude, a.GeofenceMeters,
             a.SignUpOpensAtUtc, a.SignUpClosesAtUtc, a.CancelHoursBefore, a.MinAge, a.MaxAge, a.RequiredSkills, a.MembersOnly, a.ReviewSignUps,
-            a.RiskNotice, a.Insured, a.ResponsiblePerson, a.Status, sessions, a.IsBackEntry);
+            a.RiskNotice, a.Insured, a.ResponsiblePerson, a.Status, sessions, a.IsBackEntry, a.Version, a.CancelledAtUtc, a.CancellationReason,
+            a.CoOrganizers.Select(c => c.OrganizationId).Order().ToArray());
     }
 
     /// <summary>The city and its districts and counties, to filter the public list by.</summary>
@@ -381,7 +420,7 @@ public sealed class ActivityUseCases(
             .OrderByDescending(a => a.CreatedAtUtc).Take(200)
             .Select(a => new ActivitySummary(a.Id, a.Title, a.HostOrganization!.Name, a.Unit!.Name, a.ServiceLine, a.Address,
                 a.Sessions.Min(s => (DateTime?)s.StartsAtUtc), a.Sessions.Max(s => (DateTime?)s.EndsAtUtc),
-                a.Sessions.Where(s => s.StartsAtUtc > now).Sum(s => s.Capacity - s.Accepted), a.Status))
+                a.Sessions.Where(s => s.StartsAtUtc > now && s.CancelledAtUtc == null).Sum(s => s.Capacity - s.Accepted), a.Status))
             .ToListAsync(cancellationToken);
     }
 
@@ -407,7 +446,7 @@ public sealed class ActivityUseCases(
             || db.OrganizationAdmins.Any(o => o.OrganizationId == a.HostOrganizationId && o.UserId == userId));
     }
 
-    List<ActivitySession> CheckSessions(FieldErrors errors, SessionRequest[]? requests)
+    internal List<ActivitySession> CheckSessions(FieldErrors errors, SessionRequest[]? requests)
     {
         if (requests is not { Length: > 0 })
         {
@@ -422,7 +461,7 @@ public sealed class ActivityUseCases(
         return requests.Select((r, i) => CheckSession(errors, $"sessions[{i}].", r)).OfType<ActivitySession>().ToList();
     }
 
-    ActivitySession? CheckSession(FieldErrors errors, string prefix, SessionRequest request)
+    internal ActivitySession? CheckSession(FieldErrors errors, string prefix, SessionRequest request)
     {
         var before = errors.Any;
         var problems = new FieldErrors();

@@ -44,7 +44,7 @@ public sealed class SignUpUseCases(
         var session = await db.ActivitySessions.AsNoTracking().Where(s => s.Id == sessionId)
             .Select(s => new
             {
-                s.StartsAtUtc, s.EndsAtUtc, s.ActivityId, s.Activity!.Status, s.Activity.IsPrivate, s.Activity.SignUpOpensAtUtc, s.Activity.SignUpClosesAtUtc,
+                s.StartsAtUtc, s.EndsAtUtc, s.CancelledAtUtc, s.ActivityId, s.Activity!.Status, s.Activity.IsPrivate, s.Activity.SignUpOpensAtUtc, s.Activity.SignUpClosesAtUtc,
                 s.Activity.MinAge, s.Activity.MaxAge, s.Activity.RequiredSkills, s.Activity.MembersOnly, s.Activity.ReviewSignUps, s.Activity.HostOrganizationId,
                 // Three scalar subqueries rather than one row: SQLite has no LATERAL join to fetch a row with.
                 VolunteerId = db.Volunteers.Where(v => v.UserId == userId).Select(v => (Guid?)v.Id).FirstOrDefault(),
@@ -61,6 +61,10 @@ public sealed class SignUpUseCases(
             return Refused("Activities.Refused.NotAVolunteer");
         }
         var now = time.GetUtcNow().UtcDateTime;
+        if (session.Status == ActivityStatus.Cancelled || session.CancelledAtUtc is not null)
+        {
+            return Refused("ActivityEdit.Refused.Cancelled");
+        }
         if (session.Status != ActivityStatus.Published)
         {
             return Refused("Activities.Refused.NotOpen");
@@ -121,6 +125,23 @@ public sealed class SignUpUseCases(
         }
 
         var place = session.ReviewSignUps ? new Place(SignUpStatus.Pending, null, null) : await TakePlaceOrTicketAsync(sessionId, cancellationToken);
+        // The session as it is now, with its row locked (taking a place updated it; a sign-up for review
+        // locks it here): an organiser who moved or called off the session after the checks above read
+        // it has won, and this sign-up is refused as a whole, its place given back by the rollback (ADR 0015).
+        if (place.Status == SignUpStatus.Pending)
+        {
+            await db.LockSessionAsync(sessionId, cancellationToken);
+        }
+        var current = await db.ActivitySessions.AsNoTracking().Where(s => s.Id == sessionId)
+            .Select(s => new { s.StartsAtUtc, s.EndsAtUtc, s.CancelledAtUtc, s.Activity!.Status }).SingleAsync(cancellationToken);
+        if (current.CancelledAtUtc is not null || current.Status == ActivityStatus.Cancelled)
+        {
+            return Refused("ActivityEdit.Refused.Cancelled");
+        }
+        if (current.StartsAtUtc != session.StartsAtUtc || current.EndsAtUtc != session.EndsAtUtc)
+        {
+            return Refused("ActivityEdit.Refused.Moved");
+        }
         var signUp = await db.SignUps.SingleOrDefaultAsync(s => s.SessionId == sessionId && s.VolunteerId == volunteerId, cancellationToken);
         if (signUp is null)
         {

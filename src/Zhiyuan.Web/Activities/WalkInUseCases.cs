@@ -268,6 +268,10 @@ public sealed partial class WalkInUseCases(
         {
             return (null, Outcome<WalkInView>.Invalid("session", text["WalkIn.Error.NotRunning"]));
         }
+        if (session.CancelledAtUtc is not null)
+        {
+            return (null, Outcome<WalkInView>.Invalid("session", text["WalkIn.Error.SessionCancelled"]));
+        }
         if (now >= session.EndsAtUtc)
         {
             return (null, Outcome<WalkInView>.Invalid("session", text["WalkIn.Error.Over", ChinaTime.Format(session.EndsAtUtc)]));

@@ -43,7 +43,8 @@ public sealed class ReportCalculator(AppDbContext db)
                 from f in firstStarts
                 join a in db.Activities on f.ActivityId equals a.Id
                 join u in db.Units on a.UnitId equals u.Id
-                where EF.Functions.Like(u.Path, EF.Constant(path + "%")) && a.Status != ActivityStatus.Draft
+                // Activities called off did not happen (ADR 0015) and are not reported.
+                where EF.Functions.Like(u.Path, EF.Constant(path + "%")) && a.Status != ActivityStatus.Draft && a.Status != ActivityStatus.Cancelled
                 select new
                 {
                     a.Id,

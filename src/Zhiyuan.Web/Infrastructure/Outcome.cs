@@ -7,11 +7,12 @@ namespace Zhiyuan.Web.Infrastructure;
 /// </summary>
 public sealed class Outcome<T>
 {
-    Outcome(T? value, IReadOnlyDictionary<string, string[]>? errors, bool notFound)
+    Outcome(T? value, IReadOnlyDictionary<string, string[]>? errors, bool notFound, bool conflict = false)
     {
         Value = value;
         Errors = errors;
         IsNotFound = notFound;
+        IsConflict = conflict;
     }
 
     public T? Value { get; }
@@ -19,6 +20,9 @@ public sealed class Outcome<T>
     public IReadOnlyDictionary<string, string[]>? Errors { get; }
 
     public bool IsNotFound { get; }
+
+    /// <summary>Someone else changed the record since the caller read it: nothing was saved (the API answers 409; a page shows <see cref="Errors"/>).</summary>
+    public bool IsConflict { get; }
 
     public bool Succeeded => Errors is null && !IsNotFound;
 
@@ -33,6 +37,9 @@ public sealed class Outcome<T>
     public static Outcome<T> Invalid(FieldErrors errors) => new(default, errors.ToDictionary(), false);
 
     public static Outcome<T> Invalid(string field, string message) => Invalid(new FieldErrors().Add(field, message));
+
+    /// <summary>Refused because the record changed since the caller read it; the message says what to do.</summary>
+    public static Outcome<T> Conflict(string field, string message) => new(default, new FieldErrors().Add(field, message).ToDictionary(), false, conflict: true);
 }
 
 /// <summary>Collects validation messages per field, in the caller's language.</summary>

@@ -24,6 +24,13 @@ public static class Problems
         {
             return NotFound(text);
         }
+        if (outcome.IsConflict)
+        {
+            // 409 with the sentence that says what changed and what to do, and the field it concerns.
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: text["Problem.Conflict"],
+                detail: string.Join(" ", outcome.Errors!.Values.SelectMany(m => m)),
+                extensions: new Dictionary<string, object?> { ["errors"] = outcome.Errors });
+        }
         if (outcome.Errors is not null)
         {
             return Invalid(outcome.Errors, text);

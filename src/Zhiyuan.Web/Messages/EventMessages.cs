@@ -23,6 +23,41 @@ public static class EventMessages
         Inbox.Tell(db, s.UserId, MessageKind.WaitlistPromoted, ActivityLink(s.ActivityId), nowUtc, s.Title, ChinaTime.Format(s.StartsAtUtc), s.Address);
     }
 
+    /// <summary>
+    /// An activity changed where it concerns its volunteers (a session moved, the place changed): each
+    /// volunteer is told once, with what changed for them.
+    /// </summary>
+    public static async Task ActivityChangedAsync(AppDbContext db, Guid activityId, string title, IReadOnlyDictionary<Guid, string> changesByVolunteer, DateTime nowUtc,
+        CancellationToken cancellationToken)
+    {
+        var accounts = await AccountsAsync(db, changesByVolunteer.Keys, cancellationToken);
+        foreach (var (volunteerId, changes) in changesByVolunteer.OrderBy(c => c.Key))
+        {
+            Inbox.Tell(db, accounts.GetValueOrDefault(volunteerId), MessageKind.ActivityChanged, ActivityLink(activityId), nowUtc, title, changes);
+        }
+    }
+
+    /// <summary>
+    /// An activity or one of its sessions was called off: each volunteer whose sign-up it cancelled is
+    /// told once, with the sessions they had signed up for and the reason.
+    /// </summary>
+    public static async Task ActivityCancelledAsync(AppDbContext db, Guid activityId, string title, IReadOnlyDictionary<Guid, string> sessionsByVolunteer, string reason,
+        DateTime nowUtc, CancellationToken cancellationToken)
+    {
+        var accounts = await AccountsAsync(db, sessionsByVolunteer.Keys, cancellationToken);
+        foreach (var (volunteerId, sessions) in sessionsByVolunteer.OrderBy(c => c.Key))
+        {
+            Inbox.Tell(db, accounts.GetValueOrDefault(volunteerId), MessageKind.ActivityCancelled, ActivityLink(activityId), nowUtc, title, sessions, reason);
+        }
+    }
+
+    /// <summary>The accounts of many volunteers in one query (an activity may have thousands of sign-ups); imported volunteers without one are left out.</summary>
+    static async Task<Dictionary<Guid, string?>> AccountsAsync(AppDbContext db, IEnumerable<Guid> volunteerIds, CancellationToken cancellationToken)
+    {
+        var ids = volunteerIds.ToArray();
+        return ids.Length == 0 ? [] : await db.Volunteers.Where(v => ids.Contains(v.Id)).Select(v => new { v.Id, v.UserId }).ToDictionaryAsync(v => v.Id, v => v.UserId, cancellationToken);
+    }
+
     /// <summary>The organisation turned a sign-up down: its volunteer is told why.</summary>
     public static async Task SignUpRejectedAsync(AppDbContext db, Guid signUpId, string reason, DateTime nowUtc, CancellationToken cancellationToken)
     {

@@ -89,6 +89,12 @@ public enum MessageKind
 
     /// <summary>A report of the unit is past its due time and not yet submitted.</summary>
     ReportOverdue,
+
+    /// <summary>An activity the volunteer signed up for was changed where it concerns them: a session moved, the place changed.</summary>
+    ActivityChanged,
+
+    /// <summary>An activity (or the session) the volunteer signed up for was called off, with the reason; their sign-up is cancelled.</summary>
+    ActivityCancelled,
 }
 
 /// <summary>Which kinds go beyond the centre, and how.</summary>
@@ -102,9 +108,10 @@ public static class MessageChannels
 
     /// <summary>
     /// Texted (with a gateway configured and a mobile on the volunteer record) only when the person has
-    /// to act soon: a place they waited for is now theirs. Everything else waits in the centre and the mail.
+    /// to act soon: a place they waited for is now theirs, or what they were going to is called off (so
+    /// nobody sets out for it). Everything else waits in the centre and the mail.
     /// </summary>
-    public static bool Texted(MessageKind kind) => kind is MessageKind.WaitlistPromoted;
+    public static bool Texted(MessageKind kind) => kind is MessageKind.WaitlistPromoted or MessageKind.ActivityCancelled;
 
     public static bool GoesBeyondTheCentre(MessageKind kind) => Mailed(kind) || Texted(kind);
 }

@@ -12,6 +12,9 @@ public sealed class Organization
     public const int NameMaxLength = 100;
     public const int DescriptionMaxLength = 1000;
     public const int ReasonMaxLength = 200;
+    public const int ContactNameMaxLength = 50;
+    public const int ContactPhoneMaxLength = 20;
+    public const int AddressMaxLength = 200;
 
     public Guid Id { get; set; } = Guid.CreateVersion7();
 
@@ -33,6 +36,20 @@ public sealed class Organization
 
     /// <summary>Why the registration was refused.</summary>
     public string? ReviewReason { get; set; }
+
+    /// <summary>Whom volunteers and the public should ask, and how (an office number or a mobile the organisation publishes).</summary>
+    public string ContactName { get; set; } = "";
+
+    public string ContactPhone { get; set; } = "";
+
+    /// <summary>Where the organisation is found.</summary>
+    public string Address { get; set; } = "";
+
+    /// <summary>The service lines the organisation works in (any of the six).</summary>
+    public ServiceLines ServiceLines { get; set; }
+
+    /// <summary>Raised by every profile edit: an edit that started from an older version is refused (409).</summary>
+    public int Version { get; set; }
 
     public List<OrganizationAdmin> Admins { get; set; } = [];
 }
@@ -97,6 +114,10 @@ sealed class OrganizationConfiguration : IEntityTypeConfiguration<Organization>
         organization.Property(o => o.RegisteredByUserId).HasMaxLength(64);
         organization.Property(o => o.ReviewReason).HasMaxLength(Organization.ReasonMaxLength);
         organization.HasMany(o => o.Admins).WithOne().HasForeignKey(a => a.OrganizationId);
+        organization.Property(o => o.ContactName).HasMaxLength(Organization.ContactNameMaxLength);
+        organization.Property(o => o.ContactPhone).HasMaxLength(Organization.ContactPhoneMaxLength);
+        organization.Property(o => o.Address).HasMaxLength(Organization.AddressMaxLength);
+        organization.Property(o => o.Version).IsConcurrencyToken();
     }
 }
 

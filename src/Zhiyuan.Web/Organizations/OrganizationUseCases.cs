@@ -6,6 +6,7 @@ using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Audit;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
+using Zhiyuan.Web.Volunteers;
 
 namespace Zhiyuan.Web.Organizations;
 
@@ -14,6 +15,13 @@ public sealed record RegisterOrganizationRequest(string? Name, string? Descripti
 public sealed record ReviewRequest(bool Approve, string? Reason);
 
 public sealed record AddOrganizationAdminRequest(string? VolunteerNumber);
+
+/// <summary>
+/// The organisation's own profile, as it should be (PUT), with the <c>version</c> read from GET: an edit
+/// from an older version is refused (409). Its unit and approval are not the organisation's to change.
+/// </summary>
+public sealed record UpdateOrganizationRequest(int? Version, string? Name, string? Description, string? ContactName, string? ContactPhone, string? Address,
+    ServiceLines[]? ServiceLines);
 
 public sealed record OrganizationView(
     Guid Id,
@@ -24,7 +32,12 @@ public sealed record OrganizationView(
     OrganizationStatus Status,
     DateTime RegisteredAtUtc,
     string? ReviewReason,
-    int MemberCount);
+    int MemberCount,
+    string ContactName = "",
+    string ContactPhone = "",
+    string Address = "",
+    ServiceLines ServiceLines = ServiceLines.None,
+    int Version = 0);
 
 /// <summary>A member or applicant as the organisation's administrators see them: phone masked.</summary>
 public sealed record MemberView(string VolunteerNumber, string Name, string Mobile, MembershipStatus Status, DateTime AppliedAtUtc, string? Reason, bool IsAdmin);
@@ -236,11 +249,131 @@ public sealed class OrganizationUseCases(
         return Outcome<MemberView>.Ok(await MembersQuery(id, volunteerNumber).SingleAsync(cancellationToken));
     }
 
-    public async Task<List<MemberView>?> MembersAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default)
+    public Task<List<MemberView>?> MembersAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default) =>
+        MembersAsync(principal, id, null, null, cancellationToken);
+
+    /// <summary>
+    /// Members and applicants for the organisation's administrators and the unit's, optionally only those a
+    /// search finds (name, volunteer number, or the last digits of the mobile) and of one status.
+    /// </summary>
+    public async Task<List<MemberView>?> MembersAsync(ClaimsPrincipal principal, Guid id, string? search, MembershipStatus? status, CancellationToken cancellationToken = default)
     {
         var access = await AccessAsync(principal, id, cancellationToken);
-        return access is not { CanManage: true } ? null
-            : (await MembersQuery(id).ToListAsync(cancellationToken)).OrderBy(m => m.Status).ThenBy(m => m.AppliedAtUtc).ToList();
+        if (access is not { CanManage: true })
+        {
+            return null;
+        }
+        var members = db.Memberships.Where(m => m.OrganizationId == id && (status == null || m.Status == status));
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var matching = MemberPicking.Matching(db.Volunteers, search).Select(v => v.Id);
+            members = members.Where(m => matching.Contains(m.VolunteerId));
+        }
+        return (await MembersQuery(id, members: members).ToListAsync(cancellationToken)).OrderBy(m => m.Status).ThenBy(m => m.AppliedAtUtc).ToList();
+    }
+
+    /// <summary>
+    /// The organisation's administrators (or the unit's) change its profile: name, introduction, contact,
+    /// address, service lines — never its unit or approval. Audited with what changed.
+    /// </summary>
+    public async Task<Outcome<OrganizationView>> UpdateProfileAsync(ClaimsPrincipal principal, Guid id, UpdateOrganizationRequest request, CancellationToken cancellationToken = default)
+    {
+        var access = await AccessAsync(principal, id, cancellationToken);
+        if (access is not { CanManage: true })
+        {
+            return Outcome<OrganizationView>.NotFound();
+        }
+        if (request.Version is not { } version)
+        {
+            return Outcome<OrganizationView>.Invalid("version", text["ActivityEdit.Error.Version"]);
+        }
+        var organization = await db.Organizations.SingleAsync(o => o.Id == id, cancellationToken);
+        if (version != organization.Version)
+        {
+            return Outcome<OrganizationView>.Conflict("version", text["Organizations.Error.Stale", version, organization.Version]);
+        }
+        var errors = new FieldErrors();
+        string Text(string field, string? value, string label, int maxLength, bool required = false)
+        {
+            var trimmed = (value ?? "").Trim();
+            if (required && trimmed.Length == 0)
+            {
+                errors.Add(field, text["Validation.Required", text[label]]);
+            }
+            else if (trimmed.Length > maxLength)
+            {
+                errors.Add(field, text["Validation.TooLong", text[label], maxLength]);
+            }
+            return trimmed;
+        }
+        var name = Text("name", request.Name, "Organizations.Field.Name", Organization.NameMaxLength, required: true);
+        if (name.Length > 0 && name != organization.Name && await db.Organizations.AnyAsync(o => o.Name == name && o.Id != id, cancellationToken))
+        {
+            errors.Add("name", text["Organizations.Error.NameTaken", name]);
+        }
+        var description = Text("description", request.Description, "Organizations.Field.Description", Organization.DescriptionMaxLength);
+        var contactName = Text("contactName", request.ContactName, "Organizations.Field.ContactName", Organization.ContactNameMaxLength);
+        var contactPhone = Text("contactPhone", request.ContactPhone, "Organizations.Field.ContactPhone", Organization.ContactPhoneMaxLength);
+        if (contactPhone.Length > 0 && (contactPhone.Count(char.IsAsciiDigit) < 5 || !contactPhone.All(c => char.IsAsciiDigit(c) || c is '-' or '+' or ' ' or '(' or ')')))
+        {
+            errors.Add("contactPhone", text["Organizations.Error.ContactPhone"]);
+        }
+        var address = Text("address", request.Address, "Organizations.Field.Address", Organization.AddressMaxLength);
+        var lines = (request.ServiceLines ?? []).Aggregate(ServiceLines.None, (all, l) => all | l);
+        if ((request.ServiceLines ?? []).Any(l => !ServiceLineList.All.Contains(l)))
+        {
+            errors.Add("serviceLines", text["Activities.Error.ServiceLine"]);
+        }
+        if (errors.Any)
+        {
+            return Outcome<OrganizationView>.Invalid(errors);
+        }
+        string Lines(ServiceLines value) => string.Join("、", ServiceLineList.Split(value).Select(l => text["ServiceLine." + l].Value));
+        var changes = new List<string>();
+        void Compare(string label, string from, string to, bool copy = true)
+        {
+            if (from != to)
+            {
+                changes.Add(copy ? text["ActivityEdit.Audit.Changed", text[label], from, to] : text["ActivityEdit.Audit.TextChanged", text[label]]);
+            }
+        }
+        Compare("Organizations.Field.Name", organization.Name, name);
+        Compare("Organizations.Field.Description", organization.Description, description, copy: false);
+        Compare("Organizations.Field.ContactName", organization.ContactName, contactName);
+        Compare("Organizations.Field.ContactPhone", organization.ContactPhone, contactPhone);
+        Compare("Organizations.Field.Address", organization.Address, address);
+        Compare("Organizations.Field.ServiceLines", Lines(organization.ServiceLines), Lines(lines));
+        if (changes.Count == 0)
+        {
+            return Outcome<OrganizationView>.Ok(await Views(db.Organizations.Where(o => o.Id == id)).SingleAsync(cancellationToken));
+        }
+        organization.Name = name;
+        organization.Description = description;
+        organization.ContactName = contactName;
+        organization.ContactPhone = contactPhone;
+        organization.Address = address;
+        organization.ServiceLines = lines;
+        // The version is a concurrency token: the UPDATE holds "AND Version = @read", so of two edits made
+        // from one version the second matches no row and saves nothing.
+        organization.Version = version + 1;
+        audit.Add("organization.profile", organization.UnitId, name, string.Join("；", changes));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            var current = await db.Organizations.Where(o => o.Id == id).Select(o => o.Version).SingleAsync(cancellationToken);
+            return Outcome<OrganizationView>.Conflict("version", text["Organizations.Error.Stale", version, current]);
+        }
+        catch (DbUpdateException e) when (Conflicts.IsConflict(e))
+        {
+            // Another organisation took the same name a moment ago (the unique index).
+            db.ChangeTracker.Clear();
+            return Outcome<OrganizationView>.Invalid("name", text["Organizations.Error.NameTaken", name]);
+        }
+        return Outcome<OrganizationView>.Ok(await Views(db.Organizations.Where(o => o.Id == id)).SingleAsync(cancellationToken));
     }
 
     /// <summary>Makes an approved member an administrator of the organisation.</summary>
@@ -315,6 +448,10 @@ public sealed class OrganizationUseCases(
         }
     }
 
+    /// <summary>Whether the caller manages the organisation's members (its administrators, and those of its unit subtree).</summary>
+    public async Task<bool> CanManageAsync(ClaimsPrincipal principal, Guid id, CancellationToken cancellationToken = default) =>
+        await AccessAsync(principal, id, cancellationToken) is { CanManage: true };
+
     /// <summary>
     /// Who may do what with an organisation: its own administrators manage members; administrators of
     /// the unit subtree it sits in manage members and review its registration. Null means the caller
@@ -339,12 +476,13 @@ public sealed class OrganizationUseCases(
         return (unitAdministrator || (ownAdministrator && organization.Status == OrganizationStatus.Approved), unitAdministrator);
     }
 
-    IQueryable<MemberView> MembersQuery(Guid id, string? volunteerNumber = null) => db.Memberships.AsNoTracking()
+    IQueryable<MemberView> MembersQuery(Guid id, string? volunteerNumber = null, IQueryable<Membership>? members = null) => (members ?? db.Memberships).AsNoTracking()
         .Where(m => m.OrganizationId == id && (volunteerNumber == null || m.Volunteer!.Number == volunteerNumber))
         .Select(m => new MemberView(m.Volunteer!.Number, m.Volunteer.Name, m.Volunteer.PhoneMasked, m.Status, m.AppliedAtUtc, m.Reason,
             m.Organization!.Admins.Any(a => a.UserId == m.Volunteer.UserId)));
 
     IQueryable<OrganizationView> Views(IQueryable<Organization> organizations) => organizations.AsNoTracking()
         .Select(o => new OrganizationView(o.Id, o.Name, o.Description, o.Unit!.Code, o.Unit.Name, o.Status, o.RegisteredAtUtc, o.ReviewReason,
-            db.Memberships.Count(m => m.OrganizationId == o.Id && m.Status == MembershipStatus.Approved)));
+            db.Memberships.Count(m => m.OrganizationId == o.Id && m.Status == MembershipStatus.Approved),
+            o.ContactName, o.ContactPhone, o.Address, o.ServiceLines, o.Version));
 }

@@ -166,8 +166,18 @@ public sealed class WalkInTests : AppTest
         var minor = (await app.VolunteersAsync(1, firstSerial: 150, birthYear: DateTime.UtcNow.Year - 16))[0];
         var busy = (await app.VolunteersAsync(1, firstSerial: 160))[0];
         await OkAsync(await busy.Client.SignUpAsync(other));
+        // A session called off takes no walk-ins either; and one with a walk-in can no longer be called off.
+        var twoSessions = await PublishedAsync(setup, Activity(host, start.AddHours(6), hours: 1, title: "两场活动") with
+        {
+            Sessions = [new SessionRequest(start.AddHours(6), start.AddHours(7), 5), new SessionRequest(start.AddHours(8), start.AddHours(9), 5)],
+        });
+        var twoSessionsId = twoSessions.GetProperty("id").GetGuid();
+        await OkAsync(await setup.PostAsJsonAsync($"/api/activities/{twoSessionsId}/sessions/{SessionId(twoSessions)}/cancellation", new { reason = "场地临时关闭" }));
         MoveTo(start.AddMinutes(10));
         using var leader = await app.ApiClientAsync();
+        await Pages.AssertFieldErrorAsync(await WalkInAsync(leader, SessionId(twoSessions), busy.Number), "session", "该时段已取消");
+        await OkAsync(await WalkInAsync(leader, SessionId(twoSessions, 1), busy.Number));
+        await Pages.AssertFieldErrorAsync(await leader.PostAsJsonAsync($"/api/activities/{twoSessionsId}/cancellation", new { reason = "暴雨" }), "status", "已有志愿者签到");
         await Pages.AssertFieldErrorAsync(await WalkInAsync(leader, adults, minor.Number), "volunteer", "本活动要求年龄 18+ 岁");
         await Pages.AssertFieldErrorAsync(await WalkInAsync(leader, adults, busy.Number), "volunteer", "同时段活动");
         Assert.Equal(0, await app.WithDbAsync(db => db.SignUps.CountAsync(s => s.SessionId == adults)));

@@ -333,6 +333,13 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<int>("CancelHoursBefore")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("CancellationReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("CancelledAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAtUtc")
                         .HasColumnType("TEXT");
 
@@ -429,6 +436,10 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.Property<Guid>("UnitId")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
@@ -530,6 +541,13 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid>("ActivityId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CancellationReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("CancelledAtUtc")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Capacity")
@@ -1544,6 +1562,21 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContactName")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContactPhone")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Description")
                         .IsRequired()
                         .HasMaxLength(1000)
@@ -1568,6 +1601,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<DateTime?>("ReviewedAtUtc")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("ServiceLines")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Status")
                         .IsConcurrencyToken()
                         .IsRequired()
@@ -1576,6 +1612,10 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.Property<Guid>("UnitId")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
