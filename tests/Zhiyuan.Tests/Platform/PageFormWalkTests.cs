@@ -105,7 +105,10 @@ public sealed class PageFormWalkTests(ITestOutputHelper output) : AppTest
             }
         }
         output.WriteLine(string.Join("\n", Statuses.GroupBy(s => s).Select(g => $"{g.Count()} × {g.Key}")));
-        Assert.True(problems.Count == 0, $"{problems.Count} page form answers were defects:\n" + string.Join("\n", problems.Distinct().Take(40)));
+        // The server's first exception says why, where a status alone would not.
+        var exception = app.LogLines.FirstOrDefault(l => l.Contains("Exception", StringComparison.Ordinal));
+        Assert.True(problems.Count == 0, $"{problems.Count} page form answers were defects:\n" + string.Join("\n", problems.Distinct().Take(40))
+            + (exception is null ? "" : "\nFirst exception logged by the server:\n" + exception[..Math.Min(exception.Length, 3000)]));
         Assert.True(posted > 100, $"only {posted} posts were made; the walk found too little to prove anything");
     }
 
