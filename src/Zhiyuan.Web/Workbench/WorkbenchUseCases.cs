@@ -54,6 +54,7 @@ public sealed class WorkbenchUseCases(
     OrderUseCases orders,
     PatrolUseCases patrols,
     StarAwardUseCases stars,
+    CommendationUseCases commendations,
     OrganizationUseCases organizations,
     ReportQueue reports,
     MessageUseCases messages,
@@ -113,6 +114,13 @@ public sealed class WorkbenchUseCases(
             // The stars page's own lists: volunteers ready for review, and awards on public notice.
             items.Add(new WorkItem("StarsEligible", overview.Eligible.Count, "/recognition/stars#eligible"));
             items.Add(new WorkItem("StarsOnNotice", overview.Awards.Count(a => a.Status == RecognitionStatus.OnNotice), "/recognition/stars#awards"));
+        }
+        if (unitAdministrator)
+        {
+            // The commendations page's own rounds: nominations the caller's unit reviews, and those on public notice.
+            var rounds = await commendations.ListAsync(principal, cancellationToken);
+            items.Add(new WorkItem("NominationsToReview", rounds.Where(r => r.CanReview).Sum(r => r.Nominations.Count(n => n.Status == RecognitionStatus.Nominated)), "/commendations"));
+            items.Add(new WorkItem("NominationsOnNotice", rounds.Sum(r => r.Nominations.Count(n => n.Status == RecognitionStatus.OnNotice)), "/commendations"));
         }
         if (unitAdministrator || organizationAdministrator)
         {

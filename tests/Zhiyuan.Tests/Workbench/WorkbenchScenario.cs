@@ -96,6 +96,21 @@ public static class WorkbenchScenario
         await app.CreditAsync(organization, members[3].Number, 45, DateTime.UtcNow.AddDays(-30), "护河巡查");
         await OkAsync(await city.PostAsJsonAsync("/api/stars/notices", new { numbers = new[] { members[3].Number } }));
 
+        // A city commendation round: two of 端州's volunteers nominated, one of them put on notice.
+        var commendation = (await OkAsync(await city.PostAsJsonAsync("/api/commendations", new
+        {
+            name = "肇庆市最美志愿者", kind = "MostBeautifulVolunteer", criteria = "事迹突出", nominationsCloseAt = DateTimeOffset.UtcNow.AddDays(10),
+        }))).GetProperty("id").GetGuid();
+        using (var nominating = await app.ApiClientAsync("duanzhou", UnitAdminPassword))
+        {
+            foreach (var number in new[] { members[1].Number, members[3].Number })
+            {
+                await OkAsync(await nominating.PostAsJsonAsync($"/api/commendations/{commendation}/nominations", new { volunteerNumber = number, reason = "坚持巡河三年" }));
+            }
+        }
+        var nominationId = (await OkAsync(await city.GetAsync($"/api/commendations/{commendation}"))).GetProperty("nominations")[0].GetProperty("id").GetGuid();
+        await OkAsync(await city.PostAsJsonAsync($"/api/commendations/nominations/{nominationId}/review", new { action = "notice" }));
+
         // A campaign running now: 端州's first report returned, its second submitted; 鼎湖 has sent nothing.
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8));
         var campaign = (await OkAsync(await city.PostAsJsonAsync("/api/campaigns", new

@@ -36,6 +36,8 @@ public sealed class WorkbenchTests : AppTest
         ["FindingsAnswer"] = "#finding-list tbody tr",
         ["StarsEligible"] = "#eligible input[name=numbers]",
         ["StarsOnNotice"] = "#award-list tr[data-status=OnNotice]",
+        ["NominationsToReview"] = "section[data-can-review=true] li.nomination[data-status=Nominated]",
+        ["NominationsOnNotice"] = "li.nomination[data-status=OnNotice]",
         ["Applications"] = "#application-list > li",
         ["ReportsDue"] = "#report-list-due > li",
         ["ReportsOverdue"] = "#report-list-overdue > li",
@@ -115,6 +117,10 @@ public sealed class WorkbenchTests : AppTest
         Assert.Equal(1, liaison["FindingsOverdue"]);
         Assert.Equal(1, city["StarsEligible"]);
         Assert.Equal(1, city["StarsOnNotice"]);
+        Assert.Equal(1, city["NominationsToReview"]);
+        Assert.Equal(1, city["NominationsOnNotice"]);
+        Assert.Equal(0, duanzhou["NominationsToReview"]);
+        Assert.Equal(1, duanzhou["NominationsOnNotice"]);
         Assert.Equal(3, city["Applications"]);
         Assert.Equal(2, organization["Applications"]);
         Assert.Equal(1, dinghu["Applications"]);
