@@ -19,6 +19,7 @@ using Zhiyuan.Web.PublicSite;
 using Zhiyuan.Web.ServicePosts;
 using Zhiyuan.Web.Units;
 using Zhiyuan.Web.Volunteers;
+using Zhiyuan.Web.Workbench;
 
 // Operator commands (`check`) read the database and end here, before any server, seed or migration.
 if (await OperatorCommands.TryRunAsync(args) is { } exitCode)
@@ -53,6 +54,7 @@ builder.Services.AddServicePosts(builder.Configuration);
 builder.Services.AddPatrols(builder.Configuration);
 builder.Services.AddPublicSite();
 builder.Services.AddMessages(builder.Configuration);
+builder.Services.AddWorkbench();
 builder.Services.AddAppOpenApi();
 builder.Services.AddRazorComponents();
 builder.Services.AddCascadingAuthenticationState();
@@ -151,6 +153,7 @@ endpoints.MapServicePostsApi();
 endpoints.MapPatrolsApi();
 endpoints.MapPublicSiteApi();
 endpoints.MapMessagesApi();
+endpoints.MapWorkbenchApi();
 app.MapRazorComponents<App>();
 
 await app.RunAsync();

@@ -91,7 +91,7 @@ public sealed class AccountRecoveryJourney
         await phone.FillAsync("#userName", number);
         await phone.FillAsync("#password", "Remembered-2026");
         await phone.ClickAsync("#sign-in");
-        await phone.WaitForURLAsync("**/me");
+        await phone.WaitForURLAsync("**/workbench");
         Assert.Equal(number, (await phone.InnerTextAsync("#volunteer-number")).Trim());
         await FitsAsync(phone, "recovery-10-signed-in-zh-phone");
     }

@@ -140,7 +140,7 @@ public sealed class ActivityJourney
         await page.FillAsync("#userName", userName);
         await page.FillAsync("#password", People.Password);
         await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync("**/me");
+        await page.WaitForURLAsync("**/workbench");
     }
 
     static async Task<string> ReadQrAsync(IPage leader)

@@ -24,6 +24,9 @@ public sealed class FirstVisitJourney
         await page.FillAsync("#userName", "admin");
         await page.FillAsync("#password", Zhiyuan.Tests.TestApp.AdminPassword);
         await page.ClickAsync("#sign-in");
+        await page.WaitForURLAsync("**/workbench");
+        await page.ClickAsync("#nav-group-admin > summary");
+        await page.ClickAsync("#nav-units");
         await page.WaitForURLAsync("**/units");
 
         var tree = await page.InnerTextAsync("#unit-tree");
@@ -33,11 +36,13 @@ public sealed class FirstVisitJourney
         Assert.Contains("College", tree);
         await Browser.ScreenshotAsync(page, "units-en-desktop");
 
+        await page.ClickAsync("#nav-group-admin > summary");
         await page.ClickAsync("text=Accounts");
         await page.WaitForURLAsync("**/accounts");
         Assert.Contains("admin", await page.InnerTextAsync("#account-list"));
         await Browser.ScreenshotAsync(page, "accounts-en-desktop");
 
+        await page.ClickAsync("#nav-group-admin > summary");
         await page.ClickAsync("text=Audit log");
         await page.WaitForURLAsync("**/audit");
         await page.Locator("#audit-list").WaitForAsync();
@@ -62,7 +67,8 @@ public sealed class FirstVisitJourney
         await page.FillAsync("#userName", "admin");
         await page.FillAsync("#password", Zhiyuan.Tests.TestApp.AdminPassword);
         await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync("**/units");
+        await page.WaitForURLAsync("**/workbench");
+        await page.GotoAsync("/units");
         await page.ClickAsync("#unit-tree >> text=端州区");
         await page.WaitForURLAsync("**/units/441202");
 

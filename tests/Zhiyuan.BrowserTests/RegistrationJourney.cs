@@ -72,7 +72,7 @@ public sealed class RegistrationJourney
         await leader.FillAsync("#userName", "ZY00000001");
         await leader.FillAsync("#password", People.Password);
         await leader.ClickAsync("#sign-in");
-        await leader.WaitForURLAsync("**/me");
+        await leader.WaitForURLAsync("**/workbench");
         await leader.GotoAsync($"/organizations/{organizationId}");
         Assert.Contains("林小雨", await leader.InnerTextAsync("#application-list"));
         Assert.DoesNotContain("13912345678", await leader.ContentAsync());
@@ -94,7 +94,7 @@ public sealed class RegistrationJourney
         await page.FillAsync("#userName", "admin");
         await page.FillAsync("#password", Zhiyuan.Tests.TestApp.AdminPassword);
         await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync("**/units");
+        await page.WaitForURLAsync("**/workbench");
 
         var good = People.ResidentId(1988, 301);
         var file = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.csv");

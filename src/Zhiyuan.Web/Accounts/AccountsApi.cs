@@ -33,9 +33,8 @@ public static class AccountsApi
         volunteers.MapPost("/{number}/unlock", UnlockVolunteer).ProducesProblem(StatusCodes.Status404NotFound);
         volunteers.MapPost("/{number}/password-reset", ResetVolunteerPassword).ProducesProblem(StatusCodes.Status404NotFound);
 
-        // Where signing in lands without a return address: administrators at their unit tree, everyone else at their own page.
-        app.MapGet("/account/start", (ClaimsPrincipal user) =>
-            TypedResults.LocalRedirect(Roles.UnitAdministrators.Any(user.IsInRole) ? "/units" : "/me")).RequireAuthorization().ExcludeFromDescription();
+        // Where signing in lands without a return address: everyone at their workbench (their queue, or their hours and next sessions).
+        app.MapGet("/account/start", () => TypedResults.LocalRedirect("/workbench")).RequireAuthorization().ExcludeFromDescription();
 
         // The page's sign-out button posts here (with the form's antiforgery token).
         // Checked by hand: minimal APIs reject a bad antiforgery token only where they bind form fields.

@@ -413,10 +413,15 @@ public sealed class ActivityUseCases(
     }
 
     /// <summary>The activities the caller runs, drafts included, newest first.</summary>
-    public async Task<List<ActivitySummary>> ManagedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
+    public Task<List<ActivitySummary>> ManagedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default) =>
+        ManagedAsync(principal, awaitingSignUps: false, cancellationToken);
+
+    /// <param name="awaitingSignUps">Only the activities with sign-ups waiting for a decision.</param>
+    public async Task<List<ActivitySummary>> ManagedAsync(ClaimsPrincipal principal, bool awaitingSignUps, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        return await (await ManagedQueryAsync(principal, cancellationToken)).AsNoTracking()
+        var managed = awaitingSignUps ? await AwaitingSignUpsAsync(principal, cancellationToken) : await ManagedQueryAsync(principal, cancellationToken);
+        return await managed.AsNoTracking()
             .OrderByDescending(a => a.CreatedAtUtc).Take(200)
             .Select(a => new ActivitySummary(a.Id, a.Title, a.HostOrganization!.Name, a.Unit!.Name, a.ServiceLine, a.Address,
                 a.Sessions.Min(s => (DateTime?)s.StartsAtUtc), a.Sessions.Max(s => (DateTime?)s.EndsAtUtc),
@@ -438,6 +443,10 @@ public sealed class ActivityUseCases(
     /// The activities the caller runs, as a query: hosted by an organisation they administer, or in
     /// the unit subtree they administer. The one place this rule is written.
     /// </summary>
+    /// <summary>The activities the caller runs with sign-ups waiting for a decision: the one definition behind the managed list's filter and the workbench's count.</summary>
+    internal async Task<IQueryable<Activity>> AwaitingSignUpsAsync(ClaimsPrincipal principal, CancellationToken cancellationToken) =>
+        (await ManagedQueryAsync(principal, cancellationToken)).Where(a => a.Sessions.Any(s => db.SignUps.Any(u => u.SessionId == s.Id && u.Status == SignUpStatus.Pending)));
+
     internal async Task<IQueryable<Activity>> ManagedQueryAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
         var scopePath = (await UnitScope.ForAsync(principal, db, cancellationToken))?.RootPath;

@@ -516,16 +516,24 @@ public sealed class BackEntryUseCases(
     /// <summary>What waits for the caller's review: submitted back-entries of their unit subtree (not their own), oldest first.</summary>
     public async Task<List<BackEntrySummary>> ReviewQueueAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
     {
+        var queue = await ReviewQueueQueryAsync(principal, cancellationToken);
+        return queue is null ? [] : await Summaries(queue.OrderBy(b => b.SubmittedAtUtc)).Take(MaxListed).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>The most back-entries a list shows.</summary>
+    public const int MaxListed = 200;
+
+    /// <summary>The review queue as a query (null for anyone who administers no unit): the one definition behind the review page and the workbench's count.</summary>
+    internal async Task<IQueryable<BackEntry>?> ReviewQueueQueryAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
+    {
         var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
         if (scope is null)
         {
-            return [];
+            return null;
         }
         var userId = users.GetUserId(principal);
-        return await Summaries(db.BackEntries.Where(b => b.Status == BackEntryStatus.Submitted && b.Activity!.Unit!.Path.StartsWith(scope.RootPath)
-                && (b.SubmittedByUserId == null || b.SubmittedByUserId != userId))
-                .OrderBy(b => b.SubmittedAtUtc))
-            .Take(200).ToListAsync(cancellationToken);
+        return db.BackEntries.Where(b => b.Status == BackEntryStatus.Submitted && b.Activity!.Unit!.Path.StartsWith(scope.RootPath)
+            && (b.SubmittedByUserId == null || b.SubmittedByUserId != userId));
     }
 
     /// <summary>The sessions of a back-entry the roster refers to (by date), in time order.</summary>

@@ -334,27 +334,51 @@ public sealed class HourUseCases(
     /// </summary>
     public async Task<(List<PendingConfirmation> Sessions, List<OpenCorrectionRequest> Requests)> PendingAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var visible = (await activities.ManagedQueryAsync(principal, cancellationToken)).Select(a => a.Id);
-        var rows = await db.ActivitySessions.AsNoTracking()
-            .Where(s => visible.Contains(s.ActivityId) && s.EndsAtUtc < now
-                && db.SignUps.Any(u => u.SessionId == s.Id && u.Status == SignUpStatus.Accepted && u.CheckedInAtUtc != null && u.LedgerEntryId == null && u.AbsenceReason == null))
-            .OrderBy(s => s.EndsAtUtc).Take(500)
+        var rows = await (await AwaitingConfirmationAsync(principal, cancellationToken)).AsNoTracking()
+            .OrderBy(s => s.EndsAtUtc).Take(MaxPending)
             .Select(s => new
             {
                 s.ActivityId, s.Activity!.Title, Organization = s.Activity.HostOrganization!.Name, s.Id, s.EndsAtUtc,
                 Attended = db.SignUps.Count(u => u.SessionId == s.Id && u.Status == SignUpStatus.Accepted && u.CheckedInAtUtc != null && u.LedgerEntryId == null && u.AbsenceReason == null),
             })
             .ToListAsync(cancellationToken);
-        var today = ChinaTime.Today(time);
         var sessions = rows.Select(r =>
         {
-            var due = ServiceTime.ConfirmationDue(DateOnly.FromDateTime(ChinaTime.ToChina(r.EndsAtUtc)));
-            return new PendingConfirmation(r.ActivityId, r.Title, r.Organization, r.Id, r.EndsAtUtc, r.Attended, due, today > due);
+            var (due, overdue) = ConfirmationDue(r.EndsAtUtc);
+            return new PendingConfirmation(r.ActivityId, r.Title, r.Organization, r.Id, r.EndsAtUtc, r.Attended, due, overdue);
         }).OrderByDescending(p => p.Overdue).ThenBy(p => p.DueDate).ToList();
-        var requests = await OpenRequests(db.CorrectionRequests.Where(r => r.Status == CorrectionStatus.Open && visible.Contains(r.Session!.ActivityId)))
-            .Take(500).ToListAsync(cancellationToken);
+        var requests = await OpenRequests(await OpenCorrectionRequestsAsync(principal, cancellationToken))
+            .Take(MaxPending).ToListAsync(cancellationToken);
         return (sessions, requests);
+    }
+
+    /// <summary>The most sessions (and correction requests) the pending page lists.</summary>
+    public const int MaxPending = 500;
+
+    /// <summary>
+    /// Ended sessions of the activities the caller runs with attendance still to confirm: the one
+    /// definition behind the pending page and the workbench's count.
+    /// </summary>
+    internal async Task<IQueryable<ActivitySession>> AwaitingConfirmationAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var visible = (await activities.ManagedQueryAsync(principal, cancellationToken)).Select(a => a.Id);
+        return db.ActivitySessions.Where(s => visible.Contains(s.ActivityId) && s.EndsAtUtc < now
+            && db.SignUps.Any(u => u.SessionId == s.Id && u.Status == SignUpStatus.Accepted && u.CheckedInAtUtc != null && u.LedgerEntryId == null && u.AbsenceReason == null));
+    }
+
+    /// <summary>Open correction requests on the activities the caller runs (the pending page's second list).</summary>
+    internal async Task<IQueryable<CorrectionRequest>> OpenCorrectionRequestsAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
+    {
+        var visible = (await activities.ManagedQueryAsync(principal, cancellationToken)).Select(a => a.Id);
+        return db.CorrectionRequests.Where(r => r.Status == CorrectionStatus.Open && visible.Contains(r.Session!.ActivityId));
+    }
+
+    /// <summary>When a session's hours are due to be confirmed, and whether that day has passed.</summary>
+    public (DateOnly Due, bool Overdue) ConfirmationDue(DateTime endsAtUtc)
+    {
+        var due = ServiceTime.ConfirmationDue(DateOnly.FromDateTime(ChinaTime.ToChina(endsAtUtc)));
+        return (due, ChinaTime.Today(time) > due);
     }
 
     /// <summary>The volunteer's own service record: confirmed hours after corrections, and the training completed.</summary>

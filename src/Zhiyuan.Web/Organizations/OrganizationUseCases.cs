@@ -406,6 +406,16 @@ public sealed class OrganizationUseCases(
     public async Task<List<OrganizationView>> ManagedAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default) =>
         await Views((await ManagedQueryAsync(principal, cancellationToken)).OrderBy(o => o.Name)).ToListAsync(cancellationToken);
 
+    /// <summary>
+    /// Membership applications waiting for a decision in the organisations the caller manages: what the
+    /// organisation page lists under its applications, and what the workbench counts.
+    /// </summary>
+    internal async Task<IQueryable<Membership>> ApplicationsAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
+    {
+        var managed = await ManagedQueryAsync(principal, cancellationToken);
+        return db.Memberships.Where(m => m.Status == MembershipStatus.Pending && managed.Any(o => o.Id == m.OrganizationId));
+    }
+
     /// <summary>The same organisations as a query, for features that act on their behalf (hosting activities).</summary>
     internal async Task<IQueryable<Organization>> ManagedQueryAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
     {

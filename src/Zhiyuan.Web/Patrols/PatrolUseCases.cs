@@ -420,14 +420,18 @@ public sealed class PatrolUseCases(
         return Outcome<FindingView>.Ok((await FindingAsync(principal, id, cancellationToken))!);
     }
 
-    public async Task<List<FindingView>> FindingsAsync(ClaimsPrincipal principal, FindingStatus? status = null, CancellationToken cancellationToken = default)
+    public Task<List<FindingView>> FindingsAsync(ClaimsPrincipal principal, FindingStatus? status = null, CancellationToken cancellationToken = default) =>
+        FindingsAsync(principal, status, null, cancellationToken);
+
+    /// <param name="queue">Only the findings overdue, or waiting for the caller's department to answer.</param>
+    public async Task<List<FindingView>> FindingsAsync(ClaimsPrincipal principal, FindingStatus? status, FindingQueue? queue, CancellationToken cancellationToken = default)
     {
-        var query = await VisibleAsync(principal, cancellationToken);
+        var query = queue is { } q ? await QueueAsync(principal, q, cancellationToken) : await VisibleAsync(principal, cancellationToken);
         if (status is { } s)
         {
             query = query.Where(f => f.Status == s);
         }
-        var ids = await query.OrderByDescending(f => f.ReportedAtUtc).Select(f => f.Id).Take(200).ToListAsync(cancellationToken);
+        var ids = await query.OrderByDescending(f => f.ReportedAtUtc).Select(f => f.Id).Take(MaxListed).ToListAsync(cancellationToken);
         var views = new List<FindingView>();
         foreach (var id in ids)
         {
@@ -513,6 +517,27 @@ public sealed class PatrolUseCases(
     /// Who sees a finding: the unit subtree it belongs to, the team's organisation and members, and
     /// the liaisons of the department it was routed to. The one place this rule is written.
     /// </summary>
+    /// <summary>The most findings the list shows.</summary>
+    public const int MaxListed = 200;
+
+    /// <summary>
+    /// Findings the caller sees that are overdue (open or reopened past the answer date, as
+    /// <see cref="IsOverdue"/> says), or that wait for an answer from a department the caller is
+    /// liaison for. The one definition behind the list's filter and the workbench's counts.
+    /// </summary>
+    internal async Task<IQueryable<Finding>> QueueAsync(ClaimsPrincipal principal, FindingQueue queue, CancellationToken cancellationToken)
+    {
+        var visible = await VisibleAsync(principal, cancellationToken);
+        var waiting = visible.Where(f => f.Status == FindingStatus.Open || f.Status == FindingStatus.Reopened);
+        if (queue == FindingQueue.Overdue)
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            return waiting.Where(f => f.DueAtUtc < now);
+        }
+        var userId = users.GetUserId(principal);
+        return waiting.Where(f => db.DepartmentLiaisons.Any(l => l.DepartmentId == f.DepartmentId && l.UserId == userId));
+    }
+
     async Task<IQueryable<Finding>> VisibleAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
         var scopePath = (await UnitScope.ForAsync(principal, db, cancellationToken))?.RootPath;
@@ -536,4 +561,14 @@ public sealed class PatrolUseCases(
         var userId = users.GetUserId(principal);
         return db.PatrolTeams.Where(t => managed.Any(o => o.Id == t.OrganizationId) || t.Members.Any(m => userId != null && m.Volunteer!.UserId == userId));
     }
+}
+
+/// <summary>Findings that wait for someone.</summary>
+public enum FindingQueue
+{
+    /// <summary>Open or reopened past the date the department should have answered by.</summary>
+    Overdue,
+
+    /// <summary>Open or reopened, for a department the caller is liaison for.</summary>
+    Answer,
 }

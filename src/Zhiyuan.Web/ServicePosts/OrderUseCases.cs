@@ -282,14 +282,18 @@ public sealed class OrderUseCases(
     }
 
     /// <summary>The orders the caller dispatches (unit subtree) or answers for (organisations they run), newest first.</summary>
-    public async Task<List<OrderView>> ManagedListAsync(ClaimsPrincipal principal, OrderStatus? status = null, CancellationToken cancellationToken = default)
+    public async Task<List<OrderView>> ManagedListAsync(ClaimsPrincipal principal, OrderStatus? status = null, CancellationToken cancellationToken = default) =>
+        await ManagedListAsync(principal, status, null, cancellationToken);
+
+    /// <param name="queue">Only the orders waiting for the caller's next step (dispatching or accepting).</param>
+    public async Task<List<OrderView>> ManagedListAsync(ClaimsPrincipal principal, OrderStatus? status, OrderQueue? queue, CancellationToken cancellationToken = default)
     {
-        var query = await VisibleAsync(principal, cancellationToken);
+        var query = queue is { } q ? await QueueAsync(principal, q, cancellationToken) : await VisibleAsync(principal, cancellationToken);
         if (status is { } s)
         {
             query = query.Where(o => o.Status == s);
         }
-        var ids = await query.OrderByDescending(o => o.CreatedAtUtc).Select(o => o.Id).Take(200).ToListAsync(cancellationToken);
+        var ids = await query.OrderByDescending(o => o.CreatedAtUtc).Select(o => o.Id).Take(MaxListed).ToListAsync(cancellationToken);
         var views = new List<OrderView>();
         foreach (var id in ids)
         {
@@ -645,6 +649,26 @@ public sealed class OrderUseCases(
             IsOverdue(o.Status, o.CreatedAtUtc, o.DispatchedAtUtc, o.RejectedAtUtc, o.PreferredEndUtc, now));
     }
 
+    /// <summary>The most orders the list shows.</summary>
+    public const int MaxListed = 200;
+
+    /// <summary>
+    /// The orders waiting for the caller: to dispatch (placed or turned down, in the unit subtree they
+    /// administer) or to accept (dispatched to an organisation they run). The one definition behind
+    /// the order list's queue filter and the workbench's counts.
+    /// </summary>
+    internal async Task<IQueryable<CitizenOrder>> QueueAsync(ClaimsPrincipal principal, OrderQueue queue, CancellationToken cancellationToken)
+    {
+        if (queue == OrderQueue.Dispatch)
+        {
+            var scopePath = (await UnitScope.ForAsync(principal, db, cancellationToken))?.RootPath;
+            return db.CitizenOrders.Where(o => scopePath != null && o.Unit!.Path.StartsWith(scopePath)
+                && (o.Status == OrderStatus.Ordered || o.Status == OrderStatus.Rejected));
+        }
+        var managed = await organizations.ManagedQueryAsync(principal, cancellationToken);
+        return db.CitizenOrders.Where(o => o.Status == OrderStatus.Dispatched && managed.Any(m => m.Id == o.OrganizationId));
+    }
+
     /// <summary>Orders of the caller's unit subtree, and orders dispatched to organisations they run. The one place this rule is written.</summary>
     async Task<IQueryable<CitizenOrder>> VisibleAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
@@ -688,4 +712,14 @@ public static class FieldErrorsFrom
         }
         return errors;
     }
+}
+
+/// <summary>What an order waits for from the one looking at it.</summary>
+public enum OrderQueue
+{
+    /// <summary>To be sent to an organisation (placed, or turned down by one).</summary>
+    Dispatch,
+
+    /// <summary>Sent to an organisation the caller runs, waiting for its answer.</summary>
+    Accept,
 }
