@@ -14,13 +14,15 @@
     return text.length > max ? text.slice(0, max - 1) + '…' : text;
   }
 
-  function chart(id, build) {
+  // phoneHeight: a taller box on a phone, for a chart whose legend wraps under it.
+  function chart(id, build, phoneHeight) {
     var element = document.getElementById(id);
     if (!element) return;
     var c = echarts.init(element);
     var draw = function () {
       var width = element.clientWidth || window.innerWidth;
       var narrow = width < 520;
+      if (phoneHeight) element.style.height = narrow ? phoneHeight + 'px' : '';
       c.setOption(Object.assign({
         tooltip: { trigger: 'axis', confine: true },
         grid: { left: narrow ? 8 : 56, right: narrow ? 12 : 56, top: 40, bottom: narrow ? 8 : 40, containLabel: true }
@@ -44,11 +46,13 @@
       var data = slices(figures);
       return {
         tooltip: { trigger: 'item', confine: true, formatter: '{b}<br/>{c} ({d}%)' },
-        legend: { type: 'scroll', bottom: 0, left: 'center', width: '95%', formatter: function (name) { return shorten(name, narrow ? 8 : 14); } },
+        // Every name shown: the legend wraps onto as many rows as it needs under the pie (the box is taller on a phone).
+        legend: { type: 'plain', bottom: 0, left: 'center', width: '94%', itemGap: 8, formatter: function (name) { return shorten(name, narrow ? 8 : 14); } },
         series: [{
-          type: 'pie', radius: narrow ? narrowRadius : radius, center: ['50%', narrow ? '44%' : '46%'],
+          type: 'pie', radius: narrow ? narrowRadius : radius, center: ['50%', narrow ? '40%' : '42%'],
           avoidLabelOverlap: true,
-          label: narrow ? { show: true, position: 'inside', formatter: '{d}%', fontSize: 11, color: '#fff' }
+          // Shares under 5 % are too thin to hold a figure: the tooltip and legend carry them.
+          label: narrow ? { show: true, position: 'inside', formatter: function (p) { return p.percent >= 5 ? Math.round(p.percent) + '%' : ''; }, fontSize: 11, color: '#fff' }
             : { show: true, formatter: function (p) { return shorten(p.name, 10) + '\n' + p.percent + '%'; } },
           labelLine: { show: !narrow },
           data: data
@@ -79,7 +83,7 @@
       ]
     };
   });
-  chart('chart-lines', pie(data.lines, ['35%', '65%'], ['30%', '58%']));
+  chart('chart-lines', pie(data.lines, ['35%', '65%'], ['30%', '58%']), 380);
   chart('chart-units', function (narrow, width) {
     // Unit names are long (四会市志愿者联合会…): cut to what the chart's width leaves room for.
     var room = Math.max(5, Math.floor(width / (narrow ? 60 : 40)));
@@ -94,11 +98,12 @@
       series: [{ name: data.labels.hours, type: 'bar', data: data.units.map(hours), barMaxWidth: 24 }]
     };
   });
-  chart('chart-types', pie(data.types, ['0%', '65%'], ['0%', '58%']));
+  chart('chart-types', pie(data.types, ['0%', '65%'], ['0%', '58%']), 380);
   chart('chart-rate', function (narrow) {
     return {
       xAxis: weekAxis(narrow),
-      yAxis: { type: 'value', max: 100, splitNumber: narrow ? 4 : 5, axisLabel: { formatter: '{value}%' } },
+      // Fixed steps, so 90 % never crowds 100 %.
+      yAxis: { type: 'value', min: 0, max: 100, interval: narrow ? 25 : 20, axisLabel: { formatter: '{value}%' } },
       series: [{ name: data.labels.rate, type: 'line', areaStyle: {}, data: data.weeks.map(function (w) { return w.rate; }) }]
     };
   });
