@@ -18,6 +18,7 @@ public static class ActivitiesApi
         .AddScoped<AttendanceUseCases>()
         .AddScoped<WalkInUseCases>()
         .AddScoped<OutcomeUseCases>()
+        .AddScoped<CoverUseCases>()
         .AddScoped<HourUseCases>()
         .AddHostedService<ForgottenCheckOuts>();
 
@@ -38,6 +39,11 @@ public static class ActivitiesApi
         open.MapPost("/{id:guid}/photos", AddPhoto).RequireAuthorization().DisableAntiforgery();
         app.MapGet("/activities/photos/{id:guid}", Photo).AllowAnonymous().ExcludeFromDescription();
         app.MapPost("/activities/{id:guid}/photos", AddPhotoFromPage).RequireAuthorization().ExcludeFromDescription();
+        open.MapPost("/{id:guid}/cover", SetCover).RequireAuthorization().DisableAntiforgery();
+        open.MapDelete("/{id:guid}/cover", RemoveCover).RequireAuthorization();
+        app.MapGet("/activities/covers/{id:guid}", Cover).AllowAnonymous().ExcludeFromDescription();
+        app.MapPost("/activities/{id:guid}/cover", SetCoverFromPage).RequireAuthorization().ExcludeFromDescription();
+        app.MapPost("/activities/{id:guid}/cover/removal", RemoveCoverFromPage).RequireAuthorization().ExcludeFromDescription();
 
         var sessions = app.MapGroup("/api/sessions/{sessionId:guid}").WithTags("Sign-ups and attendance").RequireAuthorization();
         sessions.MapPost("/signups", SignUp);
@@ -157,6 +163,62 @@ public static class ActivitiesApi
 
     static async Task<IResult> Photo(Guid id, OutcomeUseCases outcomes, CancellationToken cancellationToken) =>
         await outcomes.PhotoAsync(id, cancellationToken) is { } photo ? Results.File(photo.Content, photo.ContentType) : Results.NotFound();
+
+    /// <summary>
+    /// Sets the activity's cover photo (multipart field "photo"), replacing any other: JPEG, PNG or WebP by content,
+    /// at most 10 MB and 24 megapixels; stored re-encoded without metadata. Shown publicly only while the activity
+    /// is published (or closed, finished) and not private work.
+    /// </summary>
+    static async Task<Results<Ok<CoverView>, ProblemHttpResult, ValidationProblem>> SetCover(Guid id, IFormFile? photo, ClaimsPrincipal user, CoverUseCases covers,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
+    {
+        if (photo is null || photo.Length == 0)
+        {
+            return Problems.Invalid(new Dictionary<string, string[]> { ["photo"] = [text["Photos.Error.Empty"]] }, text);
+        }
+        if (photo.Length > PhotoUpload.MaxBytes)
+        {
+            return Problems.Invalid(new Dictionary<string, string[]> { ["photo"] = [text["Photos.Error.TooLarge", PhotoUpload.MaxBytes / 1024 / 1024]] }, text);
+        }
+        using var buffer = new MemoryStream();
+        await photo.CopyToAsync(buffer, cancellationToken);
+        return (await covers.SetAsync(user, id, buffer.ToArray(), cancellationToken)).ToHttpResult(text);
+    }
+
+    /// <summary>Removes the activity's cover photo; removing it again changes nothing.</summary>
+    static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> RemoveCover(Guid id, ClaimsPrincipal user, CoverUseCases covers,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await covers.RemoveAsync(user, id, cancellationToken)).Succeeded ? TypedResults.NoContent() : Problems.NotFound(text);
+
+    /// <summary>The edit page's cover form (cookie and antiforgery token): back to the page with the result.</summary>
+    static async Task<IResult> SetCoverFromPage(Guid id, IFormFile? photo, ClaimsPrincipal user, CoverUseCases covers,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
+    {
+        var result = await SetCover(id, photo, user, covers, text, cancellationToken);
+        var message = result.Result switch
+        {
+            Ok<CoverView> => "ok",
+            ValidationProblem invalid => invalid.ProblemDetails.Errors.Values.First()[0],
+            _ => text["Problem.NotFound"].Value,
+        };
+        return Results.LocalRedirect($"/activities/{id}/edit?cover={Uri.EscapeDataString(message)}#cover");
+    }
+
+    static async Task<IResult> RemoveCoverFromPage(Guid id, ClaimsPrincipal user, CoverUseCases covers, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await covers.RemoveAsync(user, id, cancellationToken)).Succeeded
+            ? Results.LocalRedirect($"/activities/{id}/edit?cover=removed#cover")
+            : Results.LocalRedirect($"/activities/{id}/edit?cover={Uri.EscapeDataString(text["Problem.NotFound"].Value)}#cover");
+
+    static async Task<IResult> Cover(Guid id, ClaimsPrincipal user, CoverUseCases covers, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (await covers.ServeAsync(user, id, cancellationToken) is not { } cover)
+        {
+            return Results.NotFound();
+        }
+        // A cover's id changes with every upload: what is served under one never changes.
+        http.Response.Headers.CacheControl = "public, max-age=86400";
+        return Results.File(cover.Content, cover.ContentType);
+    }
 
     /// <summary>The calling volunteer signs up. 200 says accepted, waitlisted (with the place in line) or waiting for review; 400 says why not.</summary>
     static async Task<Results<Ok<SignUpView>, ProblemHttpResult, ValidationProblem>> SignUp(Guid sessionId, ClaimsPrincipal user, SignUpUseCases signUps,

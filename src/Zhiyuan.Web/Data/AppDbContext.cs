@@ -59,6 +59,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
 
     public DbSet<ActivityPhoto> ActivityPhotos => Set<ActivityPhoto>();
 
+    public DbSet<ActivityCover> ActivityCovers => Set<ActivityCover>();
+
     public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
 
     public DbSet<EffectiveCredit> EffectiveCredits => Set<EffectiveCredit>();

@@ -32,6 +32,9 @@ public sealed class Outcome<T>
 
     public static Outcome<T> Ok(T value) => new(value, null, false);
 
+    /// <summary>The same refusal (errors, not found or conflict) as an outcome of another type.</summary>
+    public Outcome<TOther> Refusal<TOther>() => Succeeded ? throw new InvalidOperationException("Not a refusal.") : new(default, Errors, IsNotFound, IsConflict);
+
     public static Outcome<T> NotFound() => new(default, null, true);
 
     public static Outcome<T> Invalid(FieldErrors errors) => new(default, errors.ToDictionary(), false);

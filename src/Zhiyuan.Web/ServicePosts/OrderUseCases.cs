@@ -34,6 +34,31 @@ public sealed record OrderView(Guid Id, Guid MenuId, string MenuTitle, ServiceMo
     DateTime CreatedAtUtc, DateTime? DispatchedAtUtc, DateTime? AcceptedAtUtc, DateTime? CompletedAtUtc, Guid? ActivityId, Guid? SessionId,
     List<string> AssignedVolunteers, List<OrderEventView> Events, bool Overdue);
 
+/// <summary>One step of an order's progress as the citizen sees it: submitted → dispatched → accepted → in service → done (or cancelled).</summary>
+public sealed record OrderStep(string Key, string Name, OrderStepState State, DateTime? AtUtc);
+
+public enum OrderStepState
+{
+    Done,
+    Current,
+    Waiting,
+    Cancelled,
+}
+
+/// <summary>A line of the order's history for the citizen: who acted is named by the unit or organisation (or "you"), never an account or a volunteer number.</summary>
+public sealed record OrderTrackEvent(DateTime AtUtc, OrderStatus Status, string Stage, string Who, string? OrganizationName, string? Reason);
+
+/// <summary>
+/// The citizen's view of their order, by the secret of the tracking link: exactly what may be shown to
+/// whoever holds the link. Names masked (the citizen's, the volunteers'), the address cut to its district,
+/// the serving organisation's published contact, no user names, volunteer numbers or unit codes.
+/// </summary>
+public sealed record OrderTracking(Guid Id, Guid MenuId, string MenuTitle, ServiceMode Mode, OrderStatus Status, string Stage,
+    string CitizenName, string PhoneMasked, string Address, DateTime PreferredStartUtc, DateTime PreferredEndUtc,
+    string UnitName, string? OrganizationName, string? OrganizationContactName, string? OrganizationPhone,
+    List<string> AssignedVolunteers, int? Rating, string? RatingComment, string? CancelReason, bool Overdue, bool CanRate, bool CanCancel,
+    List<OrderStep> Steps, List<OrderTrackEvent> Events);
+
 /// <summary>What the caller may do with an order they manage.</summary>
 public sealed record ManagedOrder(OrderView Order, bool CanDispatch, bool CanAnswer, List<(Guid Id, string Name)> Organizations);
 
@@ -265,10 +290,71 @@ public sealed class OrderUseCases(
     static string ShortName(string name) => name.Length > 2 && name[^1] is '区' or '县' or '市' ? name[..^1] : name;
 
     /// <summary>The citizen's view, by the secret of their tracking link.</summary>
-    public async Task<OrderView?> TrackAsync(Guid id, string? token, CancellationToken cancellationToken = default)
+    public async Task<OrderTracking?> TrackAsync(Guid id, string? token, CancellationToken cancellationToken = default)
     {
         var order = await ByTokenAsync(id, token, cancellationToken);
-        return order is null ? null : await ViewAsync(id, cancellationToken);
+        return order is null ? null : await TrackingAsync(id, cancellationToken);
+    }
+
+    async Task<OrderTracking?> TrackingAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var view = await ViewAsync(id, cancellationToken);
+        if (view is null)
+        {
+            return null;
+        }
+        var organization = view.OrganizationId is { } organizationId
+            ? await db.Organizations.AsNoTracking().Where(o => o.Id == organizationId).Select(o => new { o.ContactName, o.ContactPhone }).SingleOrDefaultAsync(cancellationToken)
+            : null;
+        var now = time.GetUtcNow().UtcDateTime;
+        var you = text["Orders.Track.You"].Value;
+        // Who acted, for the citizen: themselves, the unit that took the order, or the organisation serving it. The
+        // citizen's own entries carry their masked name (a '*', which no account name holds); the unit's carry an account name.
+        string Who(OrderEventView e) => e.Status switch
+        {
+            OrderStatus.Ordered or OrderStatus.Rated => you,
+            OrderStatus.Cancelled => e.Actor.Contains('*') ? you : view.UnitName,
+            OrderStatus.Dispatched => view.UnitName,
+            _ => e.OrganizationName ?? view.UnitName,
+        };
+        var cancelledAt = view.Events.LastOrDefault(e => e.Status == OrderStatus.Cancelled)?.AtUtc;
+        return new OrderTracking(view.Id, view.MenuId, view.MenuTitle, view.Mode, view.Status, view.Stage, view.CitizenName, view.PhoneMasked, view.Address,
+            view.PreferredStartUtc, view.PreferredEndUtc, view.UnitName, view.OrganizationName,
+            organization is { ContactName.Length: > 0 } ? organization.ContactName : null, organization is { ContactPhone.Length: > 0 } ? organization.ContactPhone : null,
+            view.AssignedVolunteers, view.Rating, view.RatingComment, view.CancelReason, view.Overdue,
+            CanRate: view.Status == OrderStatus.Completed,
+            CanCancel: view.Status is OrderStatus.Ordered or OrderStatus.Dispatched or OrderStatus.Rejected or OrderStatus.Accepted,
+            Steps(view, cancelledAt, now), view.Events.Select(e => new OrderTrackEvent(e.AtUtc, e.Status, e.Stage, Who(e), e.OrganizationName, e.Reason)).ToList());
+    }
+
+    /// <summary>
+    /// The five steps and how far the order got. A turned-down order is back before dispatch (waiting for
+    /// another organisation); an accepted one is in service from its service time; a cancelled one keeps
+    /// the steps it reached and ends in 已取消.
+    /// </summary>
+    List<OrderStep> Steps(OrderView order, DateTime? cancelledAt, DateTime now)
+    {
+        var cancelled = order.Status == OrderStatus.Cancelled;
+        var dispatched = order.DispatchedAtUtc is not null && order.Status != OrderStatus.Rejected && order.Status != OrderStatus.Ordered;
+        var accepted = order.AcceptedAtUtc is not null && order.Status is OrderStatus.Accepted or OrderStatus.Completed or OrderStatus.Rated
+            || (cancelled && order.AcceptedAtUtc is not null);
+        var done = order.Status is OrderStatus.Completed or OrderStatus.Rated;
+        var inService = done || (order.Status == OrderStatus.Accepted && now >= order.PreferredStartUtc);
+        var reached = new (string Key, bool Reached, DateTime? At)[]
+        {
+            ("submitted", true, order.CreatedAtUtc),
+            ("dispatched", dispatched || accepted || done, order.DispatchedAtUtc),
+            ("accepted", accepted || done, order.AcceptedAtUtc),
+            ("inService", inService, inService ? order.PreferredStartUtc : null),
+            (cancelled ? "cancelled" : "done", done || cancelled, done ? order.CompletedAtUtc : cancelledAt),
+        };
+        var last = Array.FindLastIndex(reached, r => r.Reached);
+        return reached.Select((r, i) => new OrderStep(r.Key, text["Orders.Step." + r.Key],
+            r.Key == "cancelled" ? OrderStepState.Cancelled
+            : cancelled ? (r.Reached ? OrderStepState.Done : OrderStepState.Waiting)
+            : i == last && !done ? OrderStepState.Current
+            : r.Reached ? OrderStepState.Done : OrderStepState.Waiting,
+            r.Reached ? r.At : null)).ToList();
     }
 
     async Task<CitizenOrder?> ByTokenAsync(Guid id, string? token, CancellationToken cancellationToken)
@@ -467,7 +553,10 @@ public sealed class OrderUseCases(
     }
 
     /// <summary>Cancelled by the citizen through their tracking link.</summary>
-    public async Task<Outcome<OrderView>> CancelByCitizenAsync(Guid id, string? token, CancelOrderRequest request, CancellationToken cancellationToken = default)
+    public async Task<Outcome<OrderTracking>> CancelByCitizenAsync(Guid id, string? token, CancelOrderRequest request, CancellationToken cancellationToken = default) =>
+        await ForCitizenAsync(id, await CancelByCitizenCoreAsync(id, token, request, cancellationToken), cancellationToken);
+
+    async Task<Outcome<OrderView>> CancelByCitizenCoreAsync(Guid id, string? token, CancelOrderRequest request, CancellationToken cancellationToken)
     {
         var order = await ByTokenAsync(id, token, cancellationToken);
         if (order is null)
@@ -518,7 +607,14 @@ public sealed class OrderUseCases(
     }
 
     /// <summary>评单: the citizen rates a completed order once, 1 to 5 stars.</summary>
-    public async Task<Outcome<OrderView>> RateAsync(Guid id, string? token, RateOrderRequest request, CancellationToken cancellationToken = default)
+    public async Task<Outcome<OrderTracking>> RateAsync(Guid id, string? token, RateOrderRequest request, CancellationToken cancellationToken = default) =>
+        await ForCitizenAsync(id, await RateCoreAsync(id, token, request, cancellationToken), cancellationToken);
+
+    /// <summary>What the citizen's own actions answer: their tracking view, never the view of those who serve the order.</summary>
+    async Task<Outcome<OrderTracking>> ForCitizenAsync(Guid id, Outcome<OrderView> outcome, CancellationToken cancellationToken) =>
+        outcome.Succeeded ? Outcome<OrderTracking>.Ok((await TrackingAsync(id, cancellationToken))!) : outcome.Refusal<OrderTracking>();
+
+    async Task<Outcome<OrderView>> RateCoreAsync(Guid id, string? token, RateOrderRequest request, CancellationToken cancellationToken)
     {
         var order = await ByTokenAsync(id, token, cancellationToken);
         if (order is null)

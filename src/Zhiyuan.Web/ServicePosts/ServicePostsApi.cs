@@ -83,14 +83,14 @@ public static class ServicePostsApi
         IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) => (await orders.PlaceAsync(user, request, cancellationToken)).ToHttpResult(text);
 
     /// <summary>The citizen's view of an order, with the token of the tracking link (?t=…).</summary>
-    static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Track(Guid id, string? t, OrderUseCases orders, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+    static async Task<Results<Ok<OrderTracking>, ProblemHttpResult>> Track(Guid id, string? t, OrderUseCases orders, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         await orders.TrackAsync(id, t, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.NotFound(text);
 
     /// <summary>评单: 1–5 stars and a comment, once the order is completed.</summary>
-    static async Task<Results<Ok<OrderView>, ProblemHttpResult, ValidationProblem>> Rate(Guid id, string? t, RateOrderRequest request, OrderUseCases orders,
+    static async Task<Results<Ok<OrderTracking>, ProblemHttpResult, ValidationProblem>> Rate(Guid id, string? t, RateOrderRequest request, OrderUseCases orders,
         IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) => (await orders.RateAsync(id, t, request, cancellationToken)).ToHttpResult(text);
 
-    static async Task<Results<Ok<OrderView>, ProblemHttpResult, ValidationProblem>> CancelByCitizen(Guid id, string? t, CancelOrderRequest request, OrderUseCases orders,
+    static async Task<Results<Ok<OrderTracking>, ProblemHttpResult, ValidationProblem>> CancelByCitizen(Guid id, string? t, CancelOrderRequest request, OrderUseCases orders,
         IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) => (await orders.CancelByCitizenAsync(id, t, request, cancellationToken)).ToHttpResult(text);
 
     /// <summary>Orders the caller dispatches or serves, newest first; filter: status.</summary>

@@ -39,13 +39,29 @@ public sealed class Certificates(AppDbContext db, UserManager<AppUser> users)
             found.Number, MaskName(found.Name), found.StarLevel, found.UnitName, DateOnly.FromDateTime(Infrastructure.ChinaTime.ToChina(found.RegisteredAtUtc)));
     }
 
-    /// <summary>张三 → 张*, 欧阳明华 → 欧**华: enough for the holder to recognise, not enough to identify.</summary>
-    public static string MaskName(string name) => name.Length switch
+    /// <summary>
+    /// The one masking rule for names shown to others: 李 → *, 张三 → 张*, 李阿姨 → 李*姨, 欧阳明华 → 欧**华 — enough
+    /// for the holder to recognise, not enough to identify. Only the name is masked: a remark in brackets after
+    /// it (梁小姐（代母亲下单）, Wong (Mrs)) is left out, since it may name someone; spaces around it go too.
+    /// Characters are counted as a reader sees them, so a rare character outside the BMP is one, not two halves.
+    /// </summary>
+    public static string MaskName(string name)
     {
-        <= 1 => "*",
-        2 => name[..1] + "*",
-        _ => name[..1] + new string('*', name.Length - 2) + name[^1..],
-    };
+        var bracket = name.IndexOfAny(['（', '(', '【', '[', '〔', '<', '《']);
+        var bare = (bracket >= 0 ? name[..bracket] : name).Trim();
+        var letters = new List<string>();
+        var walk = System.Globalization.StringInfo.GetTextElementEnumerator(bare);
+        while (walk.MoveNext())
+        {
+            letters.Add(walk.GetTextElement());
+        }
+        return letters.Count switch
+        {
+            <= 1 => "*",
+            2 => letters[0] + "*",
+            _ => letters[0] + new string('*', letters.Count - 2) + letters[^1],
+        };
+    }
 
     /// <summary>A PNG QR code of an absolute ASCII URL, as a data: URI for an img tag.</summary>
     public static string QrDataUri(string url)

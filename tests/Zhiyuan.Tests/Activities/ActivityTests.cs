@@ -147,7 +147,7 @@ public sealed class ActivityTests : AppTest
     }
 
     /// <summary>A 64×48 JPEG with an APP1 "Exif" segment holding the given text, as a phone camera would write its metadata.</summary>
-    static byte[] JpegWithExif(string secret)
+    internal static byte[] JpegWithExif(string secret)
     {
         using var bitmap = new SKBitmap(64, 48);
         bitmap.Erase(SKColors.SeaGreen);

@@ -480,6 +480,41 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.ToTable("ActivityCoOrganizers");
                 });
 
+            modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityCover", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ActivityId")
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<int>("Height")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("UploadedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Width")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ActivityId")
+                        .IsUnique();
+
+                    b.ToTable("ActivityCovers");
+                });
+
             modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityOutcome", b =>
                 {
                     b.Property<Guid>("ActivityId")
@@ -2959,6 +2994,15 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("Organization");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityCover", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Activities.Activity", null)
+                        .WithMany()
+                        .HasForeignKey("ActivityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityOutcome", b =>

@@ -469,6 +469,41 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.ToTable("ActivityCoOrganizers");
                 });
 
+            modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityCover", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ActivityId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Height")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UploadedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Width")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ActivityId")
+                        .IsUnique();
+
+                    b.ToTable("ActivityCovers");
+                });
+
             modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityOutcome", b =>
                 {
                     b.Property<Guid>("ActivityId")
@@ -2945,6 +2980,15 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Organization");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityCover", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Activities.Activity", null)
+                        .WithMany()
+                        .HasForeignKey("ActivityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityOutcome", b =>
