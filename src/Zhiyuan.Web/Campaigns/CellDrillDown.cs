@@ -150,7 +150,8 @@ public sealed partial class ReportCalculator
                     .Select(g =>
                     {
                         var first = g.First();
-                        var lines = g.OrderBy(e => e.RecordedAtUtc).ThenBy(e => e.Kind == LedgerEntryKind.Correction).ThenBy(e => e.Id)
+                        // In the order they were recorded; a reversal and its correction, recorded together, after the entry they replace.
+                        var lines = g.OrderBy(e => e.RecordedAtUtc).ThenBy(e => e.Kind switch { LedgerEntryKind.Confirmed => 0, LedgerEntryKind.Reversal => 1, _ => 2 }).ThenBy(e => e.Id)
                             .Select(e => new DrillLedgerLine(e.Id, e.Kind, e.Minutes, e.StartUtc, e.EndUtc, e.RecordedAtUtc, e.RecordedBy, e.Reason, e.ReversesEntryId, e.IsBackEntry))
                             .ToList();
                         var value = column == "hours" ? g.Sum(e => e.Minutes) : g.Sum(e => PersonTimesOf(e.Kind));
