@@ -203,6 +203,45 @@ public sealed class DrillDownTests : AppTest
     }
 
     [Fact]
+    public async Task ASubmittedReportDrillsToTheLiveRecordsWithTheSubmittedFigureBeside()
+    {
+        var data = await CampaignData.CreateAsync(app);
+        await app.CreateUnitAdminAsync("duanzhou", "441202");
+        app.Clock.Offset = new DateTimeOffset(2019, 3, 7, 20, 0, 0, TimeSpan.FromHours(8)) - DateTimeOffset.UtcNow;
+        using var duanzhou = await app.ApiClientAsync("duanzhou", "Unit-admin-2019");
+        var submitted = await OkAsync(await duanzhou.PostAsJsonAsync($"/api/campaigns/{data.CampaignId}/reports/441202/1/submit",
+            new { contactName = "李干事", contactPhone = "0758-2230000" }));
+        var law = submitted.GetProperty("table").GetProperty("activities").EnumerateArray().Single(r => r.GetProperty("name").GetString()!.StartsWith("社区普法"));
+        var lawId = law.GetProperty("id").GetGuid().ToString();
+        // A late confirmation: a second volunteer's attendance at 社区普法, after the report was frozen.
+        await app.WithDbAsync(async db =>
+        {
+            var entry = await db.LedgerEntries.AsNoTracking().FirstAsync(e => e.Activity!.Title == "社区普法");
+            var other = await db.LedgerEntries.AsNoTracking().Where(e => e.VolunteerId != entry.VolunteerId).Select(e => new { e.VolunteerId, e.VolunteerUnitId }).FirstAsync();
+            db.LedgerEntries.Add(new Zhiyuan.Web.Hours.LedgerEntry
+            {
+                VolunteerId = other.VolunteerId, VolunteerUnitId = other.VolunteerUnitId, SessionId = entry.SessionId, ActivityId = entry.ActivityId,
+                OrganizationId = entry.OrganizationId, StartUtc = entry.StartUtc, EndUtc = entry.EndUtc.AddMinutes(-60), Minutes = 60,
+                Kind = Zhiyuan.Web.Hours.LedgerEntryKind.Confirmed, RecordedAtUtc = DateTime.UtcNow, RecordedBy = "late",
+            });
+            return await db.SaveChangesAsync();
+        });
+        foreach (var (row, figure, live) in new[] { (lawId, "1", "2"), ("total", "3", "4") })
+        {
+            var drill = await OkAsync(await duanzhou.GetAsync(Url(data.CampaignId, "441202", 1, row, "personTimes")));
+            Assert.Equal((live, figure), (drill.GetProperty("figure").GetString(), drill.GetProperty("submittedFigure").GetString()));
+            Assert.Equal(int.Parse(live), drill.GetProperty("items").GetArrayLength());
+            Assert.Equal(JsonValueKind.String, drill.GetProperty("frozenAtUtc").ValueKind);
+        }
+        // The submitted table's row links to the same records.
+        using var browser = app.PageClient();
+        await browser.SignInAsync("duanzhou", "Unit-admin-2019");
+        var page = await browser.GetPageAsync($"/campaigns/{data.CampaignId}/reports/441202/1/cells/{lawId}/personTimes");
+        Assert.Contains("提交时此格为 1", page.QuerySelector("#drill-submitted")!.TextContent);
+        Assert.Equal(2, page.QuerySelectorAll("#drill-items tbody tr").Length);
+    }
+
+    [Fact]
     public async Task TheReportPageLinksEachNumberToItsRecordsPage()
     {
         var data = await CampaignData.CreateAsync(app);
