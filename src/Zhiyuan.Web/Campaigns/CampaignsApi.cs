@@ -52,11 +52,13 @@ public static class CampaignsApi
         reports.MapPost("/approve", Approve);
         reports.MapPost("/waive", Waive);
         reports.MapPost("/reopen", Reopen);
+        reports.MapGet("/cells/{row}/{column}", Drill).Produces<CellDrillView>().Produces(StatusCodes.Status200OK, contentType: "text/csv").ProducesProblem(StatusCodes.Status404NotFound).ProducesValidationProblem();
         app.MapGet("/campaigns/screenshots/{id:guid}", Screenshot).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
         // The report page's download link and upload form use the cookie.
         app.MapGet("/campaigns/{id:guid}/reports/{unitCode}/{period:int}/form.xlsx", Form).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
         app.MapPost("/campaigns/{id:guid}/reports/{unitCode}/{period:int}/import", ImportFromPage).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
         app.MapPost("/campaigns/{id:guid}/reports/{unitCode}/{period:int}/screenshots", ScreenshotFromPage).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
+        app.MapGet("/campaigns/{id:guid}/reports/{unitCode}/{period:int}/cells/{row}/{column}/records.csv", DrillCsvFromPage).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
         app.MapGet("/campaigns/{id:guid}/packages/{packageId:guid}.zip", DownloadPackage).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
         return app;
     }
@@ -194,6 +196,33 @@ public static class CampaignsApi
     static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> Reopen(Guid id, string unitCode, int period, ReviewCommentRequest request, ClaimsPrincipal user,
         ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         (await reports.ReopenAsync(user, id, unitCode, period, request, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>
+    /// The records behind one cell of the table (drill-down): row is a row's id (activities[].id or media[].id of the table) or "total" for the 合计 row;
+    /// column is personTimes, organizations, populationTypes, populationPersonTimes, hours, moneyYuan, printReports, websiteReports, links or reads.
+    /// Listed by the same queries that compute the table, so the items' values add up to the figure (hours in minutes). Volunteers' names are masked.
+    /// format=csv answers the same list as CSV.
+    /// </summary>
+    static async Task<IResult> Drill(Guid id, string unitCode, int period, string row, string column, string? format, ClaimsPrincipal user, ReportUseCases reports,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
+    {
+        if (format is not null && format is not ("csv" or "json"))
+        {
+            return Problems.Invalid(new Dictionary<string, string[]> { ["format"] = [text["Drill.Error.Format"]] }, text);
+        }
+        var drill = await reports.DrillAsync(user, id, unitCode, period, row, column, cancellationToken);
+        if (!drill.Succeeded)
+        {
+            return drill.IsNotFound ? Problems.NotFound(text) : Problems.Invalid(drill.Errors!, text);
+        }
+        return format == "csv"
+            ? Results.File(System.Text.Encoding.UTF8.GetBytes(reports.DrillCsv(drill.Value!)), "text/csv; charset=utf-8", $"{unitCode}-{period}-{drill.Value!.Column}.csv")
+            : TypedResults.Ok(drill.Value!);
+    }
+
+    static Task<IResult> DrillCsvFromPage(Guid id, string unitCode, int period, string row, string column, ClaimsPrincipal user, ReportUseCases reports,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        Drill(id, unitCode, period, row, column, "csv", user, reports, text, cancellationToken);
 
     /// <summary>Freezes the city's package for the province: the final summaries and tables, with the SHA-256 of the file.</summary>
     static async Task<Results<Ok<PackageView>, ProblemHttpResult, ValidationProblem>> CreatePackage(Guid id, ClaimsPrincipal user, CampaignPackages packages,

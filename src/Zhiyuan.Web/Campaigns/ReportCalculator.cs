@@ -16,14 +16,24 @@ public sealed record TableScope(Guid CampaignId, string UnitPath, DateOnly From,
 /// from the hour ledger (confirmed hours only; a reversal cancels the entry it reverses); an
 /// activity's outcome (population served, money, media) counts once, in the period of its last session.
 /// </summary>
-public sealed class ReportCalculator(AppDbContext db)
+public sealed partial class ReportCalculator(AppDbContext db)
 {
     /// <summary>Stored with every frozen table; raise it when a definition changes, so old submissions say which rules made them.
     /// Version 2: the media figures of typed-in activity rows reach the media table.</summary>
     public const int ComputationVersion = 2;
 
-    public async Task<ReportTable> ComputeAsync(TableScope scope, string unitName, string title, string contactName, string contactPhone,
-        CancellationToken cancellationToken = default)
+    /// <summary>An activity with a row in the table: in the scope's subtree, neither draft nor cancelled, with a session starting in the span.</summary>
+    internal sealed record ScopeActivity(Guid Id, string Title, string Host, Guid HostOrganizationId, string? OtherPopulation, bool IsBackEntry,
+        DateTime FirstStart, DateTime LastStart)
+    {
+        public string Name => $"{Title}（{Host}）";
+
+        /// <summary>The outcome is reported in the period of the activity's last session, so it is never counted twice.</summary>
+        public bool Finishes(DateTime toUtc) => LastStart < toUtc;
+    }
+
+    /// <summary>The activities with a row, in the table's order (first session in the span, then title). The table and every drill-down start here.</summary>
+    internal async Task<List<ScopeActivity>> ActivitiesAsync(TableScope scope, CancellationToken cancellationToken)
     {
         var (fromUtc, toUtc) = CampaignCalendar.UtcRange(scope.From, scope.To);
         var path = scope.UnitPath;
@@ -45,27 +55,77 @@ public sealed class ReportCalculator(AppDbContext db)
                 join u in db.Units on a.UnitId equals u.Id
                 // Activities called off did not happen (ADR 0015) and are not reported.
                 where EF.Functions.Like(u.Path, EF.Constant(path + "%")) && a.Status != ActivityStatus.Draft && a.Status != ActivityStatus.Cancelled
-                select new
-                {
-                    a.Id,
-                    a.Title,
-                    Host = a.HostOrganization!.Name,
-                    a.HostOrganizationId,
-                    a.OtherPopulation,
-                    a.IsBackEntry,
-                    f.FirstStart,
-                    LastStart = a.Sessions.Max(s => s.StartsAtUtc),
-                })
+                select new ScopeActivity(a.Id, a.Title, a.HostOrganization!.Name, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry,
+                    f.FirstStart, a.Sessions.Max(s => s.StartsAtUtc)))
             .AsNoTracking().ToListAsync(cancellationToken);
+        return activities.OrderBy(a => a.FirstStart).ThenBy(a => a.Title, StringComparer.Ordinal).ThenBy(a => a.Id).ToList();
+    }
+
+    /// <summary>The sessions whose ledger entries count: those of these activities that start in the span (a session belongs to the period in which it starts).</summary>
+    IQueryable<ActivitySession> CountedSessions(DateTime fromUtc, DateTime toUtc, Guid[] ids) =>
+        db.ActivitySessions.Where(s => s.StartsAtUtc >= fromUtc && s.StartsAtUtc < toUtc && EF.Parameter(ids).Contains(s.ActivityId));
+
+    /// <summary>The ledger entries a table counts, each with its session: person-times and hours are sums over exactly these.</summary>
+    internal IQueryable<CountedEntry> CountedEntries(DateTime fromUtc, DateTime toUtc, Guid[] ids) =>
+        from e in db.LedgerEntries
+        join s in CountedSessions(fromUtc, toUtc, ids) on e.SessionId equals s.Id
+        select new CountedEntry { Entry = e, Session = s };
+
+    internal sealed class CountedEntry
+    {
+        public required LedgerEntry Entry { get; init; }
+
+        public required ActivitySession Session { get; init; }
+    }
+
+    /// <summary>What one ledger entry adds to person-times: a confirmation or correction +1, a reversal −1 (so a corrected attendance counts once).</summary>
+    public static int PersonTimesOf(LedgerEntryKind kind) => kind == LedgerEntryKind.Reversal ? -1 : 1;
+
+    internal async Task<ILookup<Guid, Guid>> CoOrganizersAsync(Guid[] ids, CancellationToken cancellationToken) =>
+        (await db.ActivityCoOrganizers.Where(c => EF.Parameter(ids).Contains(c.ActivityId))
+            .Select(c => new { c.ActivityId, c.OrganizationId }).ToListAsync(cancellationToken))
+        .ToLookup(c => c.ActivityId, c => c.OrganizationId);
+
+    /// <summary>The organisations taking part in an activity's row: the host and the co-organisers, each once.</summary>
+    internal static List<Guid> Taking(ScopeActivity activity, ILookup<Guid, Guid> coOrganizers) =>
+        coOrganizers[activity.Id].Append(activity.HostOrganizationId).Distinct().ToList();
+
+    internal IQueryable<ActivityOutcome> OutcomesOf(Guid[] finishing) => db.ActivityOutcomes.AsNoTracking().Where(o => EF.Parameter(finishing).Contains(o.ActivityId));
+
+    /// <summary>The population lines that count: those with person-times above zero.</summary>
+    internal IQueryable<PopulationServed> PopulationOf(Guid[] finishing) =>
+        db.PopulationServed.AsNoTracking().Where(p => EF.Parameter(finishing).Contains(p.ActivityId) && p.PersonTimes > 0);
+
+    internal IQueryable<MediaLink> LinksOf(Guid[] finishing) => db.MediaLinks.AsNoTracking().Where(m => EF.Parameter(finishing).Contains(m.ActivityId)).OrderBy(m => m.Id);
+
+    /// <summary>The typed-in rows of the scope: those of the reports of its periods, of the unit and every unit below it, in the table's order.</summary>
+    internal IQueryable<TypedInRow> TypedInOf(TableScope scope) =>
+        from t in db.TypedInRows
+        join r in db.CampaignReports on t.ReportId equals r.Id
+        join u in db.Units on r.UnitId equals u.Id
+        where r.CampaignId == scope.CampaignId && scope.PeriodNumbers.Contains(r.PeriodNumber) && u.Path.StartsWith(scope.UnitPath)
+        orderby r.PeriodNumber, u.Path, t.CreatedAtUtc, t.Id
+        select t;
+
+    /// <summary>A computed activity has a row in the media table when its outcome names a print or website report, or it has a link.</summary>
+    internal static bool HasMediaRow(int printReports, int websiteReports, int links) => printReports > 0 || websiteReports > 0 || links > 0;
+
+    /// <summary>A typed-in activity row also has a media row when any of its media figures is above zero or it gives a link.</summary>
+    internal static bool HasMediaRow(TypedInRow row) => row.IsMedia || row.PrintReports > 0 || row.WebsiteReports > 0 || SplitLinks(row.Links).Count > 0 || row.Reads > 0;
+
+    public async Task<ReportTable> ComputeAsync(TableScope scope, string unitName, string title, string contactName, string contactPhone,
+        CancellationToken cancellationToken = default)
+    {
+        var (fromUtc, toUtc) = CampaignCalendar.UtcRange(scope.From, scope.To);
+        var activities = await ActivitiesAsync(scope, cancellationToken);
         // The other queries take these ids as one array parameter rather than filtering the activities
         // again each (a city-wide week is about 12,000 activities; docs/performance.md, "Campaign reports").
         var ids = activities.Select(a => a.Id).ToArray();
 
+        // The same entries a cell's drill-down lists (CountedEntries), summed in the database.
         var served = await (
-                from e in db.LedgerEntries
-                join s in db.ActivitySessions on e.SessionId equals s.Id
-                where s.StartsAtUtc >= fromUtc && s.StartsAtUtc < toUtc && EF.Parameter(ids).Contains(s.ActivityId)
-                group e by s.ActivityId into g
+                from c in CountedEntries(fromUtc, toUtc, ids)
+                group c.Entry by c.Session.ActivityId into g
                 select new
                 {
                     ActivityId = g.Key,
@@ -74,67 +134,50 @@ public sealed class ReportCalculator(AppDbContext db)
                 })
             .ToDictionaryAsync(x => x.ActivityId, cancellationToken);
 
-        var coOrganizers = (await db.ActivityCoOrganizers.Where(c => EF.Parameter(ids).Contains(c.ActivityId))
-                .Select(c => new { c.ActivityId, c.OrganizationId }).ToListAsync(cancellationToken))
-            .ToLookup(c => c.ActivityId, c => c.OrganizationId);
+        var coOrganizers = await CoOrganizersAsync(ids, cancellationToken);
 
-        // The outcome is reported in the period of the activity's last session, so it is never counted twice.
-        var finishing = activities.Where(a => a.LastStart < toUtc).Select(a => a.Id).ToArray();
-        var outcomes = await db.ActivityOutcomes.AsNoTracking().Where(o => EF.Parameter(finishing).Contains(o.ActivityId))
+        var finishing = activities.Where(a => a.Finishes(toUtc)).Select(a => a.Id).ToArray();
+        var outcomes = await OutcomesOf(finishing)
             .Select(o => new { o.ActivityId, o.MoneyAndMaterialsYuan, o.PrintReports, o.WebsiteReports })
             .ToDictionaryAsync(o => o.ActivityId, cancellationToken);
-        var population = (await db.PopulationServed.AsNoTracking().Where(p => EF.Parameter(finishing).Contains(p.ActivityId) && p.PersonTimes > 0)
-                .Select(p => new { p.ActivityId, p.PopulationType, p.PersonTimes }).ToListAsync(cancellationToken))
+        var population = (await PopulationOf(finishing).Select(p => new { p.ActivityId, p.PopulationType, p.PersonTimes }).ToListAsync(cancellationToken))
             .ToLookup(p => p.ActivityId);
-        var links = (await db.MediaLinks.AsNoTracking().Where(m => EF.Parameter(finishing).Contains(m.ActivityId))
-                .OrderBy(m => m.Id).Select(m => new { m.ActivityId, m.Url, m.Reads }).ToListAsync(cancellationToken))
+        var links = (await LinksOf(finishing).Select(m => new { m.ActivityId, m.Url, m.Reads }).ToListAsync(cancellationToken))
             .ToLookup(m => m.ActivityId);
 
-        var typedIn = await (
-                from t in db.TypedInRows
-                join r in db.CampaignReports on t.ReportId equals r.Id
-                join u in db.Units on r.UnitId equals u.Id
-                where r.CampaignId == scope.CampaignId && scope.PeriodNumbers.Contains(r.PeriodNumber) && u.Path.StartsWith(path)
-                orderby r.PeriodNumber, u.Path, t.CreatedAtUtc, t.Id
-                select t)
-            .AsNoTracking().ToListAsync(cancellationToken);
+        var typedIn = await TypedInOf(scope).AsNoTracking().ToListAsync(cancellationToken);
 
         var rows = new List<ActivityRow>();
         var media = new List<MediaRow>();
         var organizations = new HashSet<Guid>();
-        foreach (var a in activities.OrderBy(a => a.FirstStart).ThenBy(a => a.Title, StringComparer.Ordinal).ThenBy(a => a.Id))
+        foreach (var a in activities)
         {
-            var taking = coOrganizers[a.Id].Append(a.HostOrganizationId).Distinct().ToList();
+            var taking = Taking(a, coOrganizers);
             organizations.UnionWith(taking);
             served.TryGetValue(a.Id, out var s);
             outcomes.TryGetValue(a.Id, out var outcome);
             var types = population[a.Id].OrderBy(p => p.PopulationType).ToList();
-            var name = $"{a.Title}（{a.Host}）";
-            rows.Add(new ActivityRow(name, s?.PersonTimes ?? 0, taking.Count,
+            rows.Add(new ActivityRow(a.Name, s?.PersonTimes ?? 0, taking.Count,
                 string.Join("、", types.Select(t => PopulationName(t.PopulationType, a.OtherPopulation))),
-                types.Sum(t => t.PersonTimes), s?.Minutes ?? 0, outcome?.MoneyAndMaterialsYuan ?? 0, IsTypedIn: false, IsBackEntry: a.IsBackEntry));
+                types.Sum(t => t.PersonTimes), s?.Minutes ?? 0, outcome?.MoneyAndMaterialsYuan ?? 0, IsTypedIn: false, IsBackEntry: a.IsBackEntry, Id: a.Id));
             var activityLinks = links[a.Id].ToList();
-            if (outcome is not null && (outcome.PrintReports > 0 || outcome.WebsiteReports > 0) || activityLinks.Count > 0)
+            if (HasMediaRow(outcome?.PrintReports ?? 0, outcome?.WebsiteReports ?? 0, activityLinks.Count))
             {
-                media.Add(new MediaRow(name, outcome?.PrintReports ?? 0, outcome?.WebsiteReports ?? 0, activityLinks.Select(l => l.Url).ToList(),
-                    activityLinks.Sum(l => l.Reads), IsTypedIn: false, IsBackEntry: a.IsBackEntry));
+                media.Add(new MediaRow(a.Name, outcome?.PrintReports ?? 0, outcome?.WebsiteReports ?? 0, activityLinks.Select(l => l.Url).ToList(),
+                    activityLinks.Sum(l => l.Reads), IsTypedIn: false, IsBackEntry: a.IsBackEntry, Id: a.Id));
             }
         }
         foreach (var t in typedIn)
         {
-            if (t.IsMedia)
+            if (!t.IsMedia)
             {
-                media.Add(new MediaRow(t.Name, t.PrintReports, t.WebsiteReports, SplitLinks(t.Links), t.Reads, IsTypedIn: true));
+                rows.Add(new ActivityRow(t.Name, t.PersonTimes, t.Organizations, t.PopulationTypes, t.PopulationPersonTimes, t.Minutes, t.MoneyYuan, IsTypedIn: true, Id: t.Id));
             }
-            else
+            // A typed-in media row is a media-table row only; an activity typed in with its media coverage
+            // also has its row in the media table, as a platform activity with an outcome does.
+            if (HasMediaRow(t))
             {
-                rows.Add(new ActivityRow(t.Name, t.PersonTimes, t.Organizations, t.PopulationTypes, t.PopulationPersonTimes, t.Minutes, t.MoneyYuan, IsTypedIn: true));
-                // An activity typed in with its media coverage also has its row in the media table, as a platform activity with an outcome does.
-                var typedLinks = SplitLinks(t.Links);
-                if (t.PrintReports > 0 || t.WebsiteReports > 0 || typedLinks.Count > 0 || t.Reads > 0)
-                {
-                    media.Add(new MediaRow(t.Name, t.PrintReports, t.WebsiteReports, typedLinks, t.Reads, IsTypedIn: true));
-                }
+                media.Add(new MediaRow(t.Name, t.PrintReports, t.WebsiteReports, SplitLinks(t.Links), t.Reads, IsTypedIn: true, Id: t.Id));
             }
         }
 

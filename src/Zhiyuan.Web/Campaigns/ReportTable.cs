@@ -27,6 +27,8 @@ public sealed record ReportTable(
 /// <param name="Minutes">累计志愿服务时数, kept in whole minutes; shown as hours.</param>
 /// <param name="MoneyYuan">投入资金及物料（元）.</param>
 /// <param name="IsBackEntry">A platform activity recorded after it happened (补录) and approved by the unit above; marked in every view and export.</param>
+/// <param name="Id">What the row is made from — the activity, or the typed-in row — and so the row's key for its drill-down
+/// (<c>…/cells/{id}/{column}</c>); absent in tables frozen before rows carried it.</param>
 public sealed record ActivityRow(
     string Name,
     long PersonTimes,
@@ -36,7 +38,8 @@ public sealed record ActivityRow(
     long Minutes,
     decimal MoneyYuan,
     bool IsTypedIn,
-    bool IsBackEntry = false);
+    bool IsBackEntry = false,
+    Guid? Id = null);
 
 /// <param name="Organizations">Distinct organisations across the computed rows, plus what typed-in rows state (they cannot be told apart).</param>
 public sealed record ActivityTotals(long PersonTimes, long Organizations, long PopulationPersonTimes, long Minutes, decimal MoneyYuan);
@@ -44,7 +47,9 @@ public sealed record ActivityTotals(long PersonTimes, long Organizations, long P
 /// <summary>One row of table 2.</summary>
 /// <param name="Links">网页或微信链接: the links themselves.</param>
 /// <param name="Reads">网页或微信阅读数（条/次）.</param>
-public sealed record MediaRow(string Name, long PrintReports, long WebsiteReports, IReadOnlyList<string> Links, long Reads, bool IsTypedIn, bool IsBackEntry = false);
+/// <param name="Id">The activity or typed-in row the media row comes from: its key for the drill-down.</param>
+public sealed record MediaRow(string Name, long PrintReports, long WebsiteReports, IReadOnlyList<string> Links, long Reads, bool IsTypedIn, bool IsBackEntry = false,
+    Guid? Id = null);
 
 /// <param name="Links">The number of links.</param>
 public sealed record MediaTotals(long PrintReports, long WebsiteReports, long Links, long Reads);

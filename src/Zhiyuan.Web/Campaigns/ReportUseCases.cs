@@ -80,7 +80,7 @@ public sealed record ReportView(
 /// rows, and the workflow draft → submitted → returned → resubmitted → approved (locked), with
 /// waivers and the city's reopening. Every change is audited.
 /// </summary>
-public sealed class ReportUseCases(
+public sealed partial class ReportUseCases(
     AppDbContext db,
     AuditLog audit,
     CampaignUseCases campaigns,

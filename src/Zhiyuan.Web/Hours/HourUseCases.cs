@@ -34,11 +34,21 @@ public sealed record OpenCorrectionRequest(Guid Id, Guid ActivityId, string Acti
     string Message, DateTime RequestedAtUtc);
 
 /// <summary>One line of a volunteer's service record (志愿服务记录).</summary>
+/// <param name="Trace">Where the hours come from: every ledger entry of this session for the volunteer, in the order recorded — the confirmation
+/// (who, when), and any reversal and correction with its reason.</param>
 public sealed record ServiceRecordLine(Guid EntryId, Guid SessionId, string Activity, DateTime StartUtc, DateTime EndUtc, string Place, string Content,
-    int Minutes, string OrganizingUnit, string ResponsiblePerson, bool Training, bool Corrected, bool IsBackEntry = false, bool WalkIn = false);
+    int Minutes, string OrganizingUnit, string ResponsiblePerson, bool Training, bool Corrected, bool IsBackEntry = false, bool WalkIn = false,
+    DateTime? SessionStartUtc = null, DateTime? SessionEndUtc = null, IReadOnlyList<HourTrace>? Trace = null);
 
+/// <summary>One ledger entry as the volunteer sees it: what it credited or took back, who recorded it, when and why.</summary>
+public sealed record HourTrace(Guid EntryId, LedgerEntryKind Kind, int Minutes, DateTime StartUtc, DateTime EndUtc, DateTime RecordedAtUtc, string RecordedBy, string Reason);
+
+/// <summary>A session once confirmed and then reversed without a correction: it counts nothing now, and says why.</summary>
+public sealed record WithdrawnService(Guid SessionId, string Activity, DateTime SessionStartUtc, IReadOnlyList<HourTrace> Trace);
+
+/// <param name="Withdrawn">Sessions whose hours were confirmed and later reversed altogether (no hours now), with their ledger entries.</param>
 public sealed record ServiceRecord(string VolunteerNumber, string Name, int TotalMinutes, List<ServiceRecordLine> Lines,
-    List<ServiceRecordLine> Trainings, List<MyCorrectionRequest> CorrectionRequests);
+    List<ServiceRecordLine> Trainings, List<MyCorrectionRequest> CorrectionRequests, List<WithdrawnService>? Withdrawn = null);
 
 public sealed record MyCorrectionRequest(string Activity, DateTime StartsAtUtc, string Message, CorrectionStatus Status, string? Response);
 
@@ -398,7 +408,21 @@ public sealed class HourUseCases(
         var requests = await db.CorrectionRequests.AsNoTracking().Where(r => r.VolunteerId == volunteer.Id).OrderByDescending(r => r.RequestedAtUtc)
             .Select(r => new MyCorrectionRequest(r.Session!.Activity!.Title, r.Session.StartsAtUtc, r.Message, r.Status, r.Response))
             .ToListAsync(cancellationToken);
-        return new ServiceRecord(volunteer.Number, volunteer.Name, lines.Sum(l => l.Minutes), lines, lines.Where(l => l.Training).ToList(), requests);
+        // Every hour traced: each session's ledger entries (confirmation, reversal, correction), who recorded them and when.
+        var entries = await db.LedgerEntries.AsNoTracking().Where(e => e.VolunteerId == volunteer.Id)
+            .Select(e => new { e.Id, e.SessionId, e.Kind, e.Minutes, e.StartUtc, e.EndUtc, e.RecordedAtUtc, e.RecordedBy, e.Reason,
+                e.Session!.StartsAtUtc, e.Session.EndsAtUtc, e.Activity!.Title })
+            .ToListAsync(cancellationToken);
+        var bySession = entries.GroupBy(e => e.SessionId).ToDictionary(g => g.Key, g => (
+            First: g.First(),
+            Trace: (IReadOnlyList<HourTrace>)g.OrderBy(e => e.RecordedAtUtc).ThenBy(e => e.Kind switch { LedgerEntryKind.Confirmed => 0, LedgerEntryKind.Reversal => 1, _ => 2 })
+                .ThenBy(e => e.Id).Select(e => new HourTrace(e.Id, e.Kind, e.Minutes, e.StartUtc, e.EndUtc, e.RecordedAtUtc, e.RecordedBy, e.Reason)).ToList()));
+        lines = lines.Select(l => bySession.TryGetValue(l.SessionId, out var s)
+            ? l with { SessionStartUtc = s.First.StartsAtUtc, SessionEndUtc = s.First.EndsAtUtc, Trace = s.Trace } : l).ToList();
+        var counted = lines.Select(l => l.SessionId).ToHashSet();
+        var withdrawn = bySession.Where(s => !counted.Contains(s.Key)).OrderByDescending(s => s.Value.First.StartsAtUtc)
+            .Select(s => new WithdrawnService(s.Key, s.Value.First.Title, s.Value.First.StartsAtUtc, s.Value.Trace)).ToList();
+        return new ServiceRecord(volunteer.Number, volunteer.Name, lines.Sum(l => l.Minutes), lines, lines.Where(l => l.Training).ToList(), requests, withdrawn);
     }
 
     /// <summary>The service record as CSV (UTF-8 with BOM so that Excel shows the Chinese).</summary>
