@@ -263,7 +263,7 @@ public sealed class ReportUseCases(
         // A cell beyond int is beyond every limit too: it is clamped here and refused by the row's validation.
         static int Cell(long value) => (int)Math.Clamp(value, int.MinValue, int.MaxValue);
         var rows = !parsed.Succeeded ? [] : parsed.Activities.Select(r => new TypedInRowRequest(false, r.Name, Cell(r.PersonTimes), Cell(r.Organizations), r.PopulationTypes,
-                Cell(r.PopulationPersonTimes), Math.Round(r.Minutes / 60m, 2), r.MoneyYuan, null, null, null, null))
+                Cell(r.PopulationPersonTimes), HourTotals.ToHours(r.Minutes), r.MoneyYuan, null, null, null, null))
             .Concat(parsed.Media.Select(m => new TypedInRowRequest(true, m.Name, null, null, null, null, null, null, Cell(m.PrintReports), Cell(m.WebsiteReports),
                 string.Join("\n", m.Links), Cell(m.Reads))))
             .ToList();
