@@ -691,7 +691,7 @@ public sealed class ReportUseCases(
             .ToListAsync(cancellationToken);
         return new ReportView(access.Campaign.Id, access.Campaign.Name, access.Unit.Code, access.Unit.Name, periodNumber, access.From, access.To, access.DueAtUtc,
             status, report?.FirstSubmittedAtUtc is { } first ? first <= access.DueAtUtc : null, report?.FirstSubmittedAtUtc, report?.SubmittedAtUtc,
-            report?.FrozenAtUtc, report?.ComputationVersion, report?.ReviewComment, report?.ReviewedAtUtc, report?.ReviewedBy,
+            report?.FrozenAtUtc, report?.ComputationVersion, report?.ReviewComment, report?.ReviewedAtUtc, await Signatures.OfAsync(db, report?.ReviewedBy, cancellationToken),
             frozen ?? live, frozen is not null, frozen is null ? [] : Differences(frozen, live), rows,
             report?.Narrative ?? "", report?.NewsLinks ?? "", report?.RoleModelStories ?? "", screenshots,
             await SubUnitsNotApprovedAsync(access, periodNumber, cancellationToken), report?.Version ?? 0,
