@@ -1,5 +1,9 @@
 // Draws the campaign dashboard's charts with Apache ECharts from the figures the page embeds.
 (function () {
+  // A big screen (?screen=1) reloads every five minutes for fresh figures.
+  if (/[?&]screen=1(&|$)/.test(window.location.search)) {
+    window.setTimeout(function () { window.location.reload(); }, 300000);
+  }
   var source = document.getElementById('dashboard-data');
   if (!source || !window.echarts) return;
   var data = JSON.parse(source.textContent);
@@ -11,7 +15,7 @@
     c.setOption(Object.assign({ tooltip: { trigger: 'axis' }, grid: { left: 56, right: 56, top: 40, bottom: 40, containLabel: true } }, option));
     charts.push(c);
   }
-  var hours = function (f) { return Math.round(f.hours * 10) / 10; };
+  var hours = function (f) { return Math.round(f.hours * 100) / 100; };
   // Empty slices only crowd the labels.
   var slices = function (figures) {
     return figures.filter(function (f) { return f.hours > 0; }).map(function (f) { return { name: f.label, value: hours(f) }; });
