@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Playwright;
 using Zhiyuan.Tests.Volunteers;
@@ -103,6 +104,19 @@ public sealed class Browser : IAsyncDisposable
             }
             await Task.Delay(500);
         }
+    }
+
+    /// <summary>
+    /// Runs axe-core (Deque.AxeCore.Playwright) on the page as it is now and fails on any serious or critical
+    /// violation, naming the rule, what it asks for and the first elements concerned. For any page — the public
+    /// ones (AccessibilityJourney) and each role's home.
+    /// </summary>
+    public static async Task AssertAccessibleAsync(IPage page, string name)
+    {
+        var result = await page.RunAxe();
+        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, $"{name} ({page.Url}) has accessibility violations:\n" + string.Join("\n", serious.Select(v =>
+            $"- {v.Id} ({v.Impact}): {v.Help} — " + string.Join(" | ", v.Nodes.Take(3).Select(n => n.Html)))));
     }
 
     public static async Task<string> ScreenshotAsync(IPage page, string name)

@@ -81,6 +81,28 @@ public sealed class CampaignReportJourney
         Assert.Equal("已通过 · 按时", (await city.InnerTextAsync("td[data-unit='441202'][data-period='1']")).Trim());
         await Browser.ScreenshotAsync(city, "campaign-completeness-zh-desktop");
 
+        // The report page at 1280 × 900: both statistics tables fit their box, no sideways scrolling, every column in view.
+        var wide = await browser.NewPageAsync(width: 1280, height: 900);
+        await Browser.SignInAsync(wide, "admin", Zhiyuan.Tests.TestApp.AdminPassword, reportUrl);
+        foreach (var table in new[] { "#report-table", "#media-table" })
+        {
+            var (scrollWidth, boxWidth) = (await wide.EvalOnSelectorAsync<int>(table, "t => t.scrollWidth"), await wide.EvalOnSelectorAsync<int>(table, "t => t.parentElement.clientWidth"));
+            Assert.True(scrollWidth <= boxWidth, $"{table} is {scrollWidth} px wide in a {boxWidth} px box");
+        }
+        foreach (var heading in new[] { "服务人次", "累计志愿服务时数", "投入资金及物料", "阅读数" })
+        {
+            Assert.True(await wide.Locator($".report-tables th:has-text('{heading}')").First.IsVisibleAsync(), heading);
+            var right = await wide.Locator($".report-tables th:has-text('{heading}')").First.EvaluateAsync<double>("th => th.getBoundingClientRect().right");
+            Assert.True(right <= 1280, $"{heading} is off screen ({right} px)");
+        }
+        await Browser.ScreenshotAsync(wide, "campaign-report-zh-1280");
+        // On a phone each row is a card: its figures stay together, nothing scrolls sideways.
+        var phoneReport = await browser.NewPageAsync(width: 375, height: 812);
+        await Browser.SignInAsync(phoneReport, "admin", Zhiyuan.Tests.TestApp.AdminPassword, reportUrl);
+        Assert.True(await phoneReport.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the report page scrolls sideways on a phone");
+        Assert.Equal("block", await phoneReport.EvalOnSelectorAsync<string>("#report-table tbody tr", "tr => getComputedStyle(tr).display"));
+        await Browser.ScreenshotAsync(phoneReport, "campaign-report-zh-phone");
+
         // The official form downloads and reads back: title, the unit, the typed-in row marked, the totals.
         await city.GotoAsync(reportUrl);
         var download = await city.RunAndWaitForDownloadAsync(() => city.ClickAsync("#download-form"));

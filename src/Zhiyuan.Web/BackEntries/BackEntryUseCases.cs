@@ -625,7 +625,7 @@ public sealed class BackEntryUseCases(
             PopulationTypeList.Split(a.PopulationTypes).ToArray(), a.OtherPopulation, a.Address, a.ResponsiblePerson,
             sessions.Select(s => new BackEntrySessionView(s.Id, s.StartsAtUtc, s.EndsAtUtc, s.IsTraining, attendance[s.Id].ToList())).ToList(),
             attendance.Sum(g => g.Count()), attendance.Sum(g => g.Sum(x => x.Minutes)), entry.CreatedAtUtc, entry.CreatedBy, entry.SubmittedAtUtc, entry.SubmittedBy,
-            entry.DecidedAtUtc, entry.DecidedBy, entry.ReturnReason,
+            entry.DecidedAtUtc, await Signatures.OfAsync(db, entry.DecidedBy, cancellationToken), entry.ReturnReason,
             access.Manages && entry.Status is BackEntryStatus.Draft or BackEntryStatus.Returned, CanReview(access));
     }
 

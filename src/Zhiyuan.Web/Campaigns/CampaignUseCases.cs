@@ -304,13 +304,9 @@ public sealed class CampaignUseCases(AppDbContext db, AuditLog audit, IStringLoc
         }
         var units = await db.CampaignUnits.AsNoTracking().Where(u => u.CampaignId == campaignId && u.Path.StartsWith(top.Path))
             .OrderBy(u => u.SortOrder).ToListAsync(cancellationToken);
-        var reports = await db.CampaignReports.AsNoTracking()
-            .Where(r => r.CampaignId == campaignId && db.CampaignUnits.Any(u => u.CampaignId == campaignId && u.UnitId == r.UnitId && u.Path.StartsWith(top.Path)))
-            .Select(r => new { r.UnitId, r.PeriodNumber, r.Status, r.FirstSubmittedAtUtc })
-            .ToListAsync(cancellationToken);
-        var byCell = reports.ToDictionary(r => (r.UnitId, r.PeriodNumber));
+        var byCell = await ReportingRates.ReportsAsync(db, campaignId, top.Path, cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
-        var columns = campaign.Periods.Select(p => (p.Number, p.DueAtUtc)).Append((Number: 0, DueAtUtc: campaign.FinalDueAtUtc)).ToList();
+        var columns = ReportingRates.Columns(campaign);
         var rows = units.Select(u => new CompletenessRow(u.Code, u.Name, u.Path.Count(c => c == '/') - top.Path.Count(c => c == '/'),
             columns.Select(column =>
             {
@@ -318,16 +314,15 @@ public sealed class CampaignUseCases(AppDbContext db, AuditLog audit, IStringLoc
                 {
                     return new CompletenessCell(column.Number, null, null, false, Expected: false);
                 }
-                byCell.TryGetValue((u.UnitId, column.Number), out var r);
-                var onTime = r?.FirstSubmittedAtUtc is { } first ? first <= column.DueAtUtc : (bool?)null;
-                return new CompletenessCell(column.Number, r?.Status, onTime, r?.FirstSubmittedAtUtc is null && r?.Status != ReportStatus.Waived && now > column.DueAtUtc);
+                var found = byCell.TryGetValue((u.UnitId, column.Number), out var r);
+                var status = found ? r.Status : (ReportStatus?)null;
+                var first = found ? r.FirstSubmittedAtUtc : null;
+                var onTime = first is { } at ? at <= column.DueAtUtc : (bool?)null;
+                return new CompletenessCell(column.Number, status, onTime, first is null && status != ReportStatus.Waived && now > column.DueAtUtc);
             }).ToList(), u.AddedAtUtc)).ToList();
-        var rates = columns.Select(column =>
-        {
-            var cells = rows.Select(r => r.Cells.Single(c => c.PeriodNumber == column.Number)).Where(c => c.Expected && c.Status != ReportStatus.Waived).ToList();
-            return new CompletenessRate(column.Number, cells.Count, cells.Count(c => c.OnTime is not null), cells.Count(c => c.OnTime == true));
-        }).ToList();
-        var overall = new CompletenessRate(-1, rates.Sum(r => r.Expected), rates.Sum(r => r.Reported), rates.Sum(r => r.OnTime));
+        // The rates by the one shared definition (ReportingRates): submitted or approved, waived left out, the final summary a column too.
+        var rates = ReportingRates.Compute(units, columns, byCell);
+        var overall = ReportingRates.Overall(rates);
         return Outcome<CompletenessView>.Ok(new CompletenessView(campaignId, top.Code, top.Name, campaign.Periods, rows, rates, overall));
     }
 

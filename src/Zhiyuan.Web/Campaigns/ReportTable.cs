@@ -57,5 +57,8 @@ public sealed record MediaTotals(long PrintReports, long WebsiteReports, long Li
 public static class ReportFormat
 {
     /// <summary>A rate as the completeness grid and the dashboard show it: "66.7%", or "—" when nothing is expected.</summary>
-    public static string Rate(int part, int whole) => whole == 0 ? "—" : (part * 100.0 / whole).ToString("0.#") + "%";
+    public static string Rate(int part, int whole) => whole == 0 ? "—" : (part * 100.0 / whole).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>A rate with its numerator and denominator: "80%（76/95）" (see <see cref="ReportingRates"/>).</summary>
+    public static string RateWithCounts(int part, int whole) => $"{Rate(part, whole)}（{part}/{whole}）";
 }

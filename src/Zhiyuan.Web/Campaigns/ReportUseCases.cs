@@ -263,7 +263,7 @@ public sealed partial class ReportUseCases(
         // A cell beyond int is beyond every limit too: it is clamped here and refused by the row's validation.
         static int Cell(long value) => (int)Math.Clamp(value, int.MinValue, int.MaxValue);
         var rows = !parsed.Succeeded ? [] : parsed.Activities.Select(r => new TypedInRowRequest(false, r.Name, Cell(r.PersonTimes), Cell(r.Organizations), r.PopulationTypes,
-                Cell(r.PopulationPersonTimes), Math.Round(r.Minutes / 60m, 2), r.MoneyYuan, null, null, null, null))
+                Cell(r.PopulationPersonTimes), HourTotals.ToHours(r.Minutes), r.MoneyYuan, null, null, null, null))
             .Concat(parsed.Media.Select(m => new TypedInRowRequest(true, m.Name, null, null, null, null, null, null, Cell(m.PrintReports), Cell(m.WebsiteReports),
                 string.Join("\n", m.Links), Cell(m.Reads))))
             .ToList();
@@ -691,7 +691,7 @@ public sealed partial class ReportUseCases(
             .ToListAsync(cancellationToken);
         return new ReportView(access.Campaign.Id, access.Campaign.Name, access.Unit.Code, access.Unit.Name, periodNumber, access.From, access.To, access.DueAtUtc,
             status, report?.FirstSubmittedAtUtc is { } first ? first <= access.DueAtUtc : null, report?.FirstSubmittedAtUtc, report?.SubmittedAtUtc,
-            report?.FrozenAtUtc, report?.ComputationVersion, report?.ReviewComment, report?.ReviewedAtUtc, report?.ReviewedBy,
+            report?.FrozenAtUtc, report?.ComputationVersion, report?.ReviewComment, report?.ReviewedAtUtc, await Signatures.OfAsync(db, report?.ReviewedBy, cancellationToken),
             frozen ?? live, frozen is not null, frozen is null ? [] : Differences(frozen, live), rows,
             report?.Narrative ?? "", report?.NewsLinks ?? "", report?.RoleModelStories ?? "", screenshots,
             await SubUnitsNotApprovedAsync(access, periodNumber, cancellationToken), report?.Version ?? 0,

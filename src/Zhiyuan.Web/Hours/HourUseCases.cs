@@ -444,7 +444,11 @@ public sealed class HourUseCases(
         return csv.ToString();
     }
 
-    public static string FormatHours(long minutes) => (minutes / 60m).ToString("0.##");
+    /// <summary>Hours as every page, CSV and certificate shows them: always two decimals ("21.40", "0.50"); the API sends <see cref="HourTotals.ToHours"/>, the .xlsx the number format "0.00".</summary>
+    public static string FormatHours(long minutes) => HourTotals.ToHours(minutes).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Hours already in hours (a decimal from the API's records), shown with two decimals.</summary>
+    public static string FormatHours(decimal hours) => decimal.Round(hours, 2, MidpointRounding.AwayFromZero).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Added to the activity of back-entered hours wherever a line is written out as text (the record's CSV, the official form).</summary>
     public const string BackEntryMark = "（补录）";

@@ -3,6 +3,10 @@
 // rotated or shortened labels (the tooltip keeps the whole name) and legends instead of pie labels
 // that would be cut at the edge; resizing the window (or turning the phone) draws them again.
 (function () {
+  // A big screen (?screen=1) reloads every five minutes for fresh figures.
+  if (/[?&]screen=1(&|$)/.test(window.location.search)) {
+    window.setTimeout(function () { window.location.reload(); }, 300000);
+  }
   var source = document.getElementById('dashboard-data');
   if (!source || !window.echarts) return;
   var data = JSON.parse(source.textContent);
@@ -33,7 +37,7 @@
     charts.push(draw);
   }
 
-  var hours = function (f) { return Math.round(f.hours * 10) / 10; };
+  var hours = function (f) { return Math.round(f.hours * 100) / 100; };
   // Empty slices only crowd the legend.
   var slices = function (figures) {
     return figures.filter(function (f) { return f.hours > 0; }).map(function (f) { return { name: f.label, value: hours(f) }; });

@@ -200,7 +200,7 @@ public sealed class BackEntryTests : AppTest
         Says("attendance[0].volunteer", "没有编号为 ZY99999999 的志愿者");
         Says("attendance[1].volunteer", "没有手机号为 137****1234 的注册志愿者");
         Says("attendance[3].volunteer", "同一时段已经录入（attendance[2]）");
-        Says("attendance[4].hours", "不超过该时段的 3 小时");
+        Says("attendance[4].hours", "不超过该时段的 3.00 小时");
         Says("attendance[5].session", "没有第 3 个时段");
 
         // Submitting with nobody on the roster; another organisation's host.
@@ -255,7 +255,7 @@ public sealed class BackEntryTests : AppTest
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
         var rowErrors = problem.GetProperty("rowErrors").EnumerateArray().Select(e => (e.GetProperty("row").GetInt32(), e.GetProperty("column").GetString(), e.GetProperty("reason").GetString()!)).ToList();
         Assert.Contains(rowErrors, e => e.Item1 == 3 && e.Item2 == "志愿者编号或手机号" && e.Item3.Contains("没有编号为 ZY99999999 的志愿者"));
-        Assert.Contains(rowErrors, e => e.Item1 == 4 && e.Item2 == "时长（小时）" && e.Item3.Contains("不超过该时段的 3 小时"));
+        Assert.Contains(rowErrors, e => e.Item1 == 4 && e.Item2 == "时长（小时）" && e.Item3.Contains("不超过该时段的 3.00 小时"));
         Assert.Contains("未保存任何数据", problem.GetProperty("title").GetString());
         Assert.Equal(0, await app.WithDbAsync(db => db.BackEntryAttendances.CountAsync()));
 
@@ -287,7 +287,7 @@ public sealed class BackEntryTests : AppTest
         Assert.NotNull(queue.QuerySelector($"#review-{id}"));
         var approved = await reviewer.PostFormAsync("/activities/back-entries/review", queue, $"approve-{id}", ("version", queue.QuerySelector($"#review-{id} input[name=version]")!.GetAttribute("value")!));
         var after = new HtmlParser().ParseDocument(await approved.Content.ReadAsStringAsync());
-        Assert.Contains("已审核通过：记入 2 人次、5.5 小时", after.QuerySelector("#review-done")!.TextContent);
+        Assert.Contains("已审核通过：记入 2 人次、5.50 小时", after.QuerySelector("#review-done")!.TextContent);
         Assert.NotNull(after.QuerySelector("#review-empty"));
         Assert.Equal(330, await app.WithDbAsync(db => db.LedgerEntries.Where(e => e.IsBackEntry).SumAsync(e => e.Minutes)));
     }
@@ -320,7 +320,7 @@ public sealed class BackEntryTests : AppTest
         Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
         var shown = await browser.GetPageAsync(saved.Headers.Location!.OriginalString);
         Assert.Contains("已提交审核", shown.QuerySelector("#back-entry-done")!.TextContent);
-        Assert.Contains("3 人次，6.5 小时", shown.QuerySelector("#back-entry-total")!.TextContent);
+        Assert.Contains("3 人次，6.50 小时", shown.QuerySelector("#back-entry-total")!.TextContent);
         // The organisation sees it waiting, but has no review buttons.
         Assert.Null(shown.QuerySelector("#approve-back-entry"));
         Assert.Equal(0, await app.WithDbAsync(db => db.LedgerEntries.CountAsync()));

@@ -251,9 +251,9 @@ public sealed class MessageTests : AppTest
         var firstMessage = Assert.Single((await InboxAsync(first)).Messages);
         Assert.Equal("HoursConfirmed", Kind(firstMessage));
         Assert.Equal("服务时长已确认：图书馆整理", Text(firstMessage, "title"));
-        Assert.Contains("计 3 小时", Text(firstMessage, "body"));
+        Assert.Contains("计 3.00 小时", Text(firstMessage, "body"));
         Assert.Equal("/me/record", Text(firstMessage, "link"));
-        Assert.Contains("计 1.5 小时", Text(Assert.Single((await InboxAsync(second)).Messages), "body"));
+        Assert.Contains("计 1.50 小时", Text(Assert.Single((await InboxAsync(second)).Messages), "body"));
         Assert.Empty((await InboxAsync(absent)).Messages);
         // The link works: the volunteer's service record with the confirmed line.
         var browser = app.PageClient();
