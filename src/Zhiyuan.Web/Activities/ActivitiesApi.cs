@@ -308,9 +308,11 @@ sealed class ForgottenCheckOuts(IServiceScopeFactory scopes, ILogger<ForgottenCh
                 {
                     log.LogInformation("Closed {Count} forgotten check-outs at their sessions' end", closed);
                 }
+                PlatformMetrics.JobRan("forgotten-check-outs", ok: true);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
+                PlatformMetrics.JobRan("forgotten-check-outs", ok: false);
                 log.LogWarning(exception, "Closing forgotten check-outs failed; trying again at the next tick");
             }
         }

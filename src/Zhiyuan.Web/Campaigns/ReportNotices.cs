@@ -194,9 +194,11 @@ sealed class ReportNoticeService(IServiceScopeFactory scopes, ILogger<ReportNoti
                 var notices = scope.ServiceProvider.GetRequiredService<ReportNotices>();
                 await notices.ScheduleAsync(stoppingToken);
                 await notices.SendPendingAsync(stoppingToken);
+                PlatformMetrics.JobRan("report-notices", ok: true);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                PlatformMetrics.JobRan("report-notices", ok: false);
                 log.LogError(e, "Report notices failed; trying again in a minute");
             }
         }
