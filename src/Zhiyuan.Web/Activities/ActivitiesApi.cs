@@ -297,6 +297,11 @@ sealed class ForgottenCheckOuts(IServiceScopeFactory scopes, ILogger<ForgottenCh
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Not before the database has every migration (Database:MigrateOnStart=false, `migrate` not run yet).
+        using (var first = scopes.CreateScope())
+        {
+            await first.ServiceProvider.GetRequiredService<Zhiyuan.Web.Data.MigrationState>().WaitCurrentAsync(stoppingToken);
+        }
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(5));
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {

@@ -185,6 +185,11 @@ sealed class ReportNoticeService(IServiceScopeFactory scopes, ILogger<ReportNoti
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Not before the database has every migration (Database:MigrateOnStart=false, `migrate` not run yet).
+        using (var first = scopes.CreateScope())
+        {
+            await first.ServiceProvider.GetRequiredService<Zhiyuan.Web.Data.MigrationState>().WaitCurrentAsync(stoppingToken);
+        }
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1));
         do
         {

@@ -11,8 +11,12 @@ namespace Zhiyuan.Web.Data;
 public sealed class MigrationState
 {
     volatile bool current;
+    readonly TaskCompletionSource becameCurrent = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool Current => current;
+
+    /// <summary>Background jobs wait here: on a database that lacks migrations their queries would only fail.</summary>
+    public Task WaitCurrentAsync(CancellationToken cancellationToken) => becameCurrent.Task.WaitAsync(cancellationToken);
 
     /// <summary>The migrations the database still lacks when the node last looked (empty once current).</summary>
     public IReadOnlyList<string> Pending { get; private set; } = [];
@@ -21,6 +25,7 @@ public sealed class MigrationState
     {
         Pending = [];
         current = true;
+        becameCurrent.TrySetResult();
     }
 
     internal void MarkPending(IReadOnlyList<string> pending)

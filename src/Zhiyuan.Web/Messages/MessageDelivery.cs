@@ -174,6 +174,11 @@ sealed class MessageDeliveryService(IServiceScopeFactory scopes, ILogger<Message
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Not before the database has every migration (Database:MigrateOnStart=false, `migrate` not run yet).
+        using (var first = scopes.CreateScope())
+        {
+            await first.ServiceProvider.GetRequiredService<Zhiyuan.Web.Data.MigrationState>().WaitCurrentAsync(stoppingToken);
+        }
         using var timer = new PeriodicTimer(Interval);
         do
         {
