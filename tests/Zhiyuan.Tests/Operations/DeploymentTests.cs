@@ -135,6 +135,13 @@ public sealed class DeploymentTests(ITestOutputHelper log)
                     counted[name] += await CounterAsync(port, name);
                 }
             }
+            using (var scrape = new HttpClient())
+            {
+                // ASP.NET Core's and the runtime's metrics beside the platform's own.
+                var text = await scrape.GetStringAsync($"http://127.0.0.1:{metricsPorts[1]}/metrics");
+                Assert.Contains("http_server_request_duration_seconds", text);
+                Assert.Contains("dotnet_gc_collections", text);
+            }
             log.WriteLine("counters after the journey: " + string.Join(", ", counted.Select(c => $"{c.Key} {c.Value}")));
             Assert.Equal(4, counted["zhiyuan_volunteer_registrations_total"]);
             Assert.Equal(4, counted["zhiyuan_signups_total"]);

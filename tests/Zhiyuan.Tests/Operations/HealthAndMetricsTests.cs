@@ -116,10 +116,7 @@ public sealed partial class HealthAndMetricsTests
         }
         Assert.True(after >= before + 1, $"zhiyuan_signups_total went from {before} to {after}");
         Assert.True(await CounterAsync(prometheus, "zhiyuan_volunteer_registrations_total") >= registrationsBefore + 1);
-        var text = await (await prometheus.GetAsync("/metrics")).Content.ReadAsStringAsync();
-        // ASP.NET Core's and the runtime's metrics are there too.
-        Assert.Contains("http_server_request_duration_seconds", text);
-        Assert.Contains("dotnet_gc_collections", text);
+        // (ASP.NET Core's and the runtime's metrics are checked by DeploymentTests on a process of its own: test hosts share one process.)
     }
 
     static async Task<double> CounterAsync(HttpClient client, string name)
