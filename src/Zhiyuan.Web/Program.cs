@@ -21,10 +21,16 @@ using Zhiyuan.Web.Units;
 using Zhiyuan.Web.Volunteers;
 using Zhiyuan.Web.Workbench;
 
-// Operator commands (`check`) read the database and end here, before any server, seed or migration.
+// Operator commands (`check`, `backup`, `reset-admin`, `version`) read the database and end here, before any server, seed or migration.
 if (await OperatorCommands.TryRunAsync(args) is { } exitCode)
 {
     return exitCode;
+}
+// `migrate` builds the app as a node would (the same services and settings), migrates and seeds, and ends without serving.
+var migrateOnly = args.FirstOrDefault() == "migrate";
+if (migrateOnly)
+{
+    args = args[1..];
 }
 
 // The app's own appsettings.json, whatever folder it was started from (ContentRoot says when).
@@ -64,18 +70,31 @@ builder.Services.AddWebEncoders(o => o.TextEncoderSettings = new TextEncoderSett
 builder.Services.ConfigureHttpJsonOptions(o => InputRules.AddConverters(o.SerializerOptions));
 // Behind a reverse proxy: the client's address and scheme from trusted proxies only, Secure cookies, HSTS.
 builder.Services.AddProxySupport(builder.Configuration);
+// Metrics for Prometheus (Metrics:Port / Metrics:AllowedAddresses), health, JSON logs (Logging:Json).
+builder.AddObservability();
 
 var app = builder.Build();
 
 // A bad database setting ends start-up with one sentence a person can act on, not a stack trace.
 // Nodes starting together take turns to migrate and seed (DatabaseSetup holds a lock meanwhile).
+// With Database:MigrateOnStart=false a node never migrates: it seeds once `migrate` has run, and does not serve before.
 string? startupError;
+var pendingBefore = new List<string>();
 try
 {
-    startupError = Proxy.Error(app.Configuration)
-                   ?? DatabaseOptions.Read(app.Configuration, app.Environment.ContentRootPath).Error
-                   ?? KeyRing.CheckProtection(app.Services)
-                   ?? await DatabaseSetup.MigrateAndSeedAsync(app.Services, async () =>
+    var (databaseOptions, databaseError) = DatabaseOptions.Read(app.Configuration, app.Environment.ContentRootPath);
+    if (migrateOnly && databaseOptions is not null)
+    {
+        try
+        {
+            pendingBefore = await MigrationState.PendingAsync(app.Services);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // An unreachable database: MigrateAndSeedAsync below says so in one sentence.
+        }
+    }
+    Func<Task<string?>> seed = async () =>
                    {
                        // A certificate just turned on or rotated gets a key of its own before anything is protected again.
                        await KeyRing.RenewUnderCurrentCertificateAsync(app.Services);
@@ -92,7 +111,18 @@ try
                        // Only now, with the personal-data keys under the certificate, can keys kept in the clear go.
                        await KeyRing.DropKeysKeptInTheClearAsync(app.Services);
                        return error;
-                   });
+                   };
+    startupError = Proxy.Error(app.Configuration)
+                   ?? Observability.Error(app.Configuration)
+                   ?? databaseError
+                   ?? KeyRing.CheckProtection(app.Services)
+                   ?? (migrateOnly || databaseOptions!.MigrateOnStart
+                       ? await DatabaseSetup.MigrateAndSeedAsync(app.Services, seed)
+                       : await MigrationState.WaitForMigrationsAsync(app.Services, seed, TimeSpan.FromSeconds(5), app.Lifetime.ApplicationStopping));
+    if (startupError is null && (migrateOnly || databaseOptions!.MigrateOnStart))
+    {
+        app.Services.GetRequiredService<MigrationState>().MarkCurrent();
+    }
     if (startupError is null)
     {
         _ = app.Services.GetRequiredService<IOptions<RecognitionOptions>>().Value;
@@ -111,9 +141,19 @@ if (startupError is not null)
     Console.Error.WriteLine(startupError);
     return 1;
 }
+if (migrateOnly)
+{
+    var migrated = app.Services.GetRequiredService<DatabaseOptions>();
+    Console.Out.WriteLine(pendingBefore.Count == 0
+        ? $"The {migrated.Provider} database at {OperatorCommands.Describe(migrated)} was already current (version {AppVersion.Describe()}); nothing to migrate. (数据库已是最新)"
+        : $"Migrated the {migrated.Provider} database at {OperatorCommands.Describe(migrated)}: {pendingBefore.Count} migrations applied, now at {pendingBefore[^1]} (version {AppVersion.Describe()}). (数据库迁移完成)");
+    return 0;
+}
 
 // First, so that everything after it (rate limits, counted limits, cookies, logs) sees the real client.
 app.UseProxySupport(app.Environment);
+// Then the metrics (to allowed addresses or the metrics port only) and the 503 of a node waiting for `migrate`.
+app.UseObservability();
 app.UseSecurityHeaders();
 // Localization first, so that error responses are written in the caller's language too.
 app.UseRequestLocalization();
@@ -135,7 +175,7 @@ app.UseRepeatedFormAnswers();
 
 app.MapOpenApi();
 app.MapScalarApiReference("/api/reference");
-app.MapHealthChecks("/health");
+app.MapHealth();
 app.MapCultureSwitch();
 // Every API endpoint's bound arguments (query, route, header) pass the same input rules as JSON bodies.
 var endpoints = app.MapGroup("").AddEndpointFilter(InputRules.CheckArguments);

@@ -359,6 +359,11 @@ sealed class ForgottenCheckOuts(IServiceScopeFactory scopes, ILogger<ForgottenCh
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Not before the database has every migration (Database:MigrateOnStart=false, `migrate` not run yet).
+        using (var first = scopes.CreateScope())
+        {
+            await first.ServiceProvider.GetRequiredService<Zhiyuan.Web.Data.MigrationState>().WaitCurrentAsync(stoppingToken);
+        }
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(5));
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -370,9 +375,11 @@ sealed class ForgottenCheckOuts(IServiceScopeFactory scopes, ILogger<ForgottenCh
                 {
                     log.LogInformation("Closed {Count} forgotten check-outs at their sessions' end", closed);
                 }
+                PlatformMetrics.JobRan("forgotten-check-outs", ok: true);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
+                PlatformMetrics.JobRan("forgotten-check-outs", ok: false);
                 log.LogWarning(exception, "Closing forgotten check-outs failed; trying again at the next tick");
             }
         }

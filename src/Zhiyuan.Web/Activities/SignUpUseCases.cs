@@ -154,6 +154,7 @@ public sealed class SignUpUseCases(
         signUp.Reason = null;
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        PlatformMetrics.SignUps.Add(1);
         return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken, place.Position));
     }
 

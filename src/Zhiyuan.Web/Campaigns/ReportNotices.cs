@@ -185,6 +185,11 @@ sealed class ReportNoticeService(IServiceScopeFactory scopes, ILogger<ReportNoti
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Not before the database has every migration (Database:MigrateOnStart=false, `migrate` not run yet).
+        using (var first = scopes.CreateScope())
+        {
+            await first.ServiceProvider.GetRequiredService<Zhiyuan.Web.Data.MigrationState>().WaitCurrentAsync(stoppingToken);
+        }
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1));
         do
         {
@@ -194,9 +199,11 @@ sealed class ReportNoticeService(IServiceScopeFactory scopes, ILogger<ReportNoti
                 var notices = scope.ServiceProvider.GetRequiredService<ReportNotices>();
                 await notices.ScheduleAsync(stoppingToken);
                 await notices.SendPendingAsync(stoppingToken);
+                PlatformMetrics.JobRan("report-notices", ok: true);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                PlatformMetrics.JobRan("report-notices", ok: false);
                 log.LogError(e, "Report notices failed; trying again in a minute");
             }
         }

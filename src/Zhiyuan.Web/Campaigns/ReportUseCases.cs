@@ -363,7 +363,7 @@ public sealed partial class ReportUseCases(
         {
             errors.Add("contactPhone", text["Reports.Error.Phone"]);
         }
-        return await ChangeAsync(principal, campaignId, unitCode, periodNumber, request.Version, errors, async (access, report) =>
+        var submitted = await ChangeAsync(principal, campaignId, unitCode, periodNumber, request.Version, errors, async (access, report) =>
         {
             var now = time.GetUtcNow().UtcDateTime;
             if (ChinaTime.Today(time) < access.From)
@@ -384,6 +384,11 @@ public sealed partial class ReportUseCases(
                 $"yuan {table.ActivityTotal.MoneyYuan}, rows {table.Activities.Count}" + (now > access.DueAtUtc ? ", late" : ""));
             return null;
         }, cancellationToken, editing: false, allowed: [ReportStatus.Draft, ReportStatus.Returned]);
+        if (submitted.Succeeded)
+        {
+            PlatformMetrics.ReportSubmissions.Add(1);
+        }
+        return submitted;
     }
 
     public Task<Outcome<ReportView>> ReturnAsync(ClaimsPrincipal principal, Guid campaignId, string unitCode, int periodNumber, ReviewCommentRequest request,

@@ -19,6 +19,12 @@ public sealed class DatabaseOptions
     public TimeSpan MigrationLockWait { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// Whether a starting node migrates the database (Database:MigrateOnStart, default true). With false
+    /// only `Zhiyuan.Web migrate` does, and a node finding migrations pending does not serve until it has.
+    /// </summary>
+    public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>
     /// Reads and checks the section. Returns the options, or one sentence saying what is wrong,
     /// because a bad database setting must stop start-up with a message a person can act on.
     /// </summary>
@@ -58,7 +64,16 @@ public sealed class DatabaseOptions
         {
             return (null, "Database:MigrationLockWaitSeconds must be at least 1. (迁移等待时间至少为 1 秒)");
         }
-        return (new DatabaseOptions { Provider = provider, ConnectionString = connectionString, MigrationLockWait = TimeSpan.FromSeconds(wait) }, null);
+        var migrateText = section["MigrateOnStart"];
+        var migrateOnStart = true;
+        if (!string.IsNullOrWhiteSpace(migrateText) && !bool.TryParse(migrateText.Trim(), out migrateOnStart))
+        {
+            return (null, $"Database:MigrateOnStart \"{migrateText}\" is not true or false. (应为 true 或 false)");
+        }
+        return (new DatabaseOptions
+        {
+            Provider = provider, ConnectionString = connectionString, MigrationLockWait = TimeSpan.FromSeconds(wait), MigrateOnStart = migrateOnStart,
+        }, null);
     }
 
     /// <summary>

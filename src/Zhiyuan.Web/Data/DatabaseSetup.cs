@@ -25,7 +25,10 @@ public static class DatabaseSetup
         services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<DatabaseOptions>().Provider == DatabaseProvider.Postgres
             ? sp.GetRequiredService<PostgresAppDbContext>()
             : sp.GetRequiredService<SqliteAppDbContext>());
-        services.AddHealthChecks().AddDbContextCheck<AppDbContext>("database");
+        services.AddSingleton<MigrationState>();
+        services.AddHealthChecks()
+            .AddDbContextCheck<AppDbContext>("database", tags: ["ready"])
+            .AddCheck<MigrationCheck>("migrations", tags: ["ready"]);
         return services;
     }
 
@@ -41,7 +44,8 @@ public static class DatabaseSetup
     /// another node holds the lock longer than Database:MigrationLockWaitSeconds, so start-up can end
     /// with that instead of a stack trace or a wait without end.
     /// </summary>
-    public static async Task<string?> MigrateAndSeedAsync(IServiceProvider services, Func<Task<string?>> seed)
+    /// <param name="migrate">false with Database:MigrateOnStart=false: only seed (under the same lock), never migrate.</param>
+    public static async Task<string?> MigrateAndSeedAsync(IServiceProvider services, Func<Task<string?>> seed, bool migrate = true)
     {
         var options = services.GetRequiredService<DatabaseOptions>();
         try
@@ -59,11 +63,20 @@ public static class DatabaseSetup
                 var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
                 // Building an index on a province's 20 million ledger entries takes longer than the 30-second default.
                 db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
-                if (options.Provider == DatabaseProvider.Sqlite)
+                if (migrate && options.Provider == DatabaseProvider.Sqlite)
                 {
                     await ClearStaleSqliteMigrationLockAsync(db);
                 }
-                await db.Database.MigrateAsync();
+                if (migrate)
+                {
+                    await db.Database.MigrateAsync();
+                }
+                else
+                {
+                    // Reached before anything else touches the database: an unreachable server ends start-up with a sentence here too.
+                    await db.Database.OpenConnectionAsync();
+                    await db.Database.CloseConnectionAsync();
+                }
             }
             return await seed();
         }
@@ -175,6 +188,18 @@ public static class DatabaseSetup
     }
 
     static Exception Innermost(Exception ex) => ex.InnerException is null ? ex : Innermost(ex.InnerException);
+}
+
+/// <summary>Ready only when this node's build and the database agree: every migration applied, the node seeded.</summary>
+sealed class MigrationCheck(MigrationState state) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(state.Current
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy(state.Pending.Count > 0
+                ? $"{state.Pending.Count} migrations pending: run `Zhiyuan.Web migrate`"
+                : "starting"));
 }
 
 /// <summary>Lets `dotnet ef migrations add` build each provider's context without starting the app.</summary>

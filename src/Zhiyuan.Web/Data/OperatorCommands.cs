@@ -8,7 +8,8 @@ namespace Zhiyuan.Web.Data;
 /// <summary>
 /// Commands an operator runs against the configured database instead of starting the web app:
 /// <c>Zhiyuan.Web check</c> runs the integrity check, <c>Zhiyuan.Web backup PATH</c> writes a backup,
-/// <c>Zhiyuan.Web reset-admin USER</c> gives an administrator a new generated password.
+/// <c>Zhiyuan.Web reset-admin USER</c> gives an administrator a new generated password, <c>Zhiyuan.Web version</c>
+/// prints the build's version and commit. (<c>Zhiyuan.Web migrate</c> is in Program.cs: it needs the app's services.)
 /// They read the same configuration as the app (appsettings, environment, command line) but never
 /// listen, seed or migrate, so they are safe on a production database while nodes serve it.
 /// </summary>
@@ -32,8 +33,16 @@ public static class OperatorCommands
             "check" => await CheckAsync(args[1..], output ?? Console.Out, error ?? Console.Error),
             "backup" => await DatabaseBackup.RunAsync(args[1..], output ?? Console.Out, error ?? Console.Error),
             "reset-admin" => await ResetAdminAsync(args[1..], output ?? Console.Out, error ?? Console.Error),
+            "version" => await VersionAsync(output ?? Console.Out),
             _ => null,
         };
+    }
+
+    /// <summary>The running build's version and git commit, the same as /health and the page footer show.</summary>
+    static async Task<int> VersionAsync(TextWriter output)
+    {
+        await output.WriteLineAsync($"Zhiyuan {Infrastructure.AppVersion.Describe()}");
+        return Clean;
     }
 
     static async Task<int> CheckAsync(string[] args, TextWriter output, TextWriter error)

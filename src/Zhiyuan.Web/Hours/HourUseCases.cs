@@ -158,6 +158,11 @@ public sealed class HourUseCases(
         {
             await transaction.CommitAsync(cancellationToken);
         }
+        // Counted once the confirmation is the caller's own transaction's (a patrol round or an order may still roll it back).
+        if (transaction is not null)
+        {
+            PlatformMetrics.Confirmations.Add(confirmed);
+        }
         return Outcome<ConfirmationView>.Ok(new ConfirmationView(sessionId, confirmed, minutes, nothing));
     }
 

@@ -46,12 +46,21 @@ public sealed class MailSender(IOptions<MailOptions> options)
         message.Subject = subject;
         message.Body = new TextPart("plain") { Text = body };
         using var client = new SmtpClient { Timeout = 30_000 };
-        await client.ConnectAsync(settings.Host!, settings.Port, settings.Security, cancellationToken);
-        if (!string.IsNullOrEmpty(settings.UserName))
+        try
         {
-            await client.AuthenticateAsync(settings.UserName, settings.Password ?? "", cancellationToken);
+            await client.ConnectAsync(settings.Host!, settings.Port, settings.Security, cancellationToken);
+            if (!string.IsNullOrEmpty(settings.UserName))
+            {
+                await client.AuthenticateAsync(settings.UserName, settings.Password ?? "", cancellationToken);
+            }
+            await client.SendAsync(message, cancellationToken);
         }
-        await client.SendAsync(message, cancellationToken);
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            PlatformMetrics.MailsFailed.Add(1);
+            throw;
+        }
+        PlatformMetrics.MailsSent.Add(1);
         await client.DisconnectAsync(true, cancellationToken);
     }
 }

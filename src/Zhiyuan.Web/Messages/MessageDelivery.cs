@@ -88,12 +88,14 @@ public sealed class MessageDelivery(AppDbContext db, MailSender mail, ISmsSender
                 {
                     await mail.SendAsync([email], "【志愿肇庆】" + message.Title, MailBody(message), cancellationToken);
                     message.EmailedAtUtc = time.GetUtcNow().UtcDateTime;
+                    PlatformMetrics.MessagesSent.Add(1, new KeyValuePair<string, object?>("channel", "mail"));
                     await RecordSentAsync(cancellationToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException and not DbUpdateException)
                 {
                     log.LogWarning(e, "Message {Id} could not be mailed (attempt {Attempt})", message.Id, message.DeliveryAttempts);
                     notes.Add("mail failed: " + e.Message);
+                    PlatformMetrics.MessagesFailed.Add(1, new KeyValuePair<string, object?>("channel", "mail"));
                     failed = true;
                 }
             }
@@ -116,6 +118,7 @@ public sealed class MessageDelivery(AppDbContext db, MailSender mail, ISmsSender
                 {
                     await sms.SendNoticeAsync(personalData.Decrypt(phoneCipher), message.Kind.ToString(), message.Title, cancellationToken);
                     message.TextedAtUtc = time.GetUtcNow().UtcDateTime;
+                    PlatformMetrics.MessagesSent.Add(1, new KeyValuePair<string, object?>("channel", "text"));
                     await RecordSentAsync(cancellationToken);
                 }
                 catch (SmsException e)
@@ -123,6 +126,7 @@ public sealed class MessageDelivery(AppDbContext db, MailSender mail, ISmsSender
                     // The gateway's words only: never the number.
                     log.LogWarning("Message {Id} could not be texted (attempt {Attempt}): {Error}", message.Id, message.DeliveryAttempts, e.Message);
                     notes.Add("text message failed: " + e.Message);
+                    PlatformMetrics.MessagesFailed.Add(1, new KeyValuePair<string, object?>("channel", "text"));
                     failed = true;
                 }
             }
@@ -170,6 +174,11 @@ sealed class MessageDeliveryService(IServiceScopeFactory scopes, ILogger<Message
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Not before the database has every migration (Database:MigrateOnStart=false, `migrate` not run yet).
+        using (var first = scopes.CreateScope())
+        {
+            await first.ServiceProvider.GetRequiredService<Zhiyuan.Web.Data.MigrationState>().WaitCurrentAsync(stoppingToken);
+        }
         using var timer = new PeriodicTimer(Interval);
         do
         {
@@ -177,9 +186,11 @@ sealed class MessageDeliveryService(IServiceScopeFactory scopes, ILogger<Message
             {
                 await using var scope = scopes.CreateAsyncScope();
                 await scope.ServiceProvider.GetRequiredService<MessageDelivery>().SendPendingAsync(stoppingToken);
+                PlatformMetrics.JobRan("message-delivery", ok: true);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                PlatformMetrics.JobRan("message-delivery", ok: false);
                 log.LogError(e, "Message delivery failed; trying again in half a minute");
             }
         }

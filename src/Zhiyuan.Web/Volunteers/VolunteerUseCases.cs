@@ -224,6 +224,7 @@ public sealed class VolunteerUseCases(
             return Outcome<VolunteerView>.Invalid("documentNumber", text["Volunteers.Error.AlreadyRegistered"]);
         }
         await transaction.CommitAsync(cancellationToken);
+        PlatformMetrics.Registrations.Add(1);
         return Outcome<VolunteerView>.Ok((await QueryViews(db.Volunteers.Where(v => v.Id == volunteer.Id)).SingleAsync(cancellationToken)));
     }
 

@@ -115,6 +115,40 @@ public sealed class MessageDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task AMessageClaimedByANodeThatDiedIsMailedByTheOtherOnceTheClaimRunsOutAndOnlyOnce()
+    {
+        mail.Configure(app);
+        await ReturnedReportAsync();
+        await using var second = new TestApp(app.Database);
+        mail.Configure(second);
+        second.Clock.Offset = app.Clock.Offset;
+        var duanzhouId = await app.WithDbAsync(db => db.Users.Where(u => u.UserName == "duanzhou").Select(u => u.Id).SingleAsync());
+        var mailed = (await ReturnedMessagesAsync()).Single(m => m.RecipientUserId == duanzhouId);
+
+        // The first node claims the message as its delivery does, then dies (SIGKILL: no code runs after the claim).
+        var now = app.Clock.GetUtcNow().UtcDateTime;
+        var claimed = await app.WithDbAsync(db => db.Messages
+            .Where(m => m.Id == mailed.Id && m.DeliveryDoneAtUtc == null && (m.DeliveryClaimedUntilUtc == null || m.DeliveryClaimedUntilUtc < now))
+            .ExecuteUpdateAsync(m => m.SetProperty(x => x.DeliveryClaimedUntilUtc, now.AddMinutes(5)).SetProperty(x => x.DeliveryAttempts, x => x.DeliveryAttempts + 1)));
+        Assert.Equal(1, claimed);
+        // (The first node's own clock never passes the claim: it stands for the node that is gone.)
+
+        // The survivor leaves it alone while the claim lasts …
+        await DeliverAsync(second);
+        Assert.DoesNotContain(mail.Messages, m => m.Subject?.StartsWith("【志愿肇庆】", StringComparison.Ordinal) == true);
+        // … and mails it once the claim has run out: nothing is dropped, and nothing goes twice however often it runs.
+        second.Clock.Offset += TimeSpan.FromMinutes(6);
+        await Task.WhenAll(DeliverAsync(second), DeliverAsync(second));
+        await DeliverAsync(second);
+        var sent = Assert.Single(mail.Messages, m => m.Subject?.StartsWith("【志愿肇庆】", StringComparison.Ordinal) == true);
+        Assert.Equal(["duanzhou@zq.test"], sent.To.Mailboxes.Select(m => m.Address));
+        var record = await second.WithDbAsync(db => db.Messages.AsNoTracking().SingleAsync(m => m.Id == mailed.Id));
+        Assert.NotNull(record.EmailedAtUtc);
+        Assert.NotNull(record.DeliveryDoneAtUtc);
+        Assert.Equal(2, record.DeliveryAttempts);
+    }
+
+    [Fact]
     public async Task AMailServerThatIsDownNeitherFailsTheRequestNorMarksTheMessageSentAndItIsTriedAgainLater()
     {
         app.Settings["Mail:Host"] = "127.0.0.1";
