@@ -45,7 +45,9 @@ public sealed class AccountRecoveryJourney
         Assert.Equal("139****5678", await phone.InnerTextAsync("#my-mobile"));
         Assert.Equal("已验证", await phone.InnerTextAsync("#my-mobile-state"));
         await FitsAsync(phone, "recovery-3-me-verified-zh-phone");
-        await phone.ClickAsync("form[action='/account/sign-out'] button");
+        // On a phone, signing out is in the menu.
+        await phone.ClickAsync("#menu-button");
+        await phone.ClickAsync("#sign-out");
         await phone.WaitForURLAsync(browser.BaseAddress + "/");
 
         // Weeks later the password is gone from memory: 忘记密码 on the sign-in page.
