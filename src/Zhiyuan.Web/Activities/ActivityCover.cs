@@ -109,6 +109,10 @@ public sealed class CoverUseCases(AppDbContext db, AuditLog audit, ActivityUseCa
         return Outcome<bool>.Ok(removed > 0);
     }
 
+    /// <summary>Whether the activity's cover may be shown to anyone: the activity is neither a draft nor private work.</summary>
+    public Task<bool> IsPublicAsync(Guid activityId, CancellationToken cancellationToken = default) =>
+        db.Activities.AnyAsync(a => a.Id == activityId && a.Status != ActivityStatus.Draft && !a.IsPrivate, cancellationToken);
+
     /// <summary>
     /// A cover anyone may see: its activity is neither a draft nor private work. Those who manage the
     /// activity see it at any stage (the edit page shows it before publishing).
@@ -120,7 +124,6 @@ public sealed class CoverUseCases(AppDbContext db, AuditLog audit, ActivityUseCa
         {
             return null;
         }
-        var isPublic = await db.Activities.AnyAsync(a => a.Id == cover.ActivityId && a.Status != ActivityStatus.Draft && !a.IsPrivate, cancellationToken);
-        return isPublic || (principal.Identity?.IsAuthenticated == true && await activities.CanManageAsync(principal, cover.ActivityId, cancellationToken)) ? cover : null;
+        return await IsPublicAsync(cover.ActivityId, cancellationToken) || (principal.Identity?.IsAuthenticated == true && await activities.CanManageAsync(principal, cover.ActivityId, cancellationToken)) ? cover : null;
     }
 }

@@ -139,6 +139,7 @@ public sealed class PublicHomeTests : AppTest
         Assert.DoesNotContain("Exif", System.Text.Encoding.ASCII.GetString(stored));
         var home = await app.PageClient().GetPageAsync("/");
         Assert.NotNull(home.QuerySelector($"#home-recruiting img[src='{firstUrl}']"));
+        Assert.Equal(firstUrl, (await app.PageClient().GetPageAsync($"/activities/{id}")).QuerySelector("#activity-cover")!.GetAttribute("src"));
         var cards = await OkAsync(await anonymous.GetAsync("/api/public/recruiting"));
         Assert.Equal(firstUrl, cards.GetProperty("cards")[0].GetProperty("coverUrl").GetString());
 
