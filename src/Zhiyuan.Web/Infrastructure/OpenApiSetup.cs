@@ -109,6 +109,32 @@ public static partial class OpenApiSetup
             AddDescription(schema, "Each field (JSON property or parameter name) with its messages.");
         }
 
+        // A list of texts keeps its item type too.
+        if (type == typeof(string[]) && (schema.Items is null || schema.Items.Type is null))
+        {
+            schema.Items = new OpenApiSchema { Type = JsonSchemaType.String };
+        }
+
+        // Text fields that carry an enum's names (read by the use case, which answers 400 with the allowed names).
+        if (context.JsonPropertyInfo is { } named && EnumsByName.TryGetValue(named.Name, out var carried) && (type == typeof(string) || type == typeof(string[])))
+        {
+            var target = new OpenApiSchema();
+            DescribeEnum(target, carried);
+            target.Enum = target.Enum!.Where(v => v?.ToString() != "None").ToList();
+            target.Extensions = null;
+            if (type == typeof(string[]))
+            {
+                schema.Items = target;
+                AddDescription(schema, target.Description!);
+            }
+            else
+            {
+                schema.Enum = target.Enum;
+                schema.Type = JsonSchemaType.String | JsonSchemaType.Null;
+                AddDescription(schema, target.Description!);
+            }
+        }
+
         if (context.JsonPropertyInfo is { } property && StringChoices.TryGetValue((property.DeclaringType, property.Name), out var choices))
         {
             schema.Type = JsonSchemaType.String | JsonSchemaType.Null;
@@ -117,6 +143,14 @@ public static partial class OpenApiSetup
             AddDescription(schema, "One of: " + string.Join("; ", choices.Select(c => $"{c.Value} — {c.Chinese} ({c.English})")) + ".");
         }
     }
+
+    /// <summary>Text fields (or lists of texts) named after the enum whose names they take.</summary>
+    static readonly Dictionary<string, Type> EnumsByName = new()
+    {
+        ["documentType"] = typeof(Volunteers.DocumentType),
+        ["gender"] = typeof(Volunteers.Gender),
+        ["serviceLines"] = typeof(Volunteers.ServiceLines),
+    };
 
     /// <summary>Text fields that take one of a few words; the words, their Chinese names and what they do.</summary>
     static readonly Dictionary<(Type, string), (string Value, string Chinese, string English)[]> StringChoices = new()
