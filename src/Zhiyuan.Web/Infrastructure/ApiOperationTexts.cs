@@ -182,5 +182,26 @@ public static class ApiOperationTexts
     /// <summary>Request-body examples written by hand; every other JSON body gets one made from its schema.</summary>
     public static readonly IReadOnlyDictionary<string, string> Examples = new Dictionary<string, string>
     {
+        ["POST /api/auth/token"] = """{ "userName": "admin", "password": "…" }""",
+        ["POST /api/volunteers"] = """
+            { "name": "王志愿", "documentType": "ResidentId", "documentNumber": "44120219950505321X", "gender": null, "birthDate": null,
+              "mobile": "13900000321", "unitCode": "441202", "skills": "急救", "serviceLines": ["CivilisedCity", "Ecology"],
+              "guardianName": null, "guardianConsent": false, "password": "…", "code": "123456" }
+            """,
+        ["POST /api/activities"] = """
+            { "hostOrganizationId": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "title": "西江河畔清洁行动", "description": "清理河岸垃圾，宣传垃圾分类",
+              "coOrganizerIds": [], "serviceLine": "Ecology", "programmeTag": "河小青", "populationTypes": ["EmptyNestElderly"], "otherPopulation": null,
+              "address": "肇庆市端州区西江南路", "latitude": 23.05, "longitude": 112.47, "geofenceMeters": 300,
+              "signUpOpensAt": null, "signUpClosesAt": "2026-11-30T18:00:00+08:00", "cancelHoursBefore": 24, "minAge": null, "maxAge": null,
+              "requiredSkills": null, "membersOnly": false, "reviewSignUps": false, "riskNotice": "注意河边安全", "insured": true, "responsiblePerson": "陈队长",
+              "sessions": [{ "startsAt": "2026-12-01T09:00:00+08:00", "endsAt": "2026-12-01T12:00:00+08:00", "capacity": 20, "isTraining": false }] }
+            """,
+        ["POST /api/activities/{id}/status"] = """{ "status": "Published" }""",
+        ["POST /api/sessions/{sessionId}/roster/{number}"] = """{ "action": "times", "checkedInAt": "2026-12-01T09:00:00+08:00", "checkedOutAt": "2026-12-01T12:00:00+08:00" }""",
+        ["POST /api/sessions/{sessionId}/confirm"] = """{ "signUpIds": null }""",
+        ["POST /api/campaigns"] = """
+            { "name": "志愿服务月", "theme": "志愿肇庆 美好生活", "startDate": "2026-12-01", "endDate": "2026-12-31", "dueDay": "Friday", "dueHour": 0,
+              "finalDueDate": "2027-01-05", "reportingDepth": 2, "reminderHoursBefore": 24, "contactName": "曾繁智", "contactPhone": "0758-2323563" }
+            """,
     };
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Zhiyuan.Web.Infrastructure;
 
 namespace Zhiyuan.Tests.Platform;
 
@@ -36,6 +37,10 @@ public sealed partial class ApiDocumentationTests : AppTest
             .Where(o => string.IsNullOrWhiteSpace(o.Operation["summary"]?.GetValue<string>()) || string.IsNullOrWhiteSpace(o.Operation["description"]?.GetValue<string>()))
             .Select(o => o.Name).ToList();
         Assert.True(missing.Count == 0, "Without a summary or description:\n" + string.Join("\n", missing));
+        // No entry of the table names an operation that is gone (a renamed route would silently lose its text).
+        var names = operations.Select(o => o.Name).ToHashSet();
+        var stale = ApiOperationTexts.All.Keys.Concat(ApiOperationTexts.Examples.Keys).Where(k => !names.Contains(k)).ToList();
+        Assert.True(stale.Count == 0, "Texts for operations that do not exist:\n" + string.Join("\n", stale));
         Assert.Equal("Sign up (报名)", document["paths"]!["/api/sessions/{sessionId}/signups"]!["post"]!["summary"]!.GetValue<string>());
         // The handler's own comment is part of the description, and so is who may call it.
         var create = document["paths"]!["/api/activities"]!["post"]!["description"]!.GetValue<string>();
