@@ -184,8 +184,8 @@ public static class ApiOperationTexts
     {
         ["POST /api/auth/token"] = """{ "userName": "admin", "password": "…" }""",
         ["POST /api/volunteers"] = """
-            { "name": "王志愿", "documentType": "ResidentId", "documentNumber": "44120219950505321X", "gender": null, "birthDate": null,
-              "mobile": "13900000321", "unitCode": "441202", "skills": "急救", "serviceLines": ["CivilisedCity", "Ecology"],
+            { "name": "王志愿", "documentType": "ResidentId", "documentNumber": "11010519491231002X", "gender": null, "birthDate": null,
+              "mobile": "13800138000", "unitCode": "441202", "skills": "急救", "serviceLines": ["CivilisedCity", "Ecology"],
               "guardianName": null, "guardianConsent": false, "password": "…", "code": "123456" }
             """,
         ["POST /api/activities"] = """

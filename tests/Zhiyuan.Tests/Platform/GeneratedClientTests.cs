@@ -36,7 +36,8 @@ public sealed class GeneratedClientTests(ITestOutputHelper log) : AppTest
                 "--exclude-backward-compatible", "--clean-output", "--log-level", "Warning");
             File.Copy(Path.Combine(root, "tests", "Zhiyuan.Tests", "Platform", "GeneratedClient", "ClientJourney.cs"), Path.Combine(work, "ClientJourney.cs"));
             await File.WriteAllTextAsync(Path.Combine(work, "Zhiyuan.ClientJourney.csproj"), Project);
-            await RunAsync(work, "dotnet", "build", "-nologo", "-v", "q", "-o", Path.Combine(work, "out"));
+            // No build server or node is left running after the test.
+            await RunAsync(work, "dotnet", "build", "-nologo", "-v", "q", "-nodeReuse:false", "-p:UseSharedCompilation=false", "-o", Path.Combine(work, "out"));
 
             // 4. The journey, through the live test host.
             var assembly = Assembly.LoadFrom(Path.Combine(work, "out", "Zhiyuan.ClientJourney.dll"));
