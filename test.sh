@@ -86,6 +86,11 @@ fi
 
 # --- build once, then run each pass -----------------------------------------------------------
 passed=0; failed=0; skipped=0; status=0
+# The tools of .config/dotnet-tools.json: Kiota generates the API client that GeneratedClientTests compiles and runs.
+if ! dotnet tool restore >/dev/null; then
+  say "dotnet tool restore failed: the generated-client test cannot run."
+  [ "$ci" = true ] && { echo "0 passed, 1 failed"; exit 1; }
+fi
 if ! dotnet build Zhiyuan.slnx -nologo -v q; then
   echo "0 passed, 1 failed"
   exit 1

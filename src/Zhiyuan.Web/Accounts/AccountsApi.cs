@@ -18,8 +18,9 @@ public static class AccountsApi
     public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/auth").WithTags("Sign-in");
-        auth.MapPost("/token", IssueToken).AllowAnonymous();
-        auth.MapPost("/refresh", RefreshToken).AllowAnonymous();
+        // The bearer handler writes the token pair itself: documented here so that clients get its type.
+        auth.MapPost("/token", IssueToken).AllowAnonymous().Produces<AccessTokenResponse>().ProducesProblem(StatusCodes.Status401Unauthorized);
+        auth.MapPost("/refresh", RefreshToken).AllowAnonymous().Produces<AccessTokenResponse>().ProducesProblem(StatusCodes.Status401Unauthorized);
         auth.MapGet("/me", CurrentUser).RequireAuthorization();
         auth.MapPost("/password", ChangePassword).RequireAuthorization();
 
