@@ -43,6 +43,7 @@ public sealed class WorkbenchJourney
             await page.ClickAsync("#sign-in");
             await page.WaitForURLAsync("**/workbench");
             await page.Locator(role == "volunteer" ? "#my-service" : "#work-items").WaitForAsync();
+            await Browser.AssertAccessibleAsync(page, $"workbench-{role}-phone");
             await CheckPhoneHeaderAsync(page, "workbench-" + role);
 
             await page.SetViewportSizeAsync(1366, 900);
@@ -58,6 +59,7 @@ public sealed class WorkbenchJourney
             await page.Keyboard.PressAsync("Escape");
             Assert.False(await page.Locator("#nav-campaigns").IsVisibleAsync());
             await FitsAsync(page, $"workbench-{role}-desktop");
+            await Browser.AssertAccessibleAsync(page, $"workbench-{role}-desktop");
             if (role == "district")
             {
                 // A count leads to its list.

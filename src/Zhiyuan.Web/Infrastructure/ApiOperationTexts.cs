@@ -177,6 +177,12 @@ public static class ApiOperationTexts
         ["GET /api/messages"] = ("My messages (我的消息)", null),
         ["POST /api/messages/{id}/read"] = ("Mark a message read (标为已读)", null),
         ["POST /api/messages/read-all"] = ("Mark all messages read (全部已读)", null),
+        ["POST /api/activities/{id}/cover"] = ("Set an activity's cover photo (上传封面)", "Sets or replaces the cover photo (multipart field `photo`; JPEG, PNG or WebP up to 10 MB and 24 megapixels, re-encoded without EXIF). Only those who manage the activity; audited."),
+        ["DELETE /api/activities/{id}/cover"] = ("Remove an activity's cover photo (删除封面)", "Removes the cover photo; removing one that is already gone changes nothing. Only those who manage the activity; audited."),
+        ["GET /api/campaigns/{id}/reports/{unitCode}/{period}/cells/{row}/{column}"] = ("The records behind one figure (数据溯源)", "Drill-down: the records a cell of the statistics table is made of, listed by the same queries that compute it (attendances with their ledger entries, distinct organisations, outcome entries, typed-in rows). `row` is a row id or `total`; `column` one of the table's columns; `?format=csv` for CSV. Scoped like the table; personal data masked."),
+        ["GET /api/public/figures"] = ("Live platform figures (平台实时数据)", "Registered volunteers, approved organisations, hours confirmed this China year (net of reversals) and activities recruiting now."),
+        ["GET /api/public/recruiting"] = ("Activities recruiting now (正在招募)", "Public activities open for sign-up now, as cards with their cover photo address, time and places left."),
+        ["GET /api/workbench"] = ("My workbench (工作台)", "The caller's queues as the 工作台 page shows them: each count with the link to the list showing exactly those items, the campaign-report tasks, unread messages and, for a volunteer, hours, star progress and next sessions."),
     };
 
     /// <summary>Request-body examples written by hand; every other JSON body gets one made from its schema.</summary>

@@ -193,6 +193,14 @@ public static partial class OpenApiSetup
         ["MessageKind.ReportOverdue"] = ("报表逾期", "report overdue"),
         ["MessageKind.ActivityChanged"] = ("活动有变更", "activity changed"),
         ["MessageKind.ActivityCancelled"] = ("活动已取消", "activity cancelled"),
+        ["OrderStepState.Done"] = ("已完成", "done"),
+        ["OrderStepState.Current"] = ("进行中", "current"),
+        ["OrderStepState.Waiting"] = ("未开始", "waiting"),
+        ["OrderStepState.Cancelled"] = ("已取消", "cancelled"),
+        ["ReportTaskKind.Due"] = ("待报送", "due"),
+        ["ReportTaskKind.Overdue"] = ("已逾期", "overdue"),
+        ["ReportTaskKind.Returned"] = ("被退回", "returned"),
+        ["ReportTaskKind.ToReview"] = ("待审核", "to review"),
     };
 
     /// <summary>Where the resources keep an enum's display names when not under the enum's own name.</summary>

@@ -103,7 +103,7 @@ public sealed class AttendanceAndHoursTests : AppTest
         Assert.Contains("端州区青年志愿者协会", line.GetProperty("organizingUnit").GetString());
         var csv = await firstAfter.GetStringAsync("/api/volunteers/me/record.csv");
         Assert.Contains("西江河畔清洁行动", csv);
-        Assert.Contains(",3,", csv);
+        Assert.Contains(",3.00,", csv);
     }
 
     [Fact]

@@ -98,7 +98,7 @@ public sealed class DrillDownTests : AppTest
         Assert.Equal(CampaignData.China(5, 9), corrected.GetProperty("sessionStartUtc").GetDateTime());
         // Hours of the same row: 180 + 180 + 150 minutes.
         var hours = await OkAsync(await city.GetAsync(Url(data.CampaignId, "441200", 1, visit.ToString(), "hours")));
-        Assert.Equal(("8.5", 510m), (hours.GetProperty("figure").GetString(), hours.GetProperty("value").GetDecimal()));
+        Assert.Equal(("8.50", 510m), (hours.GetProperty("figure").GetString(), hours.GetProperty("value").GetDecimal()));
 
         // Names are masked: no volunteer's full name anywhere in a drill.
         var names = await app.WithDbAsync(db => db.Volunteers.Select(v => v.Name).ToListAsync());

@@ -46,9 +46,9 @@ public sealed class HoursExplainedTests : AppTest
         await browser.SignInAsync(v3, People.Password);
         var page = await browser.GetPageAsync("/me/record");
         var shown = page.QuerySelector(".hour-trace")!.TextContent;
-        Assert.Contains("test 于 2019-03-06 12:00 确认 2 小时", shown);
-        Assert.Contains("撤销 2 小时", shown);
-        Assert.Contains("更正为 2.5 小时", shown);
+        Assert.Contains("test 于 2019-03-06 12:00 确认 2.00 小时", shown);
+        Assert.Contains("撤销 2.00 小时", shown);
+        Assert.Contains("更正为 2.50 小时", shown);
         Assert.Contains("原因：签退时间有误", shown);
         Assert.Contains("2019-03-05 09:00–12:00", shown);
         Assert.NotNull((await browser.GetPageAsync("/me")).QuerySelector("#hours-explained"));
@@ -58,7 +58,7 @@ public sealed class HoursExplainedTests : AppTest
         await other.SignInAsync(v2, People.Password);
         var withdrawn = (await other.GetPageAsync("/me/record")).QuerySelector("#record-withdrawn")!.TextContent;
         Assert.Contains("社区普法", withdrawn);
-        Assert.Contains("城东街道管理员 于 2019-03-07 16:00 撤销 2 小时", withdrawn);
+        Assert.Contains("城东街道管理员 于 2019-03-07 16:00 撤销 2.00 小时", withdrawn);
         Assert.Contains("未实际到场", withdrawn);
     }
 }

@@ -105,7 +105,7 @@ public sealed class PublicHomeTests : AppTest
         Assert.NotNull(empty.QuerySelector("a[href='/volunteers/register']"));
         Assert.NotNull(home.QuerySelector("#home-services-empty"));
         Assert.NotNull(home.QuerySelector("#home-honour-empty"));
-        Assert.Equal("0", home.QuerySelector("#figure-hours strong")!.TextContent.Trim());
+        Assert.Equal("0.00", home.QuerySelector("#figure-hours strong")!.TextContent.Trim());
     }
 
     [Fact]
