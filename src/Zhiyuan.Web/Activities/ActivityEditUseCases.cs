@@ -166,8 +166,14 @@ public sealed class ActivityEditUseCases(
         }
         if (changes.Count == 0 && !plan.ChangesSessions)
         {
-            // Nothing to change: the activity stays at its version.
-            return Outcome<ActivityView>.Ok((await activities.GetAsync(id, cancellationToken))!);
+            // Nothing to change: the activity stays at its version — unless another edit from the same
+            // version landed while this one read the sessions (the same request twice at once: the sessions
+            // already show the change). That edit raised the version in its transaction, so reading it now says
+            // so, and this request is the second of two and answers 409 like the others.
+            var current = await db.Activities.Where(a => a.Id == id).Select(a => a.Version).SingleAsync(cancellationToken);
+            return current == version
+                ? Outcome<ActivityView>.Ok((await activities.GetAsync(id, cancellationToken))!)
+                : Outcome<ActivityView>.Conflict("version", text["ActivityEdit.Error.Stale", version, current]);
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
