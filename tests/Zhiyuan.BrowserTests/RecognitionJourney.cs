@@ -73,7 +73,7 @@ public sealed class RecognitionJourney
         await Browser.SignInAsync(desk, "13912345678", People.Password, "/me/service-certificates");
         await desk.ClickAsync("#issue-certificate");
         await desk.Locator("#service-certificate").WaitForAsync();
-        Assert.Equal("101", await desk.InnerTextAsync("#certificate-total"));
+        Assert.Equal("101.00", await desk.InnerTextAsync("#certificate-total"));
         await Browser.ScreenshotAsync(desk, "service-certificate-zh-desktop");
         var pdf = Path.Combine(Browser.ScreenshotFolder, "service-certificate-a4.pdf");
         await desk.EmulateMediaAsync(new() { Media = Media.Print });
@@ -93,7 +93,7 @@ public sealed class RecognitionJourney
         var visitor = await browser.NewPageAsync(width: 375, height: 812);
         await visitor.GotoAsync(recordUrl);
         Assert.Contains("真实有效", await visitor.InnerTextAsync("#record-verify-result"));
-        Assert.Equal("101", await visitor.InnerTextAsync("#verified-total"));
+        Assert.Equal("101.00", await visitor.InnerTextAsync("#verified-total"));
         await Browser.ScreenshotAsync(visitor, "service-certificate-verified-zh-phone");
     }
 }
