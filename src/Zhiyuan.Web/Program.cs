@@ -37,8 +37,16 @@ if (migrateOnly)
 var builder = WebApplication.CreateBuilder(ContentRoot.Options(args));
 // Tracking tokens and staff keys travel in addresses; no log at any level may carry them.
 builder.Logging.RedactSecretsInAddresses();
+if (migrateOnly)
+{
+    // `migrate` answers in one line: EF's own error lines for the history table that a new database does not
+    // have yet would only alarm (a migration that fails is named in that line, with the database's words).
+    builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Critical);
+}
 
 builder.Services.AddSingleton(TimeProvider.System);
+// How long a node's claim on background work holds (Jobs:ClaimSeconds), how often messages are sent.
+builder.Services.AddJobOptions(builder.Configuration);
 builder.Services.AddAppDatabase();
 // The data-protection keys, in the database and encrypted with a certificate that is not (DataProtection:CertificatePath).
 builder.Services.AddKeyRing(builder.Configuration, builder.Environment);

@@ -455,6 +455,8 @@ public sealed class BackEntryUseCases(
             text["BackEntries.AuditApproved", await HostNameAsync(activity.HostOrganizationId, cancellationToken), credited, HourUseCases.FormatHours(minutes), nothing]);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        // Attendances credited by an approved back-entry are confirmations like those of a session confirmed in time.
+        PlatformMetrics.Confirmations.Add(credited);
         return Outcome<BackEntryApproval>.Ok(new BackEntryApproval(credited, minutes, nothing, await ViewAsync(principal, id, cancellationToken)));
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
@@ -10,13 +11,12 @@ namespace Zhiyuan.Web.Campaigns;
 /// Report emails: a reminder before each due time to units that have not submitted, an overdue
 /// notice after it, and a receipt on approval. Each is first recorded as a <see cref="CampaignNotice"/>
 /// under a unique key (campaign, unit, period, kind), so two nodes noticing the same due time record it
-/// once; then one node claims it with a conditional update and sends it. A failed send is retried
-/// after the claim runs out.
+/// once; then one node claims it with a conditional update (for Jobs:ClaimSeconds) and sends it. A
+/// failed send, or one whose node died, is retried after the claim runs out.
 /// </summary>
-public sealed class ReportNotices(AppDbContext db, MailSender mail, TimeProvider time, ILogger<ReportNotices> log)
+public sealed class ReportNotices(AppDbContext db, MailSender mail, TimeProvider time, IOptions<JobOptions> jobs, ILogger<ReportNotices> log)
 {
     public const int MaxAttempts = 5;
-    static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(5);
 
     /// <summary>Overdue notices go out within this long after a due time, not for periods long past.</summary>
     static readonly TimeSpan OverdueWindow = TimeSpan.FromDays(7);
@@ -77,6 +77,7 @@ public sealed class ReportNotices(AppDbContext db, MailSender mail, TimeProvider
             return 0;
         }
         var now = time.GetUtcNow().UtcDateTime;
+        var claimedUntil = now + jobs.Value.ClaimFor;
         var pending = await db.CampaignNotices.AsNoTracking()
             .Where(n => n.SentAtUtc == null && n.Attempts < MaxAttempts && (n.ClaimedUntilUtc == null || n.ClaimedUntilUtc < now))
             .OrderBy(n => n.CreatedAtUtc).Select(n => n.Id).Take(200).ToListAsync(cancellationToken);
@@ -88,7 +89,7 @@ public sealed class ReportNotices(AppDbContext db, MailSender mail, TimeProvider
             {
                 claimed = await db.CampaignNotices
                     .Where(n => n.Id == id && n.SentAtUtc == null && (n.ClaimedUntilUtc == null || n.ClaimedUntilUtc < now))
-                    .ExecuteUpdateAsync(n => n.SetProperty(x => x.ClaimedUntilUtc, now + ClaimFor).SetProperty(x => x.Attempts, x => x.Attempts + 1), cancellationToken);
+                    .ExecuteUpdateAsync(n => n.SetProperty(x => x.ClaimedUntilUtc, claimedUntil).SetProperty(x => x.Attempts, x => x.Attempts + 1), cancellationToken);
             }
             catch (Exception busy) when (Conflicts.IsConflict(busy))
             {

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Zhiyuan.Web.Data;
 using Zhiyuan.Web.Infrastructure;
 
@@ -8,16 +9,16 @@ namespace Zhiyuan.Web.Messages;
 /// Mail and text messages for messages of the centre, sent after the request that wrote them, never
 /// inside it: a slow or broken mail server or gateway neither delays nor breaks anyone's sign-up,
 /// cancellation or review. Every node runs it (<see cref="MessageDeliveryService"/>); a node first
-/// claims a message with a conditional update (only while unclaimed or its claim has run out), so two
-/// nodes never send the same one. Mail goes to the account's email address when it has one and
+/// claims a message with a conditional update (only while unclaimed or its claim has run out; a claim
+/// holds for Jobs:ClaimSeconds), so two nodes never send the same one. Mail goes to the account's email address when it has one and
 /// Mail:Host is set; a text message only for the kinds of <see cref="MessageChannels.Texted"/>, only to a
 /// volunteer's registered mobile, and only through a real gateway (<see cref="ISmsSender.SendsNotices"/>):
 /// without one nothing is sent and nothing records that anything was.
 /// </summary>
-public sealed class MessageDelivery(AppDbContext db, MailSender mail, ISmsSender sms, PersonalData personalData, TimeProvider time, ILogger<MessageDelivery> log)
+public sealed class MessageDelivery(AppDbContext db, MailSender mail, ISmsSender sms, PersonalData personalData, TimeProvider time, IOptions<JobOptions> jobs,
+    ILogger<MessageDelivery> log)
 {
     public const int MaxAttempts = 5;
-    static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(5);
 
     /// <summary>A message not delivered within this long (no channel configured meanwhile, or every attempt failed) is no longer sent: it would be news of the past.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(2);
@@ -35,6 +36,7 @@ public sealed class MessageDelivery(AppDbContext db, MailSender mail, ISmsSender
             return 0;
         }
         var now = time.GetUtcNow().UtcDateTime;
+        var claimedUntil = now + jobs.Value.ClaimFor;
         var since = now - MaxAge;
         var pending = await db.Messages.AsNoTracking()
             .Where(m => m.DeliveryDoneAtUtc == null && m.CreatedAtUtc > since && m.DeliveryAttempts < MaxAttempts
@@ -48,7 +50,7 @@ public sealed class MessageDelivery(AppDbContext db, MailSender mail, ISmsSender
             {
                 claimed = await db.Messages
                     .Where(m => m.Id == id && m.DeliveryDoneAtUtc == null && (m.DeliveryClaimedUntilUtc == null || m.DeliveryClaimedUntilUtc < now))
-                    .ExecuteUpdateAsync(m => m.SetProperty(x => x.DeliveryClaimedUntilUtc, now + ClaimFor).SetProperty(x => x.DeliveryAttempts, x => x.DeliveryAttempts + 1),
+                    .ExecuteUpdateAsync(m => m.SetProperty(x => x.DeliveryClaimedUntilUtc, claimedUntil).SetProperty(x => x.DeliveryAttempts, x => x.DeliveryAttempts + 1),
                         cancellationToken);
             }
             catch (Exception busy) when (Conflicts.IsConflict(busy))
@@ -167,10 +169,9 @@ public sealed class MessageDelivery(AppDbContext db, MailSender mail, ISmsSender
         $"{message.Body}\n\n{mail.Options.PublicUrl.TrimEnd('/')}{message.Link}\n\n（本邮件由志愿肇庆平台自动发送；全部消息见 {mail.Options.PublicUrl.TrimEnd('/')}/messages）";
 }
 
-/// <summary>Delivers messages every half minute on every node; the claims keep each message to one sender.</summary>
-sealed class MessageDeliveryService(IServiceScopeFactory scopes, ILogger<MessageDeliveryService> log) : BackgroundService
+/// <summary>Delivers messages every Jobs:MessageDeliverySeconds (half a minute) on every node; the claims keep each message to one sender.</summary>
+sealed class MessageDeliveryService(IServiceScopeFactory scopes, IOptions<JobOptions> jobs, ILogger<MessageDeliveryService> log) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -179,7 +180,7 @@ sealed class MessageDeliveryService(IServiceScopeFactory scopes, ILogger<Message
         {
             await first.ServiceProvider.GetRequiredService<Zhiyuan.Web.Data.MigrationState>().WaitCurrentAsync(stoppingToken);
         }
-        using var timer = new PeriodicTimer(Interval);
+        using var timer = new PeriodicTimer(jobs.Value.MessageDeliveryInterval);
         do
         {
             try
@@ -191,7 +192,7 @@ sealed class MessageDeliveryService(IServiceScopeFactory scopes, ILogger<Message
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 PlatformMetrics.JobRan("message-delivery", ok: false);
-                log.LogError(e, "Message delivery failed; trying again in half a minute");
+                log.LogError(e, "Message delivery failed; trying again at the next run");
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

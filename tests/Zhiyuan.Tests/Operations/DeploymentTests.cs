@@ -9,6 +9,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Xunit.Abstractions;
+using Zhiyuan.Tests.Campaigns;
 using Zhiyuan.Tests.Volunteers;
 using static Zhiyuan.Tests.Activities.Scenario;
 
@@ -18,14 +19,23 @@ namespace Zhiyuan.Tests.Operations;
 /// The deployment of docs/operations.md, run: `migrate` on the suite's database (the throwaway PostgreSQL
 /// in CI's PostgreSQL pass), two nodes with Database:MigrateOnStart=false and metrics ports of their own,
 /// Debian's nginx with deploy/nginx/zhiyuan.conf itself (only ports, addresses and certificate paths
-/// replaced) terminating TLS with a self-signed certificate over HTTP/2. A journey through nginx (register,
-/// sign up, the organisation confirms the sign-up, a report submitted) moves the platform's counters;
-/// one node is killed under a stream of requests and nginx sends everything to the other, no request
-/// failing but those in flight at the kill; the rate limit counts the real client addresses.
+/// replaced) terminating TLS with a self-signed certificate over HTTP/2, compressing CSS and JS. A journey
+/// through nginx (register, sign up, the organisation accepts the sign-ups, last week's session back-entered
+/// and its hours confirmed, a report submitted and returned) moves the platform's counters. The returned
+/// report's message is mailed through a slow mail server: the node sending it (holding the claim) is
+/// killed with SIGKILL under a stream of requests; nginx sends everything to the other node, no request
+/// failing but those in flight at the kill, and once the claim has run out (Jobs:ClaimSeconds, short here)
+/// the other node mails the message, exactly once. The rate limit counts the real client addresses.
 /// </summary>
 public sealed class DeploymentTests(ITestOutputHelper log)
 {
     const string ServerName = "zhiyuan.example.gov.cn";
+
+    /// <summary>
+    /// The claim on background work: short, so that the survivor takes up the dead node's mail within the
+    /// test, yet longer than the moments between the claim and the kill on a loaded machine.
+    /// </summary>
+    const int ClaimSeconds = 12;
 
     [Fact]
     public async Task TwoNodesBehindTheDeployedNginxSiteServeAJourneyOverHttpsAndSurviveTheLossOfOne()
@@ -46,6 +56,16 @@ public sealed class DeploymentTests(ITestOutputHelper log)
         environment["Database__MigrateOnStart"] = "false";
         environment["ForwardedHeaders__KnownProxies"] = "127.0.0.1";
         environment["Logging__Json"] = "true";
+        // A slow mail server for the message centre's mail (subjects 【志愿肇庆】): it holds each such mail unanswered.
+        using var mail = new TestMailServer { Hold = m => m.Subject?.StartsWith("【志愿肇庆】", StringComparison.Ordinal) == true };
+        environment["Mail__Host"] = "127.0.0.1";
+        environment["Mail__Port"] = mail.Port.ToString(CultureInfo.InvariantCulture);
+        environment["Mail__Security"] = "None";
+        environment["Mail__PublicUrl"] = $"https://{ServerName}";
+        environment["Jobs__ClaimSeconds"] = ClaimSeconds.ToString(CultureInfo.InvariantCulture);
+        environment["Jobs__MessageDeliverySeconds"] = "1";
+        // The static files from the source folder (the test's build folder has none of its own), uncompressed: nginx compresses them.
+        environment["ASPNETCORE_WEBROOT"] = Path.Combine(RepositoryRoot(), "src", "Zhiyuan.Web", "wwwroot");
 
         // 1. migrate, once, as the upgrade steps say.
         var migrate = await AppProcess.RunAsync(["migrate"], environment, TimeSpan.FromSeconds(120));
@@ -53,9 +73,13 @@ public sealed class DeploymentTests(ITestOutputHelper log)
         Assert.Contains("Migrated the", migrate.Output);
         log.WriteLine($"migrate: {migrate.Output.Trim().Split('\n')[^1]} ({clock.Elapsed.TotalSeconds:0.0} s)");
 
-        // 2. Two nodes that do not migrate, each with a metrics port.
+        // 2. Two nodes that do not migrate, each with a metrics port; each sends mail from its own address, so the mail server tells who sent.
         var metricsPorts = new[] { FreePort(), FreePort() };
-        var nodes = metricsPorts.Select(port => AppProcess.Start(new Dictionary<string, string?>(environment) { ["Metrics__Port"] = port.ToString(CultureInfo.InvariantCulture) })).ToList();
+        var nodes = metricsPorts.Select((port, i) => AppProcess.Start(new Dictionary<string, string?>(environment)
+        {
+            ["Metrics__Port"] = port.ToString(CultureInfo.InvariantCulture),
+            ["Mail__From"] = $"node{i}@zhiyuan.test",
+        })).ToList();
         var folder = Directory.CreateTempSubdirectory("zhiyuan-deploy-");
         Process? proxy = null;
         try
@@ -87,19 +111,38 @@ public sealed class DeploymentTests(ITestOutputHelper log)
             var signIn = await client.GetAsync("/account/sign-in");
             Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
             Assert.Contains("max-age=", string.Join(" ", signIn.Headers.GetValues("Strict-Transport-Security")));
-            // Compressed by nginx (gzip on, gzip_proxied any). The nodes here run from the test's build folder, which has
-            // no wwwroot of its own, so a page stands for the static files: a published app serves its pre-compressed copies.
-            using (var page = new HttpRequestMessage(HttpMethod.Get, "/account/sign-in") { Version = HttpVersion.Version20 })
+            // Compressed by nginx (gzip_types): the stylesheet, a script and a page. A published node serves its own
+            // pre-compressed copies of static files; these nodes run from the test's build folder, whose web root has
+            // none, so the client prefers identity (and accepts gzip): the node answers uncompressed, nginx compresses.
+            foreach (var (path, type) in new[] { ("/app.css", "text/css"), ("/nav.js", "javascript"), ("/account/sign-in", "text/html") })
             {
-                page.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
-                var answer = await client.SendAsync(page);
+                const string preferIdentity = "identity, gzip;q=0.5";
+                using var direct = new HttpClient { BaseAddress = nodes[0].BaseAddress };
+                using var plain = new HttpRequestMessage(HttpMethod.Get, path);
+                plain.Headers.TryAddWithoutValidation("Accept-Encoding", preferIdentity);
+                var fromNode = await direct.SendAsync(plain);
+                Assert.Equal(HttpStatusCode.OK, fromNode.StatusCode);
+                Assert.Empty(fromNode.Content.Headers.ContentEncoding);
+                Assert.True((await fromNode.Content.ReadAsByteArrayAsync()).Length > 1024, path);
+                using var request = new HttpRequestMessage(HttpMethod.Get, path) { Version = HttpVersion.Version20 };
+                request.Headers.TryAddWithoutValidation("Accept-Encoding", preferIdentity);
+                var answer = await client.SendAsync(request);
                 Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
-                Assert.True(answer.Content.Headers.ContentEncoding.Contains("gzip"), $"{answer.Headers} {answer.Content.Headers}");
+                Assert.Contains(type, answer.Content.Headers.ContentType?.MediaType);
+                Assert.True(answer.Content.Headers.ContentEncoding.Contains("gzip"), $"{path}: {answer.Headers} {answer.Content.Headers}");
             }
             Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/metrics")).StatusCode);
+            var counters = new[] { "zhiyuan_volunteer_registrations_total", "zhiyuan_signups_total", "zhiyuan_hours_confirmations_total", "zhiyuan_report_submissions_total" };
+            var before = await CountersAsync(metricsPorts, counters);
 
-            // 4. The journey: register, sign up, the organisation confirms the sign-up, a report is submitted.
+            // 4. The journey: register, sign up, the organisation accepts the sign-ups, last week's session is back-entered
+            // and its hours confirmed by 端州's administrator, who submits 端州's report; the city returns it.
             var admin = await TokenAsync(client, "admin", AppProcess.AdminPassword);
+            await OkAsync(await SendAsync(client, HttpMethod.Post, "/api/accounts", admin, new
+            {
+                userName = "duanzhou", displayName = "端州区管理员", password = "Unit-admin-2019", role = "UnitAdmin", unitCode = "441202", email = "duanzhou@zq.test",
+            }));
+            var duanzhou = await TokenAsync(client, "duanzhou", "Unit-admin-2019");
             var host = (await OkAsync(await SendAsync(client, HttpMethod.Post, "/api/organizations", admin, new { name = "端州区青年志愿者协会", description = "", unitCode = "441202" }))).GetProperty("id").GetGuid();
             var activity = await OkAsync(await SendAsync(client, HttpMethod.Post, "/api/activities", admin, Activity(host, InDays(3), capacity: 30) with { ReviewSignUps = true }));
             var published = await OkAsync(await SendAsync(client, HttpMethod.Post, $"/api/activities/{activity.GetProperty("id").GetGuid()}/status", admin, new { status = "Published" }));
@@ -116,6 +159,15 @@ public sealed class DeploymentTests(ITestOutputHelper log)
                 await OkAsync(await SendAsync(client, HttpMethod.Post, $"/api/sessions/{session}/signups/{number}/decision", admin, new { approve = true }));
                 volunteers.Add((number, token));
             }
+            var lastWeek = InDays(-7, 9);
+            var backEntry = (await OkAsync(await SendAsync(client, HttpMethod.Post, "/api/back-entries", admin, new
+            {
+                hostOrganizationId = host, title = "西江河畔清洁（补录）", description = "清理河岸垃圾", serviceLine = "Ecology", populationTypes = new[] { "EmptyNestElderly" },
+                address = "肇庆市端州区西江南路", responsiblePerson = "陈队长", sessions = new[] { new { startsAt = lastWeek, endsAt = lastWeek.AddHours(3) } },
+                attendance = volunteers.Select(v => new { volunteer = v.Number }).ToArray(), submit = true,
+            }))).GetProperty("id").GetGuid();
+            var approval = await OkAsync(await SendAsync(client, HttpMethod.Post, $"/api/back-entries/{backEntry}/approve", duanzhou, new { }));
+            Assert.Equal(4, approval.GetProperty("credited").GetInt32());
             var today = DateOnly.FromDateTime(DateTime.UtcNow.Add(China));
             var campaign = (await OkAsync(await SendAsync(client, HttpMethod.Post, "/api/campaigns", admin, new
             {
@@ -123,18 +175,11 @@ public sealed class DeploymentTests(ITestOutputHelper log)
                 endDate = today.AddDays(14).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), dueDay = "Friday", dueHour = 0, reportingDepth = 1,
                 contactName = "曾繁智", contactPhone = "0758-2323563",
             }))).GetProperty("id").GetGuid();
-            await OkAsync(await SendAsync(client, HttpMethod.Post, $"/api/campaigns/{campaign}/reports/441202/1/submit", admin, new { contactName = "李干事", contactPhone = "0758-2230000" }));
+            await OkAsync(await SendAsync(client, HttpMethod.Post, $"/api/campaigns/{campaign}/reports/441202/1/submit", duanzhou, new { contactName = "李干事", contactPhone = "0758-2230000" }));
+            await OkAsync(await SendAsync(client, HttpMethod.Post, $"/api/campaigns/{campaign}/reports/441202/1/return", admin, new { comment = "请补充线下植树活动" }));
 
             // Both nodes served the journey (nginx spreads requests), and together they counted it.
-            var counted = new Dictionary<string, double>();
-            foreach (var name in new[] { "zhiyuan_volunteer_registrations_total", "zhiyuan_signups_total", "zhiyuan_report_submissions_total" })
-            {
-                counted[name] = 0;
-                foreach (var port in metricsPorts)
-                {
-                    counted[name] += await CounterAsync(port, name);
-                }
-            }
+            var after = await CountersAsync(metricsPorts, counters);
             using (var scrape = new HttpClient())
             {
                 // ASP.NET Core's and the runtime's metrics beside the platform's own.
@@ -142,10 +187,11 @@ public sealed class DeploymentTests(ITestOutputHelper log)
                 Assert.Contains("http_server_request_duration_seconds", text);
                 Assert.Contains("dotnet_gc_collections", text);
             }
-            log.WriteLine("counters after the journey: " + string.Join(", ", counted.Select(c => $"{c.Key} {c.Value}")));
-            Assert.Equal(4, counted["zhiyuan_volunteer_registrations_total"]);
-            Assert.Equal(4, counted["zhiyuan_signups_total"]);
-            Assert.Equal(1, counted["zhiyuan_report_submissions_total"]);
+            log.WriteLine("counters before → after the journey: " + string.Join(", ", counters.Select(c => $"{c} {before[c]} → {after[c]}")));
+            Assert.Equal(4, after["zhiyuan_volunteer_registrations_total"] - before["zhiyuan_volunteer_registrations_total"]);
+            Assert.Equal(4, after["zhiyuan_signups_total"] - before["zhiyuan_signups_total"]);
+            Assert.Equal(4, after["zhiyuan_hours_confirmations_total"] - before["zhiyuan_hours_confirmations_total"]);
+            Assert.Equal(1, after["zhiyuan_report_submissions_total"] - before["zhiyuan_report_submissions_total"]);
 
             // 5. A stream of reads and writes from eight clients; one node is killed in the middle of it.
             var outcomes = new ConcurrentQueue<(TimeSpan At, string What, HttpStatusCode? Status)>();
@@ -172,10 +218,21 @@ public sealed class DeploymentTests(ITestOutputHelper log)
                     }
                 }
             })).ToList();
+            // The node that claimed the returned report's message is in the middle of mailing it (the server holds it):
+            // that node is killed, two seconds into the stream.
             await Task.Delay(2000);
+            for (var i = 0; i < 600 && mail.Held.IsEmpty; i++)
+            {
+                await Task.Delay(100);
+            }
+            var held = Assert.Single(mail.Held);
+            var senderIndex = held.From.Mailboxes.Single().Address switch { "node0@zhiyuan.test" => 0, "node1@zhiyuan.test" => 1, var address => throw new InvalidOperationException(address) };
             var killedAt = clock.Elapsed;
-            nodes[0].Kill();
+            nodes[senderIndex].Kill();
             var afterKill = clock.Elapsed;
+            var survivor = nodes[1 - senderIndex];
+            Assert.Single(mail.Held);
+            mail.Release();
             await Task.Delay(4000);
             await stop.CancelAsync();
             await Task.WhenAll(streams);
@@ -183,16 +240,16 @@ public sealed class DeploymentTests(ITestOutputHelper log)
             // A sign-up repeated is answered 200 (already signed up) or a clear refusal; what counts as failed is a gateway error or no answer.
             static bool Failed((TimeSpan At, string What, HttpStatusCode? Status) o) => o.Status is null or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout or HttpStatusCode.ServiceUnavailable or >= HttpStatusCode.InternalServerError;
             var failed = outcomes.Where(Failed).ToList();
-            var before = outcomes.Count(o => o.At < killedAt);
-            var after = outcomes.Where(o => o.At > afterKill).ToList();
-            log.WriteLine($"{outcomes.Count} requests ({before} before the kill, {after.Count} after it); failed: {failed.Count} " +
+            var beforeKill = outcomes.Count(o => o.At < killedAt);
+            var sentAfterKill = outcomes.Where(o => o.At > afterKill).ToList();
+            log.WriteLine($"node {senderIndex} killed while mailing; {outcomes.Count} requests ({beforeKill} before the kill, {sentAfterKill.Count} after it); failed: {failed.Count} " +
                           string.Join("; ", failed.Select(f => $"{f.What} at {f.At.TotalSeconds:0.00} s → {(f.Status is { } s ? (int)s : "no answer")}")));
-            Assert.True(after.Count > 20, $"only {after.Count} requests after the kill");
+            Assert.True(sentAfterKill.Count > 20, $"only {sentAfterKill.Count} requests after the kill");
             // No failure at all among requests sent after the kill: nginx passed them to the surviving node …
-            Assert.DoesNotContain(after, Failed);
+            Assert.DoesNotContain(sentAfterKill, Failed);
             // … and at most one per client (the request it had in flight on the killed node) around it.
             Assert.True(failed.Count <= 8, $"{failed.Count} requests failed");
-            Assert.True(nodes[1].HasExited == false, nodes[1].Output);
+            Assert.True(survivor.HasExited == false, survivor.Output);
 
             // 6. The rate limit sees the real client address (X-Forwarded-For from nginx, trusted from 127.0.0.1 only):
             // the short-code check allows 20 a minute per address, on the one node left.
@@ -208,8 +265,28 @@ public sealed class DeploymentTests(ITestOutputHelper log)
             forged.Headers.Add("X-Forwarded-For", "203.0.113.9");
             Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(forged)).StatusCode);
 
+            // 7. The message the dead node was mailing: the survivor mails it once its claim has run out — once, from the survivor.
+            static bool FromTheCentre(MimeKit.MimeMessage m) => m.Subject?.StartsWith("【志愿肇庆】", StringComparison.Ordinal) == true;
+            for (var i = 0; i < 600 && !mail.Messages.Any(FromTheCentre); i++)
+            {
+                await Task.Delay(100);
+            }
+            var mailed = Assert.Single(mail.Messages, FromTheCentre);
+            log.WriteLine($"the survivor mailed it {(clock.Elapsed - killedAt).TotalSeconds:0.0} s after the kill (claims last {ClaimSeconds} s)");
+            Assert.Equal($"node{1 - senderIndex}@zhiyuan.test", mailed.From.Mailboxes.Single().Address);
+            Assert.Equal(["duanzhou@zq.test"], mailed.To.Mailboxes.Select(m => m.Address));
+            Assert.Equal(held.Subject, mailed.Subject);
+            Assert.Contains("意见：请补充线下植树活动", mailed.TextBody);
+            // Done for good: the centre says it was mailed, and later runs (every second) send nothing more.
+            var inbox = await OkAsync(await SendAsync(client, HttpMethod.Get, "/api/messages", duanzhou));
+            var returned = inbox.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("kind").GetString() == "ReportReturned");
+            Assert.NotEqual(JsonValueKind.Null, returned.GetProperty("emailedAtUtc").ValueKind);
+            await Task.Delay(3000);
+            Assert.Single(mail.Messages, FromTheCentre);
+            Assert.Equal(1, await CounterAsync(metricsPorts[1 - senderIndex], "zhiyuan_messages_sent_total"));
+
             // The survivor's logs are JSON lines.
-            Assert.Contains(nodes[1].Output.Split('\n'), line => line.StartsWith("{\"Timestamp\"", StringComparison.Ordinal));
+            Assert.Contains(survivor.Output.Split('\n'), line => line.StartsWith("{\"Timestamp\"", StringComparison.Ordinal));
             log.WriteLine($"done in {clock.Elapsed.TotalSeconds:0.0} s on {TestDatabase.Provider}");
         }
         finally
@@ -335,6 +412,21 @@ public sealed class DeploymentTests(ITestOutputHelper log)
             request.Content = JsonContent.Create(body);
         }
         return client.SendAsync(request);
+    }
+
+    /// <summary>Each counter summed over the nodes' metrics ports.</summary>
+    static async Task<Dictionary<string, double>> CountersAsync(int[] metricsPorts, string[] names)
+    {
+        var sums = new Dictionary<string, double>();
+        foreach (var name in names)
+        {
+            sums[name] = 0;
+            foreach (var port in metricsPorts)
+            {
+                sums[name] += await CounterAsync(port, name);
+            }
+        }
+        return sums;
     }
 
     static async Task<double> CounterAsync(int metricsPort, string name)
