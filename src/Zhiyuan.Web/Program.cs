@@ -59,6 +59,8 @@ builder.Services.AddRecognition(builder.Configuration);
 builder.Services.AddServicePosts(builder.Configuration);
 builder.Services.AddPatrols(builder.Configuration);
 builder.Services.AddPublicSite();
+// Anonymous public pages and API answers from the output cache (PublicSite/PublicCache.cs, PublicCache:Seconds).
+builder.Services.AddPublicCache();
 builder.Services.AddMessages(builder.Configuration);
 builder.Services.AddWorkbench();
 builder.Services.AddAppOpenApi();
@@ -169,6 +171,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseUnitScopeCheck();
 app.UseRateLimiter();
+// After localization and authentication: the cache varies by language and serves anonymous callers only.
+app.UseOutputCache();
 app.UseAntiforgery();
 // A page form posted a second time shows its page as it is now, not a blank 400.
 app.UseRepeatedFormAnswers();
