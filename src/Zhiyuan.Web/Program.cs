@@ -167,12 +167,13 @@ app.UseControlCharacterCheck();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
 app.MapStaticAssets();
+// The public pages' output cache (PublicSite/PublicCache.cs): after localization, since it varies by language; before
+// authentication, which an answer served to an anonymous caller (no sign-in cookie, no Authorization header) does not need.
+app.UseOutputCache();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseUnitScopeCheck();
 app.UseRateLimiter();
-// After localization and authentication: the cache varies by language and serves anonymous callers only.
-app.UseOutputCache();
 app.UseAntiforgery();
 // A page form posted a second time shows its page as it is now, not a blank 400.
 app.UseRepeatedFormAnswers();

@@ -256,15 +256,22 @@ sealed partial class WriteWatcher(PublicCache cache) : IDbCommandInterceptor, ID
         }
     }
 
+    // An UPDATE or DELETE that found no row (a periodic job with nothing to do) changed nothing.
     public int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
     {
-        NoteAsync(command, default).AsTask().GetAwaiter().GetResult();
+        if (result != 0)
+        {
+            NoteAsync(command, default).AsTask().GetAwaiter().GetResult();
+        }
         return result;
     }
 
     public async ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        await NoteAsync(command, cancellationToken);
+        if (result != 0)
+        {
+            await NoteAsync(command, cancellationToken);
+        }
         return result;
     }
 
