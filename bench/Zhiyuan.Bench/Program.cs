@@ -26,7 +26,7 @@ using Zhiyuan.Web.Units;
 //   dotnet run -c Release --project bench/Zhiyuan.Bench -- reports "Host=…;Database=…" [--runs N]
 //
 // Public pages: 64 anonymous clients on the public pages (output cache on, then off) against Kestrel serving static files of the same sizes.
-//   dotnet run -c Release --project bench/Zhiyuan.Bench -- public "Host=…;Database=…" [--seconds N] [--only cached|uncached]
+//   dotnet run -c Release --project bench/Zhiyuan.Bench -- public "Host=…;Database=…" [--seconds N] [--only cached|uncached] [--light]
 
 if (args.FirstOrDefault() == "import")
 {
