@@ -12,7 +12,7 @@ using Zhiyuan.Web.Data;
 /// keys, volunteer numbers, accounts) for the generator, and with <see cref="WebApplicationFactory{T}.UseKestrel(int)"/>
 /// a real HTTP listener for the sign-up storm.
 /// </summary>
-sealed class BenchHost(string connectionString) : WebApplicationFactory<AppDbContext>
+class BenchHost(string connectionString) : WebApplicationFactory<AppDbContext>
 {
     public const string AdminPassword = "Bench-admin-2019";
 

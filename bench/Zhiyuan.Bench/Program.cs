@@ -24,6 +24,9 @@ using Zhiyuan.Web.Units;
 //
 // Campaign reports: the city-wide weekly table and the completeness grid on generated data against one SQL aggregate; a 10,000-row .xlsx.
 //   dotnet run -c Release --project bench/Zhiyuan.Bench -- reports "Host=…;Database=…" [--runs N]
+//
+// Public pages: 64 anonymous clients on the public pages (output cache on, then off) against Kestrel serving static files of the same sizes.
+//   dotnet run -c Release --project bench/Zhiyuan.Bench -- public "Host=…;Database=…" [--seconds N] [--only cached|uncached] [--light]
 
 if (args.FirstOrDefault() == "import")
 {
@@ -38,6 +41,11 @@ if (args.FirstOrDefault() == "generate")
 if (args.FirstOrDefault() == "signups")
 {
     await SignUpStorm.RunAsync(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "public")
+{
+    await PublicPagesBenchmark.RunAsync(args[1..]);
     return;
 }
 if (args.FirstOrDefault() == "reports")

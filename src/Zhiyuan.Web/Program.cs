@@ -67,6 +67,8 @@ builder.Services.AddRecognition(builder.Configuration);
 builder.Services.AddServicePosts(builder.Configuration);
 builder.Services.AddPatrols(builder.Configuration);
 builder.Services.AddPublicSite();
+// Anonymous public pages and API answers from the output cache (PublicSite/PublicCache.cs, PublicCache:Seconds).
+builder.Services.AddPublicCache();
 builder.Services.AddMessages(builder.Configuration);
 builder.Services.AddWorkbench();
 builder.Services.AddAppOpenApi();
@@ -173,6 +175,9 @@ app.UseControlCharacterCheck();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
 app.MapStaticAssets();
+// The public pages' output cache (PublicSite/PublicCache.cs): after localization, since it varies by language; before
+// authentication, which an answer served to an anonymous caller (no sign-in cookie, no Authorization header) does not need.
+app.UseOutputCache();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseUnitScopeCheck();
