@@ -70,11 +70,19 @@ class BenchHost(string connectionString) : WebApplicationFactory<AppDbContext>
 
     static readonly Lazy<string> Certificate = new(() =>
     {
-        using var rsa = RSA.Create(2048);
-        var request = new CertificateRequest("CN=Zhiyuan bench", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
-        var path = Path.Combine(Path.GetTempPath(), $"zhiyuan-bench-{Environment.ProcessId}.pfx");
-        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, CertificatePassword));
+        // One certificate for every run on this machine, so that a later run (--existing) can open the
+        // key ring an earlier one stored in the database. Older databases: list the certificate of the run
+        // that made them in DataProtection__PreviousCertificatePaths__0 (and …Passwords__0=bench).
+        var path = Path.Combine(Path.GetTempPath(), "zhiyuan-bench.pfx");
+        if (!File.Exists(path))
+        {
+            using var rsa = RSA.Create(2048);
+            var request = new CertificateRequest("CN=Zhiyuan bench", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(10));
+            var temporary = path + "." + Environment.ProcessId;
+            File.WriteAllBytes(temporary, certificate.Export(X509ContentType.Pfx, CertificatePassword));
+            File.Move(temporary, path, overwrite: false);
+        }
         return path;
     });
 }

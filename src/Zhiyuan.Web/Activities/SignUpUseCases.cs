@@ -98,6 +98,10 @@ public sealed class SignUpUseCases(
                 return Refused("Activities.Refused.MembersOnly", host);
             }
         }
+        if (db.Database.IsNpgsql())
+        {
+            return await SignUpInOneStatementAsync(sessionId, volunteerId, session.StartsAtUtc, session.EndsAtUtc, session.ReviewSignUps, now, cancellationToken);
+        }
         // From here on, one transaction with the volunteer locked (PostgreSQL; SQLite serialises every
         // write transaction): two simultaneous sign-ups of one volunteer are checked one after the
         // other, so overlapping sessions can never both be taken (ADR 0011).
@@ -156,6 +160,41 @@ public sealed class SignUpUseCases(
         await transaction.CommitAsync(cancellationToken);
         PlatformMetrics.SignUps.Add(1);
         return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken, place.Position));
+    }
+
+    sealed record SignUpResult(string Outcome, string? Status, int? Ticket, int? Position, string? Detail, DateTime? ClashStartsAtUtc, DateTime? ClashEndsAtUtc);
+
+    /// <summary>
+    /// PostgreSQL: the locked part of a sign-up in one round trip, by the function <c>sign_up_for_session</c>
+    /// (migration <c>SignUpFunction</c>). It runs the same steps as the transaction below, in the same order
+    /// and under the same locks — the volunteer locked, their own and overlapping sign-ups read, the session
+    /// locked and read again (moved or called off: refused), a place or a waitlist ticket taken, the
+    /// sign-up inserted — and, being one statement, commits or changes nothing.
+    /// </summary>
+    async Task<Outcome<SignUpView>> SignUpInOneStatementAsync(Guid sessionId, Guid volunteerId, DateTime startsAtUtc, DateTime endsAtUtc, bool review, DateTime now,
+        CancellationToken cancellationToken)
+    {
+        var id = Guid.CreateVersion7();
+        var result = (await db.Database.SqlQuery<SignUpResult>(
+            $"SELECT * FROM sign_up_for_session({sessionId}, {volunteerId}, {startsAtUtc}, {endsAtUtc}, {review}, {now}, {id})")
+            .ToListAsync(cancellationToken)).Single();
+        switch (result.Outcome)
+        {
+            case "Already":
+                return Refused("Activities.Refused.Already");
+            case "Rejected":
+                return Refused("Activities.Refused.Rejected", result.Detail ?? "");
+            case "Overlap":
+                return Refused("Activities.Refused.Overlap", result.Detail ?? "",
+                    ChinaTime.Format(result.ClashStartsAtUtc!.Value) + "–" + ChinaTime.ToChina(result.ClashEndsAtUtc!.Value).ToString("HH:mm"));
+            case "Cancelled":
+                return Refused("ActivityEdit.Refused.Cancelled");
+            case "Moved":
+                return Refused("ActivityEdit.Refused.Moved");
+        }
+        PlatformMetrics.SignUps.Add(1);
+        var signUp = new SignUp { Id = id, SessionId = sessionId, VolunteerId = volunteerId, Status = Enum.Parse<SignUpStatus>(result.Status!), WaitlistTicket = result.Ticket };
+        return Outcome<SignUpView>.Ok(await ViewAsync(signUp, cancellationToken, result.Position));
     }
 
     /// <summary>

@@ -33,7 +33,29 @@ public sealed partial class ReportCalculator(AppDbContext db)
     }
 
     /// <summary>The activities with a row, in the table's order (first session in the span, then title). The table and every drill-down start here.</summary>
-    internal async Task<List<ScopeActivity>> ActivitiesAsync(TableScope scope, CancellationToken cancellationToken)
+    internal async Task<List<ScopeActivity>> ActivitiesAsync(TableScope scope, CancellationToken cancellationToken) =>
+        InTableOrder((await ScopeActivities(scope).AsNoTracking().ToListAsync(cancellationToken)).Select(a => a.ToActivity()));
+
+    static List<ScopeActivity> InTableOrder(IEnumerable<ScopeActivity> activities) =>
+        activities.OrderBy(a => a.FirstStart).ThenBy(a => a.Title, StringComparer.Ordinal).ThenBy(a => a.Id).ToList();
+
+    /// <summary>One row of <see cref="ScopeActivities"/>: a class with setters, so that the table can join more to it in the same statement.</summary>
+    internal sealed class ScopeActivityRow
+    {
+        public Guid Id { get; init; }
+        public string Title { get; init; } = "";
+        public string Host { get; init; } = "";
+        public Guid HostOrganizationId { get; init; }
+        public string? OtherPopulation { get; init; }
+        public bool IsBackEntry { get; init; }
+        public DateTime FirstStart { get; init; }
+        public DateTime LastStart { get; init; }
+
+        public ScopeActivity ToActivity() => new(Id, Title, Host, HostOrganizationId, OtherPopulation, IsBackEntry, FirstStart, LastStart);
+    }
+
+    /// <summary>The activities with a row, as a query (unordered).</summary>
+    IQueryable<ScopeActivityRow> ScopeActivities(TableScope scope)
     {
         var (fromUtc, toUtc) = CampaignCalendar.UtcRange(scope.From, scope.To);
         var path = scope.UnitPath;
@@ -49,24 +71,28 @@ public sealed partial class ReportCalculator(AppDbContext db)
             where s.StartsAtUtc >= fromUtc && s.StartsAtUtc < toUtc
             group s by s.ActivityId into g
             select new { ActivityId = g.Key, FirstStart = g.Min(s => s.StartsAtUtc) };
-        var activities = await (
-                from f in firstStarts
-                join a in db.Activities on f.ActivityId equals a.Id
-                join u in db.Units on a.UnitId equals u.Id
-                // Activities called off did not happen (ADR 0015) and are not reported.
-                where EF.Functions.Like(u.Path, EF.Constant(path + "%")) && a.Status != ActivityStatus.Draft && a.Status != ActivityStatus.Cancelled
-                select new ScopeActivity(a.Id, a.Title, a.HostOrganization!.Name, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry,
-                    f.FirstStart, a.Sessions.Max(s => s.StartsAtUtc)))
-            .AsNoTracking().ToListAsync(cancellationToken);
-        return activities.OrderBy(a => a.FirstStart).ThenBy(a => a.Title, StringComparer.Ordinal).ThenBy(a => a.Id).ToList();
+        return
+            from f in firstStarts
+            join a in db.Activities on f.ActivityId equals a.Id
+            join u in db.Units on a.UnitId equals u.Id
+            // Activities called off did not happen (ADR 0015) and are not reported.
+            where EF.Functions.Like(u.Path, EF.Constant(path + "%")) && a.Status != ActivityStatus.Draft && a.Status != ActivityStatus.Cancelled
+            select new ScopeActivityRow
+            {
+                Id = a.Id, Title = a.Title, Host = a.HostOrganization!.Name, HostOrganizationId = a.HostOrganizationId, OtherPopulation = a.OtherPopulation,
+                IsBackEntry = a.IsBackEntry, FirstStart = f.FirstStart, LastStart = a.Sessions.Max(s => s.StartsAtUtc),
+            };
     }
 
     /// <summary>The sessions whose ledger entries count: those of these activities that start in the span (a session belongs to the period in which it starts).</summary>
-    IQueryable<ActivitySession> CountedSessions(DateTime fromUtc, DateTime toUtc, Guid[] ids) =>
-        db.ActivitySessions.Where(s => s.StartsAtUtc >= fromUtc && s.StartsAtUtc < toUtc && EF.Parameter(ids).Contains(s.ActivityId));
+    /// Without ids: every session starting in the span (the table joins the result to its activity list in the same statement).
+    IQueryable<ActivitySession> CountedSessions(DateTime fromUtc, DateTime toUtc, Guid[]? ids) =>
+        ids is null
+            ? db.ActivitySessions.Where(s => s.StartsAtUtc >= fromUtc && s.StartsAtUtc < toUtc)
+            : db.ActivitySessions.Where(s => s.StartsAtUtc >= fromUtc && s.StartsAtUtc < toUtc && EF.Parameter(ids).Contains(s.ActivityId));
 
     /// <summary>The ledger entries a table counts, each with its session: person-times and hours are sums over exactly these.</summary>
-    internal IQueryable<CountedEntry> CountedEntries(DateTime fromUtc, DateTime toUtc, Guid[] ids) =>
+    internal IQueryable<CountedEntry> CountedEntries(DateTime fromUtc, DateTime toUtc, Guid[]? ids) =>
         from e in db.LedgerEntries
         join s in CountedSessions(fromUtc, toUtc, ids) on e.SessionId equals s.Id
         select new CountedEntry { Entry = e, Session = s };
@@ -117,29 +143,42 @@ public sealed partial class ReportCalculator(AppDbContext db)
         CancellationToken cancellationToken = default)
     {
         var (fromUtc, toUtc) = CampaignCalendar.UtcRange(scope.From, scope.To);
-        var activities = await ActivitiesAsync(scope, cancellationToken);
-        // The other queries take these ids as one array parameter rather than filtering the activities
-        // again each (a city-wide week is about 12,000 activities; docs/performance.md, "Campaign reports").
-        var ids = activities.Select(a => a.Id).ToArray();
-
-        // The same entries a cell's drill-down lists (CountedEntries), summed in the database.
-        var served = await (
-                from c in CountedEntries(fromUtc, toUtc, ids)
-                group c.Entry by c.Session.ActivityId into g
+        // The activity list, its ledger sums and its outcomes in one statement: the same queries the
+        // drill-down runs (ScopeActivities, CountedEntries), summed and joined in the database rather than
+        // read one after the other (docs/performance.md, "Campaign reports").
+        var servedByActivity =
+            from c in CountedEntries(fromUtc, toUtc, null)
+            group c.Entry by c.Session.ActivityId into g
+            select new
+            {
+                ActivityId = g.Key,
+                PersonTimes = g.Sum(e => e.Kind == LedgerEntryKind.Reversal ? -1 : 1),
+                Minutes = g.Sum(e => e.Minutes),
+            };
+        var listed = await (
+                from a in ScopeActivities(scope)
+                join s in servedByActivity on a.Id equals s.ActivityId into ss
+                from s in ss.DefaultIfEmpty()
+                join o in db.ActivityOutcomes on a.Id equals o.ActivityId into os
+                from o in os.DefaultIfEmpty()
                 select new
                 {
-                    ActivityId = g.Key,
-                    PersonTimes = g.Sum(e => e.Kind == LedgerEntryKind.Reversal ? -1 : 1),
-                    Minutes = g.Sum(e => e.Minutes),
+                    a.Id, a.Title, a.Host, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry, a.FirstStart, a.LastStart,
+                    PersonTimes = (int?)s.PersonTimes, Minutes = (int?)s.Minutes,
+                    HasOutcome = o != null, Money = (decimal?)o.MoneyAndMaterialsYuan, PrintReports = (int?)o.PrintReports, WebsiteReports = (int?)o.WebsiteReports,
                 })
-            .ToDictionaryAsync(x => x.ActivityId, cancellationToken);
-
+            .AsNoTracking().ToListAsync(cancellationToken);
+        var activities = InTableOrder(listed.Select(a => new ScopeActivity(a.Id, a.Title, a.Host, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry, a.FirstStart, a.LastStart)));
+        var served = listed.Where(a => a.PersonTimes is not null).ToDictionary(a => a.Id, a => new { PersonTimes = a.PersonTimes!.Value, Minutes = a.Minutes!.Value });
+        // An outcome counts in the period of the activity's last session only.
+        var outcomes = listed.Where(a => a.HasOutcome && a.LastStart < toUtc)
+            .ToDictionary(a => a.Id, a => new { MoneyAndMaterialsYuan = a.Money!.Value, PrintReports = a.PrintReports!.Value, WebsiteReports = a.WebsiteReports!.Value });
+        // The remaining look-ups take the ids as one array parameter rather than filtering the activities
+        // again each (a city-wide week is about 12,000 activities).
+        var ids = activities.Select(a => a.Id).ToArray();
         var coOrganizers = await CoOrganizersAsync(ids, cancellationToken);
 
         var finishing = activities.Where(a => a.Finishes(toUtc)).Select(a => a.Id).ToArray();
-        var outcomes = await OutcomesOf(finishing)
-            .Select(o => new { o.ActivityId, o.MoneyAndMaterialsYuan, o.PrintReports, o.WebsiteReports })
-            .ToDictionaryAsync(o => o.ActivityId, cancellationToken);
         var population = (await PopulationOf(finishing).Select(p => new { p.ActivityId, p.PopulationType, p.PersonTimes }).ToListAsync(cancellationToken))
             .ToLookup(p => p.ActivityId);
         var links = (await LinksOf(finishing).Select(m => new { m.ActivityId, m.Url, m.Reads }).ToListAsync(cancellationToken))

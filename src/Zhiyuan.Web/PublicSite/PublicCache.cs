@@ -211,6 +211,11 @@ sealed partial class WriteWatcher(PublicCache cache) : IDbCommandInterceptor, ID
         var text = sql.AsSpan().TrimStart();
         if (text.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase))
         {
+            // A sign-up on PostgreSQL is one call of a server-side function that writes the sign-up and the session's places.
+            if (sql.Contains("sign_up_for_session(", StringComparison.OrdinalIgnoreCase))
+            {
+                tags.UnionWith(PublicCache.TablesToTags["SignUps"]);
+            }
             return tags;
         }
         foreach (Match match in WrittenTable().Matches(sql))
