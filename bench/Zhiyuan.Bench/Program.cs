@@ -24,6 +24,9 @@ using Zhiyuan.Web.Units;
 //
 // Campaign reports: the city-wide weekly table and the completeness grid on generated data against one SQL aggregate; a 10,000-row .xlsx.
 //   dotnet run -c Release --project bench/Zhiyuan.Bench -- reports "Host=…;Database=…" [--runs N]
+//
+// Stars page and honour roll: read from the kept totals against the ledger-summing queries they replaced.
+//   dotnet run -c Release --project bench/Zhiyuan.Bench -- stars "Host=…;Database=…" [--runs N]
 
 if (args.FirstOrDefault() == "import")
 {
@@ -38,6 +41,11 @@ if (args.FirstOrDefault() == "generate")
 if (args.FirstOrDefault() == "signups")
 {
     await SignUpStorm.RunAsync(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "stars")
+{
+    await StarsBenchmark.RunAsync(args[1..]);
     return;
 }
 if (args.FirstOrDefault() == "reports")
