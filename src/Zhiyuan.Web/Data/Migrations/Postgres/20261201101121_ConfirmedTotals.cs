@@ -54,6 +54,12 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
             migrationBuilder.Sql(Hours.ConfirmedTotalsSql.CreatePostgres);
 
             migrationBuilder.CreateIndex(
+                name: "IX_Volunteers_StarLevel",
+                table: "Volunteers",
+                column: "StarLevel",
+                filter: "\"StarLevel\" > 0");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ConfirmedTotals_Minutes",
                 table: "ConfirmedTotals",
                 column: "Minutes");
@@ -68,6 +74,10 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.Sql(Hours.ConfirmedTotalsSql.DropPostgres);
+
+            migrationBuilder.DropIndex(
+                name: "IX_Volunteers_StarLevel",
+                table: "Volunteers");
 
             migrationBuilder.DropTable(
                 name: "ConfirmedTotals");

@@ -2906,6 +2906,9 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
 
                     b.HasIndex("PhoneLast4");
 
+                    b.HasIndex("StarLevel")
+                        .HasFilter("\"StarLevel\" > 0");
+
                     b.HasIndex("UnitId");
 
                     b.HasIndex("UserId")

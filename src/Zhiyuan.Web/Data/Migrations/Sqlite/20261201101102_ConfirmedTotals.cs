@@ -55,6 +55,12 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
             migrationBuilder.Sql(Hours.ConfirmedTotalsSql.CreateSqliteReversal);
 
             migrationBuilder.CreateIndex(
+                name: "IX_Volunteers_StarLevel",
+                table: "Volunteers",
+                column: "StarLevel",
+                filter: "\"StarLevel\" > 0");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ConfirmedTotals_Minutes",
                 table: "ConfirmedTotals",
                 column: "Minutes");
@@ -69,6 +75,10 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.Sql(Hours.ConfirmedTotalsSql.DropSqlite);
+
+            migrationBuilder.DropIndex(
+                name: "IX_Volunteers_StarLevel",
+                table: "Volunteers");
 
             migrationBuilder.DropTable(
                 name: "ConfirmedTotals");

@@ -2892,6 +2892,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("PhoneLast4");
 
+                    b.HasIndex("StarLevel")
+                        .HasFilter("\"StarLevel\" > 0");
+
                     b.HasIndex("UnitId");
 
                     b.HasIndex("UserId")
