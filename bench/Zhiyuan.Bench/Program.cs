@@ -27,6 +27,8 @@ using Zhiyuan.Web.Units;
 //
 // Public pages: 64 anonymous clients on the public pages (output cache on, then off) against Kestrel serving static files of the same sizes.
 //   dotnet run -c Release --project bench/Zhiyuan.Bench -- public "Host=…;Database=…" [--seconds N] [--only cached|uncached] [--light]
+// Stars page and honour roll: read from the kept totals against the ledger-summing queries they replaced.
+//   dotnet run -c Release --project bench/Zhiyuan.Bench -- stars "Host=…;Database=…" [--runs N]
 
 if (args.FirstOrDefault() == "import")
 {
@@ -46,6 +48,11 @@ if (args.FirstOrDefault() == "signups")
 if (args.FirstOrDefault() == "public")
 {
     await PublicPagesBenchmark.RunAsync(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "stars")
+{
+    await StarsBenchmark.RunAsync(args[1..]);
     return;
 }
 if (args.FirstOrDefault() == "reports")

@@ -355,8 +355,10 @@ static class SyntheticData
             await Phase("activities and sessions (plan and write)", WriteActivitiesAsync);
             var restoreSignUps = await DeferIndexesAsync("SignUps");
             var restoreLedger = await DeferIndexesAsync("LedgerEntries");
+            var fillTotals = await DeferTotalsAsync();
             await Phase("sign-ups, attendance and ledger", WriteSignUpsAndLedgerAsync);
             await Phase("sign-up and ledger indexes, foreign keys", () => Task.WhenAll(Task.Run(restoreSignUps), Task.Run(restoreLedger)));
+            await Phase("confirmed totals", fillTotals);
             // Last, because a members-only session that finds no free member enrols one.
             await Phase("memberships", WriteMembershipsAsync);
             if (sqliteTransaction is not null)
@@ -440,6 +442,35 @@ static class SyntheticData
                 {
                     await new NpgsqlCommand(sql, connection).ExecuteNonQueryAsync();
                 }
+            };
+        }
+
+        /// <summary>
+        /// On PostgreSQL, switches off the ledger's totals trigger for the COPY (an upsert per row would
+        /// multiply the time of the largest table) and returns what fills the totals from the written
+        /// ledger in one aggregate and switches the trigger back on — the migration's own fill. On SQLite
+        /// the rows go in one by one and the triggers keep the totals as they go.
+        /// </summary>
+        async Task<Func<Task>> DeferTotalsAsync()
+        {
+            if (sqlite)
+            {
+                return () => Task.CompletedTask;
+            }
+            await using (var connection = new NpgsqlConnection(Unlimited))
+            {
+                await connection.OpenAsync();
+                await new NpgsqlCommand($"""ALTER TABLE "LedgerEntries" DISABLE TRIGGER "{Zhiyuan.Web.Hours.ConfirmedTotalsSql.PostgresTrigger}" """, connection).ExecuteNonQueryAsync();
+            }
+            return async () =>
+            {
+                await using var connection = new NpgsqlConnection(Unlimited);
+                await connection.OpenAsync();
+                await using var transaction = await connection.BeginTransactionAsync();
+                await new NpgsqlCommand("""DELETE FROM "ConfirmedYearTotals"; DELETE FROM "ConfirmedTotals";""", connection, transaction).ExecuteNonQueryAsync();
+                await new NpgsqlCommand(Zhiyuan.Web.Hours.ConfirmedTotalsSql.Fill(postgres: true), connection, transaction).ExecuteNonQueryAsync();
+                await new NpgsqlCommand($"""ALTER TABLE "LedgerEntries" ENABLE TRIGGER "{Zhiyuan.Web.Hours.ConfirmedTotalsSql.PostgresTrigger}" """, connection, transaction).ExecuteNonQueryAsync();
+                await transaction.CommitAsync();
             };
         }
 
@@ -1313,6 +1344,9 @@ static class SyntheticData
             var last = await Scalar("""SELECT "Last" FROM "NumberCounters" WHERE "Name" = 'volunteers'""");
             var highest = await Scalar("""SELECT count(*) FROM "Volunteers" """);
             var sumMinutes = await Scalar("""SELECT COALESCE(SUM("Minutes"), 0) FROM "LedgerEntries" """);
+            // The kept totals sum what the ledger sums (reversals cancel in both), in all and over the years.
+            var keptMinutes = await Scalar("""SELECT COALESCE(SUM("Minutes"), 0) FROM "ConfirmedTotals" """);
+            var keptYearMinutes = await Scalar("""SELECT COALESCE(SUM("Minutes"), 0) FROM "ConfirmedYearTotals" """);
             var maxNumber = await db.Volunteers.MaxAsync(v => v.Number);
             // Everything reads back through the platform's own model, and the personal data decrypts with its keys.
             var personalData = services.GetRequiredService<PersonalData>();
@@ -1327,8 +1361,10 @@ static class SyntheticData
                        + (await db.Organizations.AsNoTracking().OrderBy(o => o.Id).Take(20).ToListAsync()).Count;
             Console.WriteLine($"  read back through EF Core: {read} rows of every kind; {readable} of {sample.Count} volunteers' ID and mobile numbers decrypt to valid numbers");
             Console.WriteLine($"  checks ({watch.Elapsed.TotalSeconds:F1} s): sessions whose Accepted differs from their accepted sign-ups or passes capacity: {mismatched}; " +
-                              $"overlapping effective ledger pairs: {overlaps}; counter Last {last} for {highest:N0} volunteers, highest number {maxNumber}; SUM(Minutes) {sumMinutes:N0}");
-            if (readable != sample.Count || mismatched != 0 || overlaps != 0 || last != highest || maxNumber != NumberCounter.FormatVolunteerNumber(last) || sumMinutes != ledgerMinutes)
+                              $"overlapping effective ledger pairs: {overlaps}; counter Last {last} for {highest:N0} volunteers, highest number {maxNumber}; SUM(Minutes) {sumMinutes:N0}; " +
+                              $"kept totals {keptMinutes:N0}, by year {keptYearMinutes:N0}");
+            if (readable != sample.Count || mismatched != 0 || overlaps != 0 || last != highest || maxNumber != NumberCounter.FormatVolunteerNumber(last) || sumMinutes != ledgerMinutes
+                || keptMinutes != sumMinutes || keptYearMinutes != sumMinutes)
             {
                 throw new InvalidOperationException("A consistency check failed (see above).");
             }

@@ -65,6 +65,10 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
 
     public DbSet<EffectiveCredit> EffectiveCredits => Set<EffectiveCredit>();
 
+    public DbSet<ConfirmedTotal> ConfirmedTotals => Set<ConfirmedTotal>();
+
+    public DbSet<ConfirmedYearTotal> ConfirmedYearTotals => Set<ConfirmedYearTotal>();
+
     public DbSet<LimitCounter> LimitCounters => Set<LimitCounter>();
 
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();

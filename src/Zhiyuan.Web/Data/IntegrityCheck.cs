@@ -119,7 +119,7 @@ public static class IntegrityCheck
         }
         try
         {
-            foreach (var (invariant, sql, describe) in Checks)
+            foreach (var (invariant, sql, describe) in Checks.Concat(TotalsChecks(db.Database.IsNpgsql())))
             {
                 await using var command = connection.CreateCommand();
                 command.CommandText = sql;
@@ -142,7 +142,34 @@ public static class IntegrityCheck
     }
 
     /// <summary>The names of the invariants checked, for the operator's summary line.</summary>
-    public static IReadOnlyList<string> Invariants => Checks.Select(c => c.Invariant).ToList();
+    public static IReadOnlyList<string> Invariants => Checks.Concat(TotalsChecks(postgres: false)).Select(c => c.Invariant).ToList();
+
+    /// <summary>
+    /// The kept totals (Hours/ConfirmedTotals.cs) against the ledger they sum: every volunteer whose
+    /// kept minutes, in all or in a China year, differ from the active entries' minutes. The year is
+    /// written per provider; the rest is the same SQL.
+    /// </summary>
+    static IEnumerable<(string Invariant, string Sql, Func<object[], string> Describe)> TotalsChecks(bool postgres)
+    {
+        const string active = $"""FROM "LedgerEntries" e WHERE e.{Credit} AND NOT EXISTS (SELECT 1 FROM "LedgerEntries" r WHERE r."ReversesEntryId" = e."Id")""";
+        yield return ("totals.ledger",
+            $"""
+            SELECT x."VolunteerId", SUM(x."Ledger"), SUM(x."Kept") FROM (
+                SELECT e."VolunteerId", e."Minutes" AS "Ledger", 0 AS "Kept" {active}
+                UNION ALL SELECT t."VolunteerId", 0, t."Minutes" FROM "ConfirmedTotals" t) x
+            GROUP BY x."VolunteerId" HAVING SUM(x."Ledger") <> SUM(x."Kept")
+            """,
+            r => $"volunteer {r[0]}: the ledger confirms {r[1]} minutes, the kept total says {r[2]}");
+        var year = Hours.ConfirmedTotalsSql.ChinaYear(postgres, "e.\"StartUtc\"");
+        yield return ("totals.year",
+            $"""
+            SELECT x."VolunteerId", x."Year", SUM(x."Ledger"), SUM(x."Kept") FROM (
+                SELECT e."VolunteerId", {year} AS "Year", e."Minutes" AS "Ledger", 0 AS "Kept" {active}
+                UNION ALL SELECT t."VolunteerId", t."Year", 0, t."Minutes" FROM "ConfirmedYearTotals" t) x
+            GROUP BY x."VolunteerId", x."Year" HAVING SUM(x."Ledger") <> SUM(x."Kept")
+            """,
+            r => $"volunteer {r[0]} in {r[1]}: the ledger confirms {r[2]} minutes, the kept total says {r[3]}");
+    }
 
     static object[] Values(DbDataReader reader)
     {

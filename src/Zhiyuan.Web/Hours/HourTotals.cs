@@ -22,23 +22,20 @@ public static class HourTotals
 
     /// <summary>
     /// The volunteer's confirmed minutes in all, and in one China calendar year — counted by the China
-    /// date on which the credited service started, as the service record dates it.
+    /// date on which the credited service started, as the service record dates it. Read from the totals
+    /// the ledger's trigger keeps (<see cref="ConfirmedTotal"/>), not summed from the ledger.
     /// </summary>
     public static async Task<(int Total, int InYear)> MinutesAsync(AppDbContext db, Guid volunteerId, int chinaYear, CancellationToken cancellationToken = default)
     {
-        var yearStartUtc = new DateTime(chinaYear, 1, 1, 0, 0, 0, DateTimeKind.Utc) - Infrastructure.ChinaTime.Offset;
-        var nextYearUtc = yearStartUtc.AddYears(1);
-        var entries = ActiveEntries(db).Where(e => e.VolunteerId == volunteerId);
-        var total = await entries.SumAsync(e => e.Minutes, cancellationToken);
-        var inYear = await entries.Where(e => e.StartUtc >= yearStartUtc && e.StartUtc < nextYearUtc).SumAsync(e => e.Minutes, cancellationToken);
+        var total = await db.ConfirmedTotals.Where(t => t.VolunteerId == volunteerId).Select(t => (int?)t.Minutes).SingleOrDefaultAsync(cancellationToken) ?? 0;
+        var inYear = await db.ConfirmedYearTotals.Where(t => t.VolunteerId == volunteerId && t.Year == chinaYear).Select(t => (int?)t.Minutes).SingleOrDefaultAsync(cancellationToken) ?? 0;
         return (total, inYear);
     }
 
-    /// <summary>Confirmed minutes of several volunteers at once; a volunteer with none is missing from the answer.</summary>
+    /// <summary>Confirmed minutes of several volunteers at once, from the kept totals; a volunteer with none may be missing from the answer.</summary>
     public static Task<Dictionary<Guid, int>> MinutesByVolunteerAsync(AppDbContext db, IReadOnlyCollection<Guid> volunteerIds, CancellationToken cancellationToken = default) =>
-        ActiveEntries(db).Where(e => volunteerIds.Contains(e.VolunteerId)).GroupBy(e => e.VolunteerId)
-            .Select(g => new { VolunteerId = g.Key, Minutes = g.Sum(e => e.Minutes) })
-            .ToDictionaryAsync(x => x.VolunteerId, x => x.Minutes, cancellationToken);
+        db.ConfirmedTotals.AsNoTracking().Where(t => volunteerIds.Contains(t.VolunteerId))
+            .ToDictionaryAsync(t => t.VolunteerId, t => t.Minutes, cancellationToken);
 
     /// <summary>The volunteer's latest ledger lines, newest service first; a reversal sits beside the entry it cancels.</summary>
     public static async Task<List<RecentLedgerLine>> RecentLinesAsync(AppDbContext db, Guid volunteerId, int count, CancellationToken cancellationToken = default)

@@ -45,11 +45,9 @@ public sealed class PublicSiteUseCases(AppDbContext db, ActivityUseCases activit
     {
         // A year outside 2000–2100 (0, 9999 …) is not a roll anyone keeps: this year's is shown instead of a date that overflows.
         var y = year is { } asked && asked >= InputRules.FirstDay.Year && asked <= InputRules.LastDay.Year ? asked : ChinaTime.Today(time).Year;
-        var from = new DateTime(y, 1, 1, 0, 0, 0, DateTimeKind.Utc) - ChinaTime.Offset;
-        var to = from.AddYears(1);
-        var totals = await db.LedgerEntries.AsNoTracking().Where(e => e.StartUtc >= from && e.StartUtc < to)
-            .GroupBy(e => e.VolunteerId).Select(g => new { VolunteerId = g.Key, Minutes = g.Sum(e => e.Minutes) })
-            .Where(t => t.Minutes > 0).OrderByDescending(t => t.Minutes).Take(HonourRollSize).ToListAsync(cancellationToken);
+        // The year's totals the ledger's trigger keeps (Hours/ConfirmedTotals.cs): the top of an index, not a sum over the year's ledger.
+        var totals = await db.ConfirmedYearTotals.AsNoTracking().Where(t => t.Year == y && t.Minutes > 0)
+            .OrderByDescending(t => t.Minutes).Take(HonourRollSize).Select(t => new { t.VolunteerId, t.Minutes }).ToListAsync(cancellationToken);
         var ids = totals.Select(t => t.VolunteerId).ToList();
         var people = await db.Volunteers.AsNoTracking().Where(v => ids.Contains(v.Id)).Select(v => new { v.Id, v.Name, Unit = v.Unit!.Name, v.StarLevel })
             .ToDictionaryAsync(v => v.Id, cancellationToken);
@@ -57,16 +55,14 @@ public sealed class PublicSiteUseCases(AppDbContext db, ActivityUseCases activit
             people[t.VolunteerId].StarLevel, Hours.HourUseCases.FormatHours(t.Minutes))).ToList());
     }
 
-    /// <summary>The home page's figures, each counted straight from the records.</summary>
+    /// <summary>The home page's figures, each counted straight from the records (the year's hours from the kept totals).</summary>
     public async Task<PublicFigures> FiguresAsync(CancellationToken cancellationToken = default)
     {
         var year = ChinaTime.Today(time).Year;
-        var from = new DateTime(year, 1, 1, 0, 0, 0, DateTimeKind.Utc) - ChinaTime.Offset;
-        var to = from.AddYears(1);
         var volunteers = await db.Volunteers.CountAsync(cancellationToken);
         var organizations = await db.Organizations.CountAsync(o => o.Status == OrganizationStatus.Approved, cancellationToken);
         // Summed as long: a city's year of minutes can pass what an int holds.
-        var minutes = await db.LedgerEntries.Where(e => e.StartUtc >= from && e.StartUtc < to).SumAsync(e => (long)e.Minutes, cancellationToken);
+        var minutes = await db.ConfirmedYearTotals.Where(t => t.Year == year).SumAsync(t => (long)t.Minutes, cancellationToken);
         var recruiting = await activities.ListAsync(new ActivityListQuery(OpenPlaces: true), cancellationToken);
         return new PublicFigures(year, volunteers, organizations, minutes, Hours.HourUseCases.FormatHours(minutes), recruiting.Total);
     }

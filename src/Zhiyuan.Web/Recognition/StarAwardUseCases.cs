@@ -38,17 +38,8 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
 {
     int[] Thresholds => options.Value.Thresholds;
 
-    /// <summary>Confirmed minutes per volunteer (reversals cancel what they reverse).</summary>
-    IQueryable<VolunteerMinutes> ConfirmedMinutes() =>
-        db.LedgerEntries.GroupBy(e => e.VolunteerId).Select(g => new VolunteerMinutes { VolunteerId = g.Key, Minutes = g.Sum(e => e.Minutes) });
-
-    /// <summary>A class with settable members rather than a positional record, so that EF Core can join on it.</summary>
-    sealed class VolunteerMinutes
-    {
-        public Guid VolunteerId { get; init; }
-
-        public int Minutes { get; init; }
-    }
+    /// <summary>Confirmed minutes per volunteer (reversals cancel what they reverse), as the ledger's trigger keeps them: no sum over the ledger on each view.</summary>
+    IQueryable<ConfirmedTotal> ConfirmedMinutes() => db.ConfirmedTotals;
 
     public async Task<StarOverview?> OverviewAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
     {

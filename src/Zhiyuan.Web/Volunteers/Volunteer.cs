@@ -114,6 +114,8 @@ sealed class VolunteerConfiguration : IEntityTypeConfiguration<Volunteer>
         volunteer.Property(v => v.CertificateRevokedAtUtc).IsConcurrencyToken();
         volunteer.Property(v => v.Name).HasMaxLength(Volunteer.NameMaxLength);
         volunteer.HasIndex(v => v.Name);
+        // The stars page reads the volunteers who hold a star (few) without reading every volunteer.
+        volunteer.HasIndex(v => v.StarLevel).HasFilter("\"StarLevel\" > 0");
         volunteer.Property(v => v.DocumentType).HasConversion<string>().HasMaxLength(24);
         volunteer.HasIndex(v => v.DocumentHash).IsUnique();
         volunteer.Property(v => v.DocumentMasked).HasMaxLength(40);

@@ -62,6 +62,10 @@ public sealed class HourRaceTests : AppTest
         race.CheckEqual(3, credits.Select(c => c.VolunteerId).Distinct().Count(), "volunteers credited");
         race.CheckEqual(180 + 120 + 120, credits.Sum(c => c.Minutes), "minutes credited");
         await race.CheckIntegrityAsync("the confirmations");
+        await race.CheckTotalsAsync("the confirmations");
+        var creditedIds = credits.Select(c => c.VolunteerId).ToList();
+        race.CheckEqual(420, await app.WithDbAsync(db => db.ConfirmedTotals.Where(t => creditedIds.Contains(t.VolunteerId)).SumAsync(t => t.Minutes)),
+            "minutes in the three volunteers' kept totals");
 
         // The first volunteer asks for a correction twenty times at once (signed in again: the clock moved past the tokens): one open request.
         using var later1 = await app.ApiClientAsync(v[0].Number, People.Password);
@@ -80,6 +84,7 @@ public sealed class HourRaceTests : AppTest
             var kinds = await app.WithDbAsync(db => db.LedgerEntries.Where(e => e.SessionId == session && e.Volunteer!.Number == v[1].Number).Select(e => e.Kind).ToListAsync());
             race.CheckEqual(1, kinds.Count(k => k == LedgerEntryKind.Reversal), "reversals of the corrected entry");
             race.CheckEqual(1, kinds.Count(k => k == LedgerEntryKind.Correction), "correction entries");
+            await race.CheckTotalsAsync("the corrections");
         }
 
         // The first volunteer's request is declined twenty times at once: once.
@@ -130,6 +135,8 @@ public sealed class HourRaceTests : AppTest
         using var own = await app.ApiClientAsync(volunteer.Number, People.Password);
         var total = (await own.GetAsync("/api/volunteers/me/record").OkJsonAsync()).GetProperty("totalMinutes").GetInt32();
         race.Check(total <= 240, $"the volunteer's record shows {total} minutes; the union of the two sessions is 240");
+        var kept = await app.WithDbAsync(db => db.ConfirmedTotals.Where(t => t.VolunteerId == volunteerId).Select(t => t.Minutes).SingleOrDefaultAsync());
+        race.CheckEqual(total, kept, "minutes in the volunteer's kept total");
         await race.AssertNoneAsync();
     }
 }

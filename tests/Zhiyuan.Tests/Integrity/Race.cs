@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Zhiyuan.Web.Data;
 
 namespace Zhiyuan.Tests.Integrity;
@@ -162,10 +163,40 @@ public sealed class Race(TestApp app)
         }
     }
 
+    /// <summary>The kept confirmed totals (in all and per China year) equal what the ledger's active entries add up to, counted here in C#.</summary>
+    public async Task CheckTotalsAsync(string after)
+    {
+        foreach (var difference in await ConfirmedTotalsDifferAsync(app))
+        {
+            problems.Add($"after {after}: {difference}");
+        }
+    }
+
+    /// <summary>Every volunteer (and year) whose kept total differs from the ledger, described; empty when they agree.</summary>
+    public static Task<List<string>> ConfirmedTotalsDifferAsync(TestApp app) => app.WithDbAsync(async db =>
+    {
+        var entries = await Zhiyuan.Web.Hours.HourTotals.ActiveEntries(db).Select(e => new { e.VolunteerId, e.StartUtc, e.Minutes }).ToListAsync();
+        var kept = await db.ConfirmedTotals.ToDictionaryAsync(t => t.VolunteerId, t => t.Minutes);
+        var keptYears = await db.ConfirmedYearTotals.ToDictionaryAsync(t => (t.VolunteerId, t.Year), t => t.Minutes);
+        var ledger = entries.GroupBy(e => e.VolunteerId).ToDictionary(g => g.Key, g => g.Sum(e => e.Minutes));
+        var ledgerYears = entries.GroupBy(e => (e.VolunteerId, Zhiyuan.Web.Infrastructure.ChinaTime.ToChina(e.StartUtc).Year)).ToDictionary(g => g.Key, g => g.Sum(e => e.Minutes));
+        var differences = new List<string>();
+        foreach (var id in ledger.Keys.Union(kept.Keys).Where(id => ledger.GetValueOrDefault(id) != kept.GetValueOrDefault(id)))
+        {
+            differences.Add($"volunteer {id}: the ledger confirms {ledger.GetValueOrDefault(id)} minutes, the kept total is {kept.GetValueOrDefault(id)}");
+        }
+        foreach (var key in ledgerYears.Keys.Union(keptYears.Keys).Where(k => ledgerYears.GetValueOrDefault(k) != keptYears.GetValueOrDefault(k)))
+        {
+            differences.Add($"volunteer {key.VolunteerId} in {key.Item2}: the ledger confirms {ledgerYears.GetValueOrDefault(key)} minutes, the kept total is {keptYears.GetValueOrDefault(key)}");
+        }
+        return differences;
+    });
+
     /// <summary>Checks the invariants one last time and fails with every problem seen.</summary>
     public async Task AssertNoneAsync()
     {
         await CheckIntegrityAsync("the test");
+        await CheckTotalsAsync("the test");
         Assert.True(problems.Count == 0, $"{problems.Count} broken promise(s) under concurrency ({TestDatabase.Provider}):\n" + string.Join("\n", problems));
     }
 }

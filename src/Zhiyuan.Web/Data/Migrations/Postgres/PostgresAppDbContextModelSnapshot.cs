@@ -1311,6 +1311,39 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.ToTable("TypedInRows");
                 });
 
+            modelBuilder.Entity("Zhiyuan.Web.Hours.ConfirmedTotal", b =>
+                {
+                    b.Property<Guid>("VolunteerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Minutes")
+                        .HasColumnType("integer");
+
+                    b.HasKey("VolunteerId");
+
+                    b.HasIndex("Minutes");
+
+                    b.ToTable("ConfirmedTotals");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.ConfirmedYearTotal", b =>
+                {
+                    b.Property<Guid>("VolunteerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Year")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Minutes")
+                        .HasColumnType("integer");
+
+                    b.HasKey("VolunteerId", "Year");
+
+                    b.HasIndex("Year", "Minutes");
+
+                    b.ToTable("ConfirmedYearTotals");
+                });
+
             modelBuilder.Entity("Zhiyuan.Web.Hours.CorrectionRequest", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2873,6 +2906,9 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
 
                     b.HasIndex("PhoneLast4");
 
+                    b.HasIndex("StarLevel")
+                        .HasFilter("\"StarLevel\" > 0");
+
                     b.HasIndex("UnitId");
 
                     b.HasIndex("UserId")
@@ -3191,6 +3227,28 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                         .HasForeignKey("ReportId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.ConfirmedTotal", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Volunteers.Volunteer", "Volunteer")
+                        .WithOne()
+                        .HasForeignKey("Zhiyuan.Web.Hours.ConfirmedTotal", "VolunteerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Volunteer");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.ConfirmedYearTotal", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Volunteers.Volunteer", "Volunteer")
+                        .WithMany()
+                        .HasForeignKey("VolunteerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Volunteer");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Hours.CorrectionRequest", b =>

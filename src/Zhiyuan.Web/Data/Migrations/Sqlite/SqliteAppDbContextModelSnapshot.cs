@@ -1297,6 +1297,39 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.ToTable("TypedInRows");
                 });
 
+            modelBuilder.Entity("Zhiyuan.Web.Hours.ConfirmedTotal", b =>
+                {
+                    b.Property<Guid>("VolunteerId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Minutes")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("VolunteerId");
+
+                    b.HasIndex("Minutes");
+
+                    b.ToTable("ConfirmedTotals");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.ConfirmedYearTotal", b =>
+                {
+                    b.Property<Guid>("VolunteerId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Year")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Minutes")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("VolunteerId", "Year");
+
+                    b.HasIndex("Year", "Minutes");
+
+                    b.ToTable("ConfirmedYearTotals");
+                });
+
             modelBuilder.Entity("Zhiyuan.Web.Hours.CorrectionRequest", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2859,6 +2892,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("PhoneLast4");
 
+                    b.HasIndex("StarLevel")
+                        .HasFilter("\"StarLevel\" > 0");
+
                     b.HasIndex("UnitId");
 
                     b.HasIndex("UserId")
@@ -3177,6 +3213,28 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                         .HasForeignKey("ReportId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.ConfirmedTotal", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Volunteers.Volunteer", "Volunteer")
+                        .WithOne()
+                        .HasForeignKey("Zhiyuan.Web.Hours.ConfirmedTotal", "VolunteerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Volunteer");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.ConfirmedYearTotal", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Volunteers.Volunteer", "Volunteer")
+                        .WithMany()
+                        .HasForeignKey("VolunteerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Volunteer");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Hours.CorrectionRequest", b =>
