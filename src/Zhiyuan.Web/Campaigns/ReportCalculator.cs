@@ -8,7 +8,18 @@ namespace Zhiyuan.Web.Campaigns;
 /// <summary>What a table is computed over: a unit's subtree, a span of China dates, and which reports' typed-in rows belong to it.</summary>
 /// <param name="UnitPath">The unit's materialised path; every unit whose path starts with it is included.</param>
 /// <param name="PeriodNumbers">The periods whose typed-in rows count (for the final summary: every period and 0).</param>
-public sealed record TableScope(Guid CampaignId, string UnitPath, DateOnly From, DateOnly To, int[] PeriodNumbers);
+/// <param name="AsOfUtc">When given, the table as the records stood at that moment: ledger entries recorded by then, the outcome
+/// and typed-in versions current then (docs/reporting.md, "As-of verification"). Null: the records as they are now.</param>
+/// <param name="Basis">The activities' details frozen with a report (rows, names, organisations, first and last session); when given
+/// they stand in for the live activity records, which are not kept in versions.</param>
+public sealed record TableScope(Guid CampaignId, string UnitPath, DateOnly From, DateOnly To, int[] PeriodNumbers, DateTime? AsOfUtc = null, ReportBasis? Basis = null);
+
+/// <summary>What a frozen table's rows were made of besides the versioned records: each activity with a row, as it was when frozen.</summary>
+public sealed record ReportBasis(List<BasisActivity> Activities);
+
+/// <param name="CoOrganizers">The co-organising organisations, by id.</param>
+public sealed record BasisActivity(Guid Id, string Title, string Host, Guid HostOrganizationId, string? OtherPopulation, bool IsBackEntry,
+    DateTime FirstStart, DateTime LastStart, List<Guid> CoOrganizers);
 
 /// <summary>
 /// Computes the statistics table from the platform's records, by the definitions in docs/reporting.md:
@@ -66,8 +77,9 @@ public sealed partial class ReportCalculator(AppDbContext db)
         db.ActivitySessions.Where(s => s.StartsAtUtc >= fromUtc && s.StartsAtUtc < toUtc && EF.Parameter(ids).Contains(s.ActivityId));
 
     /// <summary>The ledger entries a table counts, each with its session: person-times and hours are sums over exactly these.</summary>
-    internal IQueryable<CountedEntry> CountedEntries(DateTime fromUtc, DateTime toUtc, Guid[] ids) =>
-        from e in db.LedgerEntries
+    internal IQueryable<CountedEntry> CountedEntries(DateTime fromUtc, DateTime toUtc, Guid[] ids, DateTime? asOfUtc = null) =>
+        // As of a moment: the ledger is append-only, so the entries recorded by then are the ledger as it stood.
+        from e in asOfUtc is { } asOf ? db.LedgerEntries.Where(e => e.RecordedAtUtc <= asOf) : db.LedgerEntries
         join s in CountedSessions(fromUtc, toUtc, ids) on e.SessionId equals s.Id
         select new CountedEntry { Entry = e, Session = s };
 
@@ -90,17 +102,37 @@ public sealed partial class ReportCalculator(AppDbContext db)
     internal static List<Guid> Taking(ScopeActivity activity, ILookup<Guid, Guid> coOrganizers) =>
         coOrganizers[activity.Id].Append(activity.HostOrganizationId).Distinct().ToList();
 
-    internal IQueryable<ActivityOutcome> OutcomesOf(Guid[] finishing) => db.ActivityOutcomes.AsNoTracking().Where(o => EF.Parameter(finishing).Contains(o.ActivityId));
+    // Outcomes, their lines and typed-in rows are kept in versions: the current ones are those not superseded;
+    // as of a moment, those recorded by then and not yet superseded then.
+    IQueryable<ActivityOutcome> OutcomeVersions(DateTime? asOfUtc) => asOfUtc is { } at
+        ? db.ActivityOutcomes.Where(o => o.UpdatedAtUtc <= at && (o.SupersededAtUtc == null || o.SupersededAtUtc > at))
+        : db.ActivityOutcomes.Where(o => o.SupersededAtUtc == null);
+
+    IQueryable<PopulationServed> PopulationVersions(DateTime? asOfUtc) => asOfUtc is { } at
+        ? db.PopulationServed.Where(p => p.RecordedAtUtc <= at && (p.SupersededAtUtc == null || p.SupersededAtUtc > at))
+        : db.PopulationServed.Where(p => p.SupersededAtUtc == null);
+
+    IQueryable<MediaLink> LinkVersions(DateTime? asOfUtc) => asOfUtc is { } at
+        ? db.MediaLinks.Where(m => m.RecordedAtUtc <= at && (m.SupersededAtUtc == null || m.SupersededAtUtc > at))
+        : db.MediaLinks.Where(m => m.SupersededAtUtc == null);
+
+    IQueryable<TypedInRow> TypedInVersions(DateTime? asOfUtc) => asOfUtc is { } at
+        ? db.TypedInRows.Where(t => t.RecordedAtUtc <= at && (t.SupersededAtUtc == null || t.SupersededAtUtc > at))
+        : db.TypedInRows.Where(t => t.SupersededAtUtc == null);
+
+    internal IQueryable<ActivityOutcome> OutcomesOf(Guid[] finishing, DateTime? asOfUtc = null) =>
+        OutcomeVersions(asOfUtc).AsNoTracking().Where(o => EF.Parameter(finishing).Contains(o.ActivityId));
 
     /// <summary>The population lines that count: those with person-times above zero.</summary>
-    internal IQueryable<PopulationServed> PopulationOf(Guid[] finishing) =>
-        db.PopulationServed.AsNoTracking().Where(p => EF.Parameter(finishing).Contains(p.ActivityId) && p.PersonTimes > 0);
+    internal IQueryable<PopulationServed> PopulationOf(Guid[] finishing, DateTime? asOfUtc = null) =>
+        PopulationVersions(asOfUtc).AsNoTracking().Where(p => EF.Parameter(finishing).Contains(p.ActivityId) && p.PersonTimes > 0);
 
-    internal IQueryable<MediaLink> LinksOf(Guid[] finishing) => db.MediaLinks.AsNoTracking().Where(m => EF.Parameter(finishing).Contains(m.ActivityId)).OrderBy(m => m.Id);
+    internal IQueryable<MediaLink> LinksOf(Guid[] finishing, DateTime? asOfUtc = null) =>
+        LinkVersions(asOfUtc).AsNoTracking().Where(m => EF.Parameter(finishing).Contains(m.ActivityId)).OrderBy(m => m.Id);
 
     /// <summary>The typed-in rows of the scope: those of the reports of its periods, of the unit and every unit below it, in the table's order.</summary>
     internal IQueryable<TypedInRow> TypedInOf(TableScope scope) =>
-        from t in db.TypedInRows
+        from t in TypedInVersions(scope.AsOfUtc)
         join r in db.CampaignReports on t.ReportId equals r.Id
         join u in db.Units on r.UnitId equals u.Id
         where r.CampaignId == scope.CampaignId && scope.PeriodNumbers.Contains(r.PeriodNumber) && u.Path.StartsWith(scope.UnitPath)
@@ -114,17 +146,24 @@ public sealed partial class ReportCalculator(AppDbContext db)
     internal static bool HasMediaRow(TypedInRow row) => row.IsMedia || row.PrintReports > 0 || row.WebsiteReports > 0 || SplitLinks(row.Links).Count > 0 || row.Reads > 0;
 
     public async Task<ReportTable> ComputeAsync(TableScope scope, string unitName, string title, string contactName, string contactPhone,
+        CancellationToken cancellationToken = default) =>
+        (await ComputeWithBasisAsync(scope, unitName, title, contactName, contactPhone, cancellationToken)).Table;
+
+    /// <summary>The table and what its rows were made of (frozen with a submission, for the as-of check).</summary>
+    public async Task<(ReportTable Table, ReportBasis Basis)> ComputeWithBasisAsync(TableScope scope, string unitName, string title, string contactName, string contactPhone,
         CancellationToken cancellationToken = default)
     {
         var (fromUtc, toUtc) = CampaignCalendar.UtcRange(scope.From, scope.To);
-        var activities = await ActivitiesAsync(scope, cancellationToken);
+        var activities = scope.Basis is { } frozen
+            ? frozen.Activities.Select(a => new ScopeActivity(a.Id, a.Title, a.Host, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry, a.FirstStart, a.LastStart)).ToList()
+            : await ActivitiesAsync(scope, cancellationToken);
         // The other queries take these ids as one array parameter rather than filtering the activities
         // again each (a city-wide week is about 12,000 activities; docs/performance.md, "Campaign reports").
         var ids = activities.Select(a => a.Id).ToArray();
 
         // The same entries a cell's drill-down lists (CountedEntries), summed in the database.
         var served = await (
-                from c in CountedEntries(fromUtc, toUtc, ids)
+                from c in CountedEntries(fromUtc, toUtc, ids, scope.AsOfUtc)
                 group c.Entry by c.Session.ActivityId into g
                 select new
                 {
@@ -134,15 +173,17 @@ public sealed partial class ReportCalculator(AppDbContext db)
                 })
             .ToDictionaryAsync(x => x.ActivityId, cancellationToken);
 
-        var coOrganizers = await CoOrganizersAsync(ids, cancellationToken);
+        var coOrganizers = scope.Basis is { } basis
+            ? basis.Activities.SelectMany(a => a.CoOrganizers.Select(o => (a.Id, o))).ToLookup(p => p.Id, p => p.o)
+            : await CoOrganizersAsync(ids, cancellationToken);
 
         var finishing = activities.Where(a => a.Finishes(toUtc)).Select(a => a.Id).ToArray();
-        var outcomes = await OutcomesOf(finishing)
+        var outcomes = await OutcomesOf(finishing, scope.AsOfUtc)
             .Select(o => new { o.ActivityId, o.MoneyAndMaterialsYuan, o.PrintReports, o.WebsiteReports })
             .ToDictionaryAsync(o => o.ActivityId, cancellationToken);
-        var population = (await PopulationOf(finishing).Select(p => new { p.ActivityId, p.PopulationType, p.PersonTimes }).ToListAsync(cancellationToken))
+        var population = (await PopulationOf(finishing, scope.AsOfUtc).Select(p => new { p.ActivityId, p.PopulationType, p.PersonTimes }).ToListAsync(cancellationToken))
             .ToLookup(p => p.ActivityId);
-        var links = (await LinksOf(finishing).Select(m => new { m.ActivityId, m.Url, m.Reads }).ToListAsync(cancellationToken))
+        var links = (await LinksOf(finishing, scope.AsOfUtc).Select(m => new { m.ActivityId, m.Url, m.Reads }).ToListAsync(cancellationToken))
             .ToLookup(m => m.ActivityId);
 
         var typedIn = await TypedInOf(scope).AsNoTracking().ToListAsync(cancellationToken);
@@ -190,7 +231,9 @@ public sealed partial class ReportCalculator(AppDbContext db)
             rows.Sum(r => r.Minutes),
             rows.Sum(r => r.MoneyYuan));
         var mediaTotal = new MediaTotals(media.Sum(m => m.PrintReports), media.Sum(m => m.WebsiteReports), media.Sum(m => m.Links.Count), media.Sum(m => m.Reads));
-        return new ReportTable(unitName, title, scope.From, scope.To, rows, activityTotal, media, mediaTotal, contactName, contactPhone);
+        var table = new ReportTable(unitName, title, scope.From, scope.To, rows, activityTotal, media, mediaTotal, contactName, contactPhone);
+        return (table, new ReportBasis(activities.Select(a => new BasisActivity(a.Id, a.Title, a.Host, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry,
+            a.FirstStart, a.LastStart, coOrganizers[a.Id].Distinct().Order().ToList())).ToList()));
     }
 
     public static List<string> SplitLinks(string links) =>
