@@ -30,10 +30,6 @@ public sealed class ActivityOutcome
 
     /// <summary>When this revision was recorded.</summary>
     public DateTime UpdatedAtUtc { get; set; }
-
-    public List<PopulationServed> PopulationServed { get; set; } = [];
-
-    public List<MediaLink> MediaLinks { get; set; } = [];
 }
 
 /// <summary>Person-times served for one population type (覆盖人群 / 服务人次); a line of one revision of the outcome, carrying its times.</summary>
@@ -99,8 +95,6 @@ sealed class ActivityOutcomeConfiguration : IEntityTypeConfiguration<ActivityOut
         outcome.HasIndex(o => o.ActivityId).IsUnique().HasFilter("\"SupersededAtUtc\" IS NULL");
         outcome.Property(o => o.MoneyAndMaterialsYuan).HasPrecision(14, 2);
         outcome.Property(o => o.NewsText).HasMaxLength(Activity.TextMaxLength);
-        outcome.HasMany(o => o.PopulationServed).WithOne().HasForeignKey(p => new { p.ActivityId, p.Revision });
-        outcome.HasMany(o => o.MediaLinks).WithOne().HasForeignKey(m => new { m.ActivityId, m.Revision });
     }
 }
 
@@ -109,6 +103,8 @@ sealed class PopulationServedConfiguration : IEntityTypeConfiguration<Population
     public void Configure(EntityTypeBuilder<PopulationServed> served)
     {
         served.HasKey(p => new { p.ActivityId, p.Revision, p.PopulationType });
+        // Lines belong to the outcome revision of the same number (kept apart from it, so that SQLite rebuilds no key it depends on).
+        served.HasOne<Activity>().WithMany().HasForeignKey(p => p.ActivityId);
         served.Property(p => p.PopulationType).HasConversion<string>().HasMaxLength(32);
     }
 }
@@ -119,6 +115,7 @@ sealed class MediaLinkConfiguration : IEntityTypeConfiguration<MediaLink>
     {
         link.Property(m => m.Url).HasMaxLength(500);
         link.HasIndex(m => m.ActivityId);
+        link.HasOne<Activity>().WithMany().HasForeignKey(m => m.ActivityId);
     }
 }
 

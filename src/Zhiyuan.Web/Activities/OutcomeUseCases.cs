@@ -29,14 +29,16 @@ public sealed class OutcomeUseCases(AppDbContext db, AuditLog audit, ActivityUse
         {
             return null;
         }
-        var outcome = await db.ActivityOutcomes.AsNoTracking().Include(o => o.PopulationServed).Include(o => o.MediaLinks).AsSplitQuery()
-            .SingleOrDefaultAsync(o => o.ActivityId == activityId && o.SupersededAtUtc == null, cancellationToken);
+        var outcome = await db.ActivityOutcomes.AsNoTracking().SingleOrDefaultAsync(o => o.ActivityId == activityId && o.SupersededAtUtc == null, cancellationToken);
+        var served = outcome is null ? [] : await db.PopulationServed.AsNoTracking().Where(p => p.ActivityId == activityId && p.Revision == outcome.Revision)
+            .OrderBy(p => p.PopulationType).Select(p => new PopulationServedItem(p.PopulationType, p.PersonTimes)).ToListAsync(cancellationToken);
+        var links = outcome is null ? [] : await db.MediaLinks.AsNoTracking().Where(m => m.ActivityId == activityId && m.Revision == outcome.Revision)
+            .OrderBy(m => m.Id).Select(m => new MediaLinkItem(m.Url, m.Reads)).ToListAsync(cancellationToken);
         var photos = await db.ActivityPhotos.Where(p => p.ActivityId == activityId).OrderBy(p => p.UploadedAtUtc).Select(p => p.Id).ToListAsync(cancellationToken);
         return outcome is null
             ? new OutcomeView(0, 0, 0, "", [], [], photos, null)
             : new OutcomeView(outcome.MoneyAndMaterialsYuan, outcome.PrintReports, outcome.WebsiteReports, outcome.NewsText,
-                outcome.PopulationServed.OrderBy(p => p.PopulationType).Select(p => new PopulationServedItem(p.PopulationType, p.PersonTimes)).ToList(),
-                outcome.MediaLinks.OrderBy(m => m.Id).Select(m => new MediaLinkItem(m.Url, m.Reads)).ToList(), photos, outcome.UpdatedAtUtc);
+                served, links, photos, outcome.UpdatedAtUtc);
     }
 
     /// <summary>
@@ -138,9 +140,9 @@ public sealed class OutcomeUseCases(AppDbContext db, AuditLog audit, ActivityUse
         {
             ActivityId = activityId, Revision = revision, MoneyAndMaterialsYuan = request.MoneyAndMaterialsYuan ?? 0, PrintReports = request.PrintReports ?? 0,
             WebsiteReports = request.WebsiteReports ?? 0, NewsText = news, UpdatedAtUtc = now,
-            PopulationServed = lines.Select(s => new PopulationServed { ActivityId = activityId, Revision = revision, PopulationType = s.PopulationType, PersonTimes = s.PersonTimes, RecordedAtUtc = now }).ToList(),
-            MediaLinks = newLinks.Select(l => new MediaLink { ActivityId = activityId, Revision = revision, Url = l.Url, Reads = l.Reads, RecordedAtUtc = now }).ToList(),
         });
+        db.PopulationServed.AddRange(lines.Select(s => new PopulationServed { ActivityId = activityId, Revision = revision, PopulationType = s.PopulationType, PersonTimes = s.PersonTimes, RecordedAtUtc = now }));
+        db.MediaLinks.AddRange(newLinks.Select(l => new MediaLink { ActivityId = activityId, Revision = revision, Url = l.Url, Reads = l.Reads, RecordedAtUtc = now }));
         audit.Add("activity.outcome", activity.UnitId, activity.Title, $"revision {revision}");
         try
         {

@@ -676,8 +676,6 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
 
                     b.HasIndex("ActivityId");
 
-                    b.HasIndex("ActivityId", "Revision");
-
                     b.ToTable("MediaLinks");
                 });
 
@@ -3081,18 +3079,18 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.MediaLink", b =>
                 {
-                    b.HasOne("Zhiyuan.Web.Activities.ActivityOutcome", null)
-                        .WithMany("MediaLinks")
-                        .HasForeignKey("ActivityId", "Revision")
+                    b.HasOne("Zhiyuan.Web.Activities.Activity", null)
+                        .WithMany()
+                        .HasForeignKey("ActivityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.PopulationServed", b =>
                 {
-                    b.HasOne("Zhiyuan.Web.Activities.ActivityOutcome", null)
-                        .WithMany("PopulationServed")
-                        .HasForeignKey("ActivityId", "Revision")
+                    b.HasOne("Zhiyuan.Web.Activities.Activity", null)
+                        .WithMany()
+                        .HasForeignKey("ActivityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -3728,13 +3726,6 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Navigation("CoOrganizers");
 
                     b.Navigation("Sessions");
-                });
-
-            modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityOutcome", b =>
-                {
-                    b.Navigation("MediaLinks");
-
-                    b.Navigation("PopulationServed");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.BackEntries.BackEntry", b =>

@@ -665,8 +665,6 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("ActivityId");
 
-                    b.HasIndex("ActivityId", "Revision");
-
                     b.ToTable("MediaLinks");
                 });
 
@@ -3067,18 +3065,18 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.MediaLink", b =>
                 {
-                    b.HasOne("Zhiyuan.Web.Activities.ActivityOutcome", null)
-                        .WithMany("MediaLinks")
-                        .HasForeignKey("ActivityId", "Revision")
+                    b.HasOne("Zhiyuan.Web.Activities.Activity", null)
+                        .WithMany()
+                        .HasForeignKey("ActivityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.PopulationServed", b =>
                 {
-                    b.HasOne("Zhiyuan.Web.Activities.ActivityOutcome", null)
-                        .WithMany("PopulationServed")
-                        .HasForeignKey("ActivityId", "Revision")
+                    b.HasOne("Zhiyuan.Web.Activities.Activity", null)
+                        .WithMany()
+                        .HasForeignKey("ActivityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -3714,13 +3712,6 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Navigation("CoOrganizers");
 
                     b.Navigation("Sessions");
-                });
-
-            modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityOutcome", b =>
-                {
-                    b.Navigation("MediaLinks");
-
-                    b.Navigation("PopulationServed");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.BackEntries.BackEntry", b =>

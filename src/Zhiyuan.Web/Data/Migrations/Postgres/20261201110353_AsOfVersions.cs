@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Zhiyuan.Web.Data.Migrations.Sqlite
+namespace Zhiyuan.Web.Data.Migrations.Postgres
 {
     /// <inheritdoc />
     public partial class AsOfVersions : Migration
@@ -30,79 +30,79 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
             migrationBuilder.AddColumn<DateTime>(
                 name: "RecordedAtUtc",
                 table: "TypedInRows",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: false,
                 defaultValue: new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified));
 
             migrationBuilder.AddColumn<Guid>(
                 name: "ReplacesId",
                 table: "TypedInRows",
-                type: "TEXT",
+                type: "uuid",
                 nullable: true);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "SupersededAtUtc",
                 table: "TypedInRows",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddColumn<int>(
                 name: "Revision",
                 table: "PopulationServed",
-                type: "INTEGER",
+                type: "integer",
                 nullable: false,
                 defaultValue: 0);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "RecordedAtUtc",
                 table: "PopulationServed",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: false,
                 defaultValue: new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified));
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "SupersededAtUtc",
                 table: "PopulationServed",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "RecordedAtUtc",
                 table: "MediaLinks",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: false,
                 defaultValue: new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified));
 
             migrationBuilder.AddColumn<int>(
                 name: "Revision",
                 table: "MediaLinks",
-                type: "INTEGER",
+                type: "integer",
                 nullable: false,
                 defaultValue: 0);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "SupersededAtUtc",
                 table: "MediaLinks",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "FrozenBasis",
                 table: "CampaignReports",
-                type: "TEXT",
+                type: "text",
                 nullable: true);
 
             migrationBuilder.AddColumn<int>(
                 name: "Revision",
                 table: "ActivityOutcomes",
-                type: "INTEGER",
+                type: "integer",
                 nullable: false,
                 defaultValue: 0);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "SupersededAtUtc",
                 table: "ActivityOutcomes",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddPrimaryKey(
@@ -122,11 +122,6 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_MediaLinks_ActivityId_Revision",
-                table: "MediaLinks",
-                columns: new[] { "ActivityId", "Revision" });
-
-            migrationBuilder.CreateIndex(
                 name: "IX_ActivityOutcomes_ActivityId",
                 table: "ActivityOutcomes",
                 column: "ActivityId",
@@ -134,19 +129,19 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                 filter: "\"SupersededAtUtc\" IS NULL");
 
             migrationBuilder.AddForeignKey(
-                name: "FK_MediaLinks_ActivityOutcomes_ActivityId_Revision",
+                name: "FK_MediaLinks_Activities_ActivityId",
                 table: "MediaLinks",
-                columns: new[] { "ActivityId", "Revision" },
-                principalTable: "ActivityOutcomes",
-                principalColumns: new[] { "ActivityId", "Revision" },
+                column: "ActivityId",
+                principalTable: "Activities",
+                principalColumn: "Id",
                 onDelete: ReferentialAction.Cascade);
 
             migrationBuilder.AddForeignKey(
-                name: "FK_PopulationServed_ActivityOutcomes_ActivityId_Revision",
+                name: "FK_PopulationServed_Activities_ActivityId",
                 table: "PopulationServed",
-                columns: new[] { "ActivityId", "Revision" },
-                principalTable: "ActivityOutcomes",
-                principalColumns: new[] { "ActivityId", "Revision" },
+                column: "ActivityId",
+                principalTable: "Activities",
+                principalColumn: "Id",
                 onDelete: ReferentialAction.Cascade);
 
             // Hand-written (as-of verification): rows saved before versions were kept count as recorded when they were last saved.
@@ -159,11 +154,11 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropForeignKey(
-                name: "FK_MediaLinks_ActivityOutcomes_ActivityId_Revision",
+                name: "FK_MediaLinks_Activities_ActivityId",
                 table: "MediaLinks");
 
             migrationBuilder.DropForeignKey(
-                name: "FK_PopulationServed_ActivityOutcomes_ActivityId_Revision",
+                name: "FK_PopulationServed_Activities_ActivityId",
                 table: "PopulationServed");
 
             migrationBuilder.DropIndex(
@@ -173,10 +168,6 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
             migrationBuilder.DropPrimaryKey(
                 name: "PK_PopulationServed",
                 table: "PopulationServed");
-
-            migrationBuilder.DropIndex(
-                name: "IX_MediaLinks_ActivityId_Revision",
-                table: "MediaLinks");
 
             migrationBuilder.DropPrimaryKey(
                 name: "PK_ActivityOutcomes",
