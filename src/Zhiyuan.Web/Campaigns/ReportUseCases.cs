@@ -240,10 +240,11 @@ public sealed partial class ReportUseCases(
                 row.ReportId = report.Id;
                 if (row.ReplacesId is null)
                 {
-                    row.CreatedAtUtc = now;
+                    // Read per row, as before versions: rows added together keep their order (the table orders by this time).
+                    row.CreatedAtUtc = time.GetUtcNow().UtcDateTime;
                     row.CreatedBy = audit.ActorName;
                 }
-                row.RecordedAtUtc = now;
+                row.RecordedAtUtc = row.ReplacesId is null ? row.CreatedAtUtc : now;
                 db.TypedInRows.Add(row);
             }
             audit.Add(replacing is null ? "campaign.report.typed-in" : "campaign.report.typed-in-edited", access.Unit.UnitId, Subject(access, periodNumber), string.Join("; ", rows.Select(r => r.Name)));
