@@ -3,10 +3,21 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Zhiyuan.Web.Activities;
 
-/// <summary>What an activity achieved, recorded by its organisation afterwards: the source of the campaign tables.</summary>
+/// <summary>
+/// What an activity achieved, recorded by its organisation afterwards: the source of the campaign tables.
+/// Kept in versions, never overwritten: each save adds a revision recorded at <see cref="UpdatedAtUtc"/> and
+/// marks the one before superseded, so a table can be recomputed as the records stood at any moment
+/// (docs/reporting.md, "As-of verification"). The current version is the one not superseded.
+/// </summary>
 public sealed class ActivityOutcome
 {
     public Guid ActivityId { get; set; }
+
+    /// <summary>1 for the first save of the activity's outcome, one more for each later one.</summary>
+    public int Revision { get; set; } = 1;
+
+    /// <summary>When a later revision replaced this one; null for the current revision.</summary>
+    public DateTime? SupersededAtUtc { get; set; }
 
     /// <summary>Money and materials put in, in yuan (投入资金及物料).</summary>
     public decimal MoneyAndMaterialsYuan { get; set; }
@@ -17,17 +28,21 @@ public sealed class ActivityOutcome
 
     public string NewsText { get; set; } = "";
 
+    /// <summary>When this revision was recorded.</summary>
     public DateTime UpdatedAtUtc { get; set; }
-
-    public List<PopulationServed> PopulationServed { get; set; } = [];
-
-    public List<MediaLink> MediaLinks { get; set; } = [];
 }
 
-/// <summary>Person-times served for one population type (覆盖人群 / 服务人次).</summary>
+/// <summary>Person-times served for one population type (覆盖人群 / 服务人次); a line of one revision of the outcome, carrying its times.</summary>
 public sealed class PopulationServed
 {
     public Guid ActivityId { get; set; }
+
+    public int Revision { get; set; } = 1;
+
+    /// <summary>The revision's recording time (the outcome's <see cref="ActivityOutcome.UpdatedAtUtc"/>).</summary>
+    public DateTime RecordedAtUtc { get; set; }
+
+    public DateTime? SupersededAtUtc { get; set; }
 
     public PopulationTypes PopulationType { get; set; }
 
@@ -40,6 +55,12 @@ public sealed class MediaLink
     public Guid Id { get; set; } = Guid.CreateVersion7();
 
     public Guid ActivityId { get; set; }
+
+    public int Revision { get; set; } = 1;
+
+    public DateTime RecordedAtUtc { get; set; }
+
+    public DateTime? SupersededAtUtc { get; set; }
 
     public required string Url { get; set; }
 
@@ -68,12 +89,12 @@ sealed class ActivityOutcomeConfiguration : IEntityTypeConfiguration<ActivityOut
 {
     public void Configure(EntityTypeBuilder<ActivityOutcome> outcome)
     {
-        outcome.HasKey(o => o.ActivityId);
-        outcome.HasOne<Activity>().WithOne().HasForeignKey<ActivityOutcome>(o => o.ActivityId);
+        outcome.HasKey(o => new { o.ActivityId, o.Revision });
+        outcome.HasOne<Activity>().WithMany().HasForeignKey(o => o.ActivityId);
+        // One current revision per activity: a second save racing the first cannot leave two.
+        outcome.HasIndex(o => o.ActivityId).IsUnique().HasFilter("\"SupersededAtUtc\" IS NULL");
         outcome.Property(o => o.MoneyAndMaterialsYuan).HasPrecision(14, 2);
         outcome.Property(o => o.NewsText).HasMaxLength(Activity.TextMaxLength);
-        outcome.HasMany(o => o.PopulationServed).WithOne().HasForeignKey(p => p.ActivityId);
-        outcome.HasMany(o => o.MediaLinks).WithOne().HasForeignKey(m => m.ActivityId);
     }
 }
 
@@ -81,7 +102,9 @@ sealed class PopulationServedConfiguration : IEntityTypeConfiguration<Population
 {
     public void Configure(EntityTypeBuilder<PopulationServed> served)
     {
-        served.HasKey(p => new { p.ActivityId, p.PopulationType });
+        served.HasKey(p => new { p.ActivityId, p.Revision, p.PopulationType });
+        // Lines belong to the outcome revision of the same number (kept apart from it, so that SQLite rebuilds no key it depends on).
+        served.HasOne<Activity>().WithMany().HasForeignKey(p => p.ActivityId);
         served.Property(p => p.PopulationType).HasConversion<string>().HasMaxLength(32);
     }
 }
@@ -92,6 +115,7 @@ sealed class MediaLinkConfiguration : IEntityTypeConfiguration<MediaLink>
     {
         link.Property(m => m.Url).HasMaxLength(500);
         link.HasIndex(m => m.ActivityId);
+        link.HasOne<Activity>().WithMany().HasForeignKey(m => m.ActivityId);
     }
 }
 

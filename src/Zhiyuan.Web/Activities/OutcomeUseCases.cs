@@ -29,17 +29,22 @@ public sealed class OutcomeUseCases(AppDbContext db, AuditLog audit, ActivityUse
         {
             return null;
         }
-        var outcome = await db.ActivityOutcomes.AsNoTracking().Include(o => o.PopulationServed).Include(o => o.MediaLinks).AsSplitQuery()
-            .SingleOrDefaultAsync(o => o.ActivityId == activityId, cancellationToken);
+        var outcome = await db.ActivityOutcomes.AsNoTracking().SingleOrDefaultAsync(o => o.ActivityId == activityId && o.SupersededAtUtc == null, cancellationToken);
+        var served = outcome is null ? [] : await db.PopulationServed.AsNoTracking().Where(p => p.ActivityId == activityId && p.Revision == outcome.Revision)
+            .OrderBy(p => p.PopulationType).Select(p => new PopulationServedItem(p.PopulationType, p.PersonTimes)).ToListAsync(cancellationToken);
+        var links = outcome is null ? [] : await db.MediaLinks.AsNoTracking().Where(m => m.ActivityId == activityId && m.Revision == outcome.Revision)
+            .OrderBy(m => m.Id).Select(m => new MediaLinkItem(m.Url, m.Reads)).ToListAsync(cancellationToken);
         var photos = await db.ActivityPhotos.Where(p => p.ActivityId == activityId).OrderBy(p => p.UploadedAtUtc).Select(p => p.Id).ToListAsync(cancellationToken);
         return outcome is null
             ? new OutcomeView(0, 0, 0, "", [], [], photos, null)
             : new OutcomeView(outcome.MoneyAndMaterialsYuan, outcome.PrintReports, outcome.WebsiteReports, outcome.NewsText,
-                outcome.PopulationServed.OrderBy(p => p.PopulationType).Select(p => new PopulationServedItem(p.PopulationType, p.PersonTimes)).ToList(),
-                outcome.MediaLinks.OrderBy(m => m.Id).Select(m => new MediaLinkItem(m.Url, m.Reads)).ToList(), photos, outcome.UpdatedAtUtc);
+                served, links, photos, outcome.UpdatedAtUtc);
     }
 
-    /// <summary>Saves the whole outcome at once (it replaces what was there); allowed once the activity has begun.</summary>
+    /// <summary>
+    /// Saves the whole outcome at once as a new revision (the one before is kept, marked superseded, never changed
+    /// otherwise); allowed once the activity has begun. A save that changes nothing adds no revision.
+    /// </summary>
     public async Task<Outcome<OutcomeView>> SaveAsync(ClaimsPrincipal principal, Guid activityId, OutcomeRequest request, CancellationToken cancellationToken = default)
     {
         var activity = await activities.ManageableAsync(principal, activityId, cancellationToken);
@@ -106,24 +111,49 @@ public sealed class OutcomeUseCases(AppDbContext db, AuditLog audit, ActivityUse
         {
             return Outcome<OutcomeView>.Invalid(errors);
         }
+        var now = time.GetUtcNow().UtcDateTime;
+        var lines = served.Where(s => s.PersonTimes > 0).OrderBy(s => s.PopulationType).Select(s => new PopulationServedItem(s.PopulationType, s.PersonTimes)).ToList();
+        var newLinks = links.Select(l => new MediaLinkItem(l.Url.Trim(), l.Reads)).ToList();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var outcome = await db.ActivityOutcomes.Include(o => o.PopulationServed).Include(o => o.MediaLinks).SingleOrDefaultAsync(o => o.ActivityId == activityId, cancellationToken);
-        if (outcome is null)
+        // One save at a time per activity, so each revision supersedes the one it read.
+        await db.LockRowAsync(RowLocks.Table.Activities, activityId, cancellationToken);
+        var current = await GetAsync(activityId, cancellationToken);
+        if (current is { UpdatedAtUtc: not null } && current.MoneyAndMaterialsYuan == (request.MoneyAndMaterialsYuan ?? 0) && current.PrintReports == (request.PrintReports ?? 0)
+            && current.WebsiteReports == (request.WebsiteReports ?? 0) && current.NewsText == news && current.PopulationServed.SequenceEqual(lines) && current.MediaLinks.SequenceEqual(newLinks))
         {
-            db.ActivityOutcomes.Add(outcome = new ActivityOutcome { ActivityId = activityId });
+            return Outcome<OutcomeView>.Ok(current);
         }
-        outcome.MoneyAndMaterialsYuan = request.MoneyAndMaterialsYuan ?? 0;
-        outcome.PrintReports = request.PrintReports ?? 0;
-        outcome.WebsiteReports = request.WebsiteReports ?? 0;
-        outcome.NewsText = news;
-        outcome.UpdatedAtUtc = time.GetUtcNow().UtcDateTime;
-        db.PopulationServed.RemoveRange(outcome.PopulationServed);
-        db.MediaLinks.RemoveRange(outcome.MediaLinks);
-        await db.SaveChangesAsync(cancellationToken);
-        db.PopulationServed.AddRange(served.Where(s => s.PersonTimes > 0).Select(s => new PopulationServed { ActivityId = activityId, PopulationType = s.PopulationType, PersonTimes = s.PersonTimes }));
-        db.MediaLinks.AddRange(links.Select(l => new MediaLink { ActivityId = activityId, Url = l.Url.Trim(), Reads = l.Reads }));
-        audit.Add("activity.outcome", activity.UnitId, activity.Title);
-        await db.SaveChangesAsync(cancellationToken);
+        var revision = (await db.ActivityOutcomes.Where(o => o.ActivityId == activityId).MaxAsync(o => (int?)o.Revision, cancellationToken) ?? 0) + 1;
+        if (revision > 1)
+        {
+            // The figures of earlier revisions stay as they were; only the current one is marked replaced, and only if it still is current.
+            var superseded = await db.ActivityOutcomes.Where(o => o.ActivityId == activityId && o.SupersededAtUtc == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(o => o.SupersededAtUtc, now), cancellationToken);
+            await db.PopulationServed.Where(p => p.ActivityId == activityId && p.SupersededAtUtc == null).ExecuteUpdateAsync(u => u.SetProperty(p => p.SupersededAtUtc, now), cancellationToken);
+            await db.MediaLinks.Where(m => m.ActivityId == activityId && m.SupersededAtUtc == null).ExecuteUpdateAsync(u => u.SetProperty(m => m.SupersededAtUtc, now), cancellationToken);
+            if (superseded > 1)
+            {
+                return Outcome<OutcomeView>.Conflict("outcome", text["Outcome.Error.Changed"]);
+            }
+        }
+        db.ActivityOutcomes.Add(new ActivityOutcome
+        {
+            ActivityId = activityId, Revision = revision, MoneyAndMaterialsYuan = request.MoneyAndMaterialsYuan ?? 0, PrintReports = request.PrintReports ?? 0,
+            WebsiteReports = request.WebsiteReports ?? 0, NewsText = news, UpdatedAtUtc = now,
+        });
+        db.PopulationServed.AddRange(lines.Select(s => new PopulationServed { ActivityId = activityId, Revision = revision, PopulationType = s.PopulationType, PersonTimes = s.PersonTimes, RecordedAtUtc = now }));
+        db.MediaLinks.AddRange(newLinks.Select(l => new MediaLink { ActivityId = activityId, Revision = revision, Url = l.Url, Reads = l.Reads, RecordedAtUtc = now }));
+        audit.Add("activity.outcome", activity.UnitId, activity.Title, $"revision {revision}");
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another save took the same revision number first (the unique keys refuse the second).
+            db.ChangeTracker.Clear();
+            return Outcome<OutcomeView>.Conflict("outcome", text["Outcome.Error.Changed"]);
+        }
         await transaction.CommitAsync(cancellationToken);
         return Outcome<OutcomeView>.Ok((await GetAsync(activityId, cancellationToken))!);
     }

@@ -132,6 +132,13 @@ public sealed class CampaignReport
 
     public int? ComputationVersion { get; set; }
 
+    /// <summary>
+    /// What the frozen table's rows were made of that is not kept in versions — each activity's title, host,
+    /// organisations and first and last session (JSON of <see cref="ReportBasis"/>) — stored with the table, so
+    /// that the as-of check recomputes every figure from the versioned records as they stood at the freezing time.
+    /// </summary>
+    public string? FrozenBasis { get; set; }
+
     /// <summary>The reviewer's comment on a return, or the reason for a waiver.</summary>
     public string? ReviewComment { get; set; }
 
@@ -169,7 +176,11 @@ public enum ReportStatus
     Waived,
 }
 
-/// <summary>A row a unit typed in for an activity run outside the platform; always shown as typed-in.</summary>
+/// <summary>
+/// A row a unit typed in for an activity run outside the platform; always shown as typed-in. Kept in versions:
+/// an edit adds a new row (<see cref="ReplacesId"/>) and marks the old one superseded, a removal only marks it;
+/// current reads take the rows not superseded.
+/// </summary>
 public sealed class TypedInRow
 {
     public const int NameMaxLength = 200;
@@ -205,9 +216,19 @@ public sealed class TypedInRow
 
     public int Reads { get; set; }
 
+    /// <summary>When the row was first typed in (edits keep it, so the row keeps its place in the table).</summary>
     public DateTime CreatedAtUtc { get; set; }
 
     public string CreatedBy { get; set; } = "";
+
+    /// <summary>When this version was recorded: the first entry's time, or the edit's.</summary>
+    public DateTime RecordedAtUtc { get; set; }
+
+    /// <summary>When an edit or a removal replaced this version; null while it is current.</summary>
+    public DateTime? SupersededAtUtc { get; set; }
+
+    /// <summary>The version this one replaced (an edit); null for a row as first typed in.</summary>
+    public Guid? ReplacesId { get; set; }
 }
 
 /// <summary>A screenshot attached to a final summary (news pages, WeChat posts), re-encoded like activity photos.</summary>
@@ -342,6 +363,8 @@ sealed class TypedInRowConfiguration : IEntityTypeConfiguration<TypedInRow>
         row.Property(r => r.MoneyYuan).HasPrecision(14, 2);
         row.Property(r => r.Links).HasMaxLength(TypedInRow.LinksMaxLength);
         row.Property(r => r.CreatedBy).HasMaxLength(100);
+        // One edit of a version: a second edit of the same version finds it replaced.
+        row.HasIndex(r => r.ReplacesId).IsUnique();
     }
 }
 

@@ -51,7 +51,7 @@ public sealed class CampaignDashboard(AppDbContext db, Microsoft.Extensions.Loca
         var typedIn = await (
                 from row in db.TypedInRows
                 join r in db.CampaignReports on row.ReportId equals r.Id
-                where r.CampaignId == campaignId && !row.IsMedia
+                where r.CampaignId == campaignId && !row.IsMedia && row.SupersededAtUtc == null
                 group row by new { r.UnitId, r.PeriodNumber } into g
                 select new { g.Key.UnitId, g.Key.PeriodNumber, Minutes = g.Sum(x => x.Minutes), PersonTimes = g.Sum(x => x.PersonTimes) })
             .ToListAsync(cancellationToken);

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Zhiyuan.Web.Accounts;
 using Zhiyuan.Web.Audit;
@@ -16,7 +17,10 @@ public sealed record PackageView(Guid Id, string ContentHash, long Bytes, DateTi
 /// The campaign's package for the province (报送省志愿者行动指导中心): the city's official form for
 /// the whole window and for each period, and every unit's final summary (narrative, news links,
 /// role-model stories, screenshots) with its status. Frozen once made: the bytes are stored with their
-/// SHA-256, and the zip is built deterministically, so the same figures give the same hash.
+/// SHA-256, and the zip is built deterministically, so the same figures give the same hash. It carries
+/// manifest.json (<see cref="PackageManifest"/>): every unit's frozen table of every period as canonical JSON with
+/// its SHA-256, computation version and freezing time, and the SHA-256 of every other file, so that anyone can check
+/// it at /verify/package (docs/reporting.md, "As-of verification").
 /// </summary>
 public sealed class CampaignPackages(AppDbContext db, AuditLog audit, CampaignUseCases campaigns, ReportCalculator calculator, TimeProvider time)
 {
@@ -29,6 +33,7 @@ public sealed class CampaignPackages(AppDbContext db, AuditLog audit, CampaignUs
         {
             return Outcome<PackageView>.NotFound();
         }
+        Hashes.Clear();
         var root = await db.Units.AsNoTracking().SingleAsync(u => u.Code == campaign.RootUnitCode, cancellationToken);
         var allPeriods = campaign.Periods.Select(p => p.Number).Append(0).ToArray();
         var finals = await (
@@ -71,6 +76,30 @@ public sealed class CampaignPackages(AppDbContext db, AuditLog audit, CampaignUs
                 }
             }
             AddText(zip, "00-说明.txt", summary.ToString());
+
+            // Every frozen table of the campaign (submitted or approved now), one file each, in the canonical form its hash is taken of.
+            var frozen = await (
+                    from r in db.CampaignReports
+                    join u in db.CampaignUnits on new { r.CampaignId, r.UnitId } equals new { u.CampaignId, u.UnitId }
+                    where r.CampaignId == campaignId && r.FrozenTable != null && (r.Status == ReportStatus.Submitted || r.Status == ReportStatus.Approved)
+                    orderby u.SortOrder, u.Code, r.PeriodNumber
+                    select new { u.Code, u.Name, Report = r })
+                .AsNoTracking().ToListAsync(cancellationToken);
+            var entries = new List<ManifestReport>();
+            foreach (var f in frozen)
+            {
+                var table = ReportUseCases.Frozen(f.Report)!;
+                var bytes = AsOfVerification.Canonical(table);
+                var path = $"04-冻结报表/{f.Code}-{(f.Report.PeriodNumber == 0 ? "总结" : $"第{f.Report.PeriodNumber}期")}.json";
+                Add(zip, path, s => s.Write(bytes));
+                entries.Add(new ManifestReport(f.Code, f.Name, f.Report.PeriodNumber, f.Report.Status.ToString(), f.Report.ComputationVersion ?? 0,
+                    f.Report.FrozenAtUtc!.Value, path, Convert.ToHexStringLower(SHA256.HashData(bytes))));
+            }
+            var files = Hashes.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new ManifestFile(h.Key, h.Value))
+                .Where(f => !entries.Any(e => e.File == f.Path)).ToList();
+            var manifest = new PackageManifest(PackageManifest.FormatName, new ManifestCampaign(campaign.Id, campaign.Name, campaign.StartDate, campaign.EndDate),
+                new ManifestUnit(root.Code, root.Name), ReportCalculator.ComputationVersion, entries, files);
+            Add(zip, PackageManifest.FileName, s => s.Write(JsonSerializer.SerializeToUtf8Bytes(manifest, PackageManifest.Json)));
         }
         var content = buffer.ToArray();
         var package = new CampaignPackage
@@ -109,13 +138,20 @@ public sealed class CampaignPackages(AppDbContext db, AuditLog audit, CampaignUs
         return rootInScope ? campaign : null;
     }
 
-    static void Add(ZipArchive zip, string name, Action<Stream> write)
+    /// <summary>The SHA-256 of each file written so far (the manifest lists them).</summary>
+    readonly Dictionary<string, string> Hashes = [];
+
+    void Add(ZipArchive zip, string name, Action<Stream> write)
     {
+        using var content = new MemoryStream();
+        write(content);
+        Hashes[name] = Convert.ToHexStringLower(SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length)));
         var entry = zip.CreateEntry(name, CompressionLevel.Optimal);
         entry.LastWriteTime = EntryTime;
         using var stream = entry.Open();
-        write(stream);
+        content.Position = 0;
+        content.CopyTo(stream);
     }
 
-    static void AddText(ZipArchive zip, string name, string text) => Add(zip, name, s => s.Write(new UTF8Encoding(false).GetBytes(text.Replace("\r\n", "\n"))));
+    void AddText(ZipArchive zip, string name, string text) => Add(zip, name, s => s.Write(new UTF8Encoding(false).GetBytes(text.Replace("\r\n", "\n"))));
 }

@@ -21,6 +21,7 @@ public static class CampaignsApi
             .AddScoped<ReportNotices>()
             .AddScoped<CampaignDashboard>()
             .AddScoped<CampaignPackages>()
+            .AddScoped<PackageVerification>()
             .AddSingleton<MailSender>()
             .AddHostedService<ReportNoticeService>();
     }
@@ -43,6 +44,7 @@ public static class CampaignsApi
         reports.MapGet("/form.xlsx", Form);
         reports.MapPost("/typed-in-rows", AddRows);
         reports.MapDelete("/typed-in-rows/{rowId:guid}", DeleteRow);
+        reports.MapPut("/typed-in-rows/{rowId:guid}", EditRow);
         reports.MapPost("/import", Import).DisableAntiforgery();
         reports.MapPut("/summary", SaveSummary);
         reports.MapPost("/screenshots", AddScreenshot).DisableAntiforgery();
@@ -53,6 +55,10 @@ public static class CampaignsApi
         reports.MapPost("/waive", Waive);
         reports.MapPost("/reopen", Reopen);
         reports.MapGet("/cells/{row}/{column}", Drill).Produces<CellDrillView>().Produces(StatusCodes.Status200OK, contentType: "text/csv").ProducesProblem(StatusCodes.Status404NotFound).ProducesValidationProblem();
+        // Anyone may check a province package: by its SHA-256 or by uploading it (rate-limited like the certificate check).
+        var packages = app.MapGroup("/api/public/packages").WithTags("Campaign reports").AllowAnonymous().RequireRateLimiting(Recognition.RecognitionApi.VerificationPolicy);
+        packages.MapGet("/{sha256}", LookUpPackage);
+        packages.MapPost("/verify", VerifyPackage).DisableAntiforgery();
         app.MapGet("/campaigns/screenshots/{id:guid}", Screenshot).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
         // The report page's download link and upload form use the cookie.
         app.MapGet("/campaigns/{id:guid}/reports/{unitCode}/{period:int}/form.xlsx", Form).RequireAuthorization(Policies.UnitAdministration).ExcludeFromDescription();
@@ -119,6 +125,30 @@ public static class CampaignsApi
     static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> DeleteRow(Guid id, string unitCode, int period, Guid rowId, ClaimsPrincipal user,
         ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
         (await reports.DeleteTypedInRowAsync(user, id, unitCode, period, rowId, cancellationToken)).ToHttpResult(text);
+
+    static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> EditRow(Guid id, string unitCode, int period, Guid rowId, TypedInRowRequest row,
+        ClaimsPrincipal user, ReportUseCases reports, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await reports.EditTypedInRowAsync(user, id, unitCode, period, rowId, row, cancellationToken)).ToHttpResult(text);
+
+    static async Task<Results<Ok<PublicPackageCheck>, ProblemHttpResult, ValidationProblem>> LookUpPackage(string sha256, PackageVerification verification,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
+        (await verification.LookupAsync(sha256, cancellationToken)).ToHttpResult(text);
+
+    /// <summary>Checks an uploaded package (multipart, field "file").</summary>
+    static async Task<Results<Ok<PublicPackageCheck>, ProblemHttpResult, ValidationProblem>> VerifyPackage(IFormFile? file, PackageVerification verification,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken)
+    {
+        if (file is null || file.Length == 0 || file.Length > PackageVerification.MaxUploadBytes)
+        {
+            return Problems.Invalid(new Dictionary<string, string[]>
+            {
+                ["file"] = [file is null || file.Length == 0 ? text["PackageCheck.Error.Empty"] : text["PackageCheck.Error.TooLarge", PackageVerification.MaxUploadBytes / 1024 / 1024]],
+            }, text);
+        }
+        await using var stream = new MemoryStream();
+        await file.CopyToAsync(stream, cancellationToken);
+        return (await verification.VerifyAsync(stream.ToArray(), cancellationToken)).ToHttpResult(text);
+    }
 
     /// <summary>Imports a filled official form (.xlsx, field "file"): its rows become typed-in rows, or errors name each wrong cell and nothing is taken.</summary>
     static async Task<Results<Ok<ReportView>, ProblemHttpResult, ValidationProblem>> Import(Guid id, string unitCode, int period, IFormFile? file, ClaimsPrincipal user,

@@ -234,11 +234,11 @@ public static class DemoData
         };
         foreach (var type in PopulationTypeList.Split(activity.PopulationTypes))
         {
-            outcome.PopulationServed.Add(new PopulationServed { PopulationType = type, PersonTimes = attended * random.Next(2, 8) });
+            db.PopulationServed.Add(new PopulationServed { ActivityId = activity.Id, PopulationType = type, PersonTimes = attended * random.Next(2, 8), RecordedAtUtc = outcome.UpdatedAtUtc });
         }
         for (var k = random.Next(3); k > 0; k--)
         {
-            outcome.MediaLinks.Add(new MediaLink { Url = $"https://mp.weixin.qq.com/s/zq-demo-2019-03-{index:D3}-{k}", Reads = random.Next(100, 5_000) });
+            db.MediaLinks.Add(new MediaLink { ActivityId = activity.Id, Url = $"https://mp.weixin.qq.com/s/zq-demo-2019-03-{index:D3}-{k}", Reads = random.Next(100, 5_000), RecordedAtUtc = outcome.UpdatedAtUtc });
         }
         db.ActivityOutcomes.Add(outcome);
     }

@@ -8,7 +8,18 @@ namespace Zhiyuan.Web.Campaigns;
 /// <summary>What a table is computed over: a unit's subtree, a span of China dates, and which reports' typed-in rows belong to it.</summary>
 /// <param name="UnitPath">The unit's materialised path; every unit whose path starts with it is included.</param>
 /// <param name="PeriodNumbers">The periods whose typed-in rows count (for the final summary: every period and 0).</param>
-public sealed record TableScope(Guid CampaignId, string UnitPath, DateOnly From, DateOnly To, int[] PeriodNumbers);
+/// <param name="AsOfUtc">When given, the table as the records stood at that moment: ledger entries recorded by then, the outcome
+/// and typed-in versions current then (docs/reporting.md, "As-of verification"). Null: the records as they are now.</param>
+/// <param name="Basis">The activities' details frozen with a report (rows, names, organisations, first and last session); when given
+/// they stand in for the live activity records, which are not kept in versions.</param>
+public sealed record TableScope(Guid CampaignId, string UnitPath, DateOnly From, DateOnly To, int[] PeriodNumbers, DateTime? AsOfUtc = null, ReportBasis? Basis = null);
+
+/// <summary>What a frozen table's rows were made of besides the versioned records: each activity with a row, as it was when frozen.</summary>
+public sealed record ReportBasis(List<BasisActivity> Activities);
+
+/// <param name="CoOrganizers">The co-organising organisations, by id.</param>
+public sealed record BasisActivity(Guid Id, string Title, string Host, Guid HostOrganizationId, string? OtherPopulation, bool IsBackEntry,
+    DateTime FirstStart, DateTime LastStart, List<Guid> CoOrganizers);
 
 /// <summary>
 /// Computes the statistics table from the platform's records, by the definitions in docs/reporting.md:
@@ -92,8 +103,9 @@ public sealed partial class ReportCalculator(AppDbContext db)
             : db.ActivitySessions.Where(s => s.StartsAtUtc >= fromUtc && s.StartsAtUtc < toUtc && EF.Parameter(ids).Contains(s.ActivityId));
 
     /// <summary>The ledger entries a table counts, each with its session: person-times and hours are sums over exactly these.</summary>
-    internal IQueryable<CountedEntry> CountedEntries(DateTime fromUtc, DateTime toUtc, Guid[]? ids) =>
-        from e in db.LedgerEntries
+    internal IQueryable<CountedEntry> CountedEntries(DateTime fromUtc, DateTime toUtc, Guid[]? ids, DateTime? asOfUtc = null) =>
+        // As of a moment: the ledger is append-only, so the entries recorded by then are the ledger as it stood.
+        from e in asOfUtc is { } asOf ? db.LedgerEntries.Where(e => e.RecordedAtUtc <= asOf) : db.LedgerEntries
         join s in CountedSessions(fromUtc, toUtc, ids) on e.SessionId equals s.Id
         select new CountedEntry { Entry = e, Session = s };
 
@@ -116,17 +128,37 @@ public sealed partial class ReportCalculator(AppDbContext db)
     internal static List<Guid> Taking(ScopeActivity activity, ILookup<Guid, Guid> coOrganizers) =>
         coOrganizers[activity.Id].Append(activity.HostOrganizationId).Distinct().ToList();
 
-    internal IQueryable<ActivityOutcome> OutcomesOf(Guid[] finishing) => db.ActivityOutcomes.AsNoTracking().Where(o => EF.Parameter(finishing).Contains(o.ActivityId));
+    // Outcomes, their lines and typed-in rows are kept in versions: the current ones are those not superseded;
+    // as of a moment, those recorded by then and not yet superseded then.
+    IQueryable<ActivityOutcome> OutcomeVersions(DateTime? asOfUtc) => asOfUtc is { } at
+        ? db.ActivityOutcomes.Where(o => o.UpdatedAtUtc <= at && (o.SupersededAtUtc == null || o.SupersededAtUtc > at))
+        : db.ActivityOutcomes.Where(o => o.SupersededAtUtc == null);
+
+    IQueryable<PopulationServed> PopulationVersions(DateTime? asOfUtc) => asOfUtc is { } at
+        ? db.PopulationServed.Where(p => p.RecordedAtUtc <= at && (p.SupersededAtUtc == null || p.SupersededAtUtc > at))
+        : db.PopulationServed.Where(p => p.SupersededAtUtc == null);
+
+    IQueryable<MediaLink> LinkVersions(DateTime? asOfUtc) => asOfUtc is { } at
+        ? db.MediaLinks.Where(m => m.RecordedAtUtc <= at && (m.SupersededAtUtc == null || m.SupersededAtUtc > at))
+        : db.MediaLinks.Where(m => m.SupersededAtUtc == null);
+
+    IQueryable<TypedInRow> TypedInVersions(DateTime? asOfUtc) => asOfUtc is { } at
+        ? db.TypedInRows.Where(t => t.RecordedAtUtc <= at && (t.SupersededAtUtc == null || t.SupersededAtUtc > at))
+        : db.TypedInRows.Where(t => t.SupersededAtUtc == null);
+
+    internal IQueryable<ActivityOutcome> OutcomesOf(Guid[] finishing, DateTime? asOfUtc = null) =>
+        OutcomeVersions(asOfUtc).AsNoTracking().Where(o => EF.Parameter(finishing).Contains(o.ActivityId));
 
     /// <summary>The population lines that count: those with person-times above zero.</summary>
-    internal IQueryable<PopulationServed> PopulationOf(Guid[] finishing) =>
-        db.PopulationServed.AsNoTracking().Where(p => EF.Parameter(finishing).Contains(p.ActivityId) && p.PersonTimes > 0);
+    internal IQueryable<PopulationServed> PopulationOf(Guid[] finishing, DateTime? asOfUtc = null) =>
+        PopulationVersions(asOfUtc).AsNoTracking().Where(p => EF.Parameter(finishing).Contains(p.ActivityId) && p.PersonTimes > 0);
 
-    internal IQueryable<MediaLink> LinksOf(Guid[] finishing) => db.MediaLinks.AsNoTracking().Where(m => EF.Parameter(finishing).Contains(m.ActivityId)).OrderBy(m => m.Id);
+    internal IQueryable<MediaLink> LinksOf(Guid[] finishing, DateTime? asOfUtc = null) =>
+        LinkVersions(asOfUtc).AsNoTracking().Where(m => EF.Parameter(finishing).Contains(m.ActivityId)).OrderBy(m => m.Id);
 
     /// <summary>The typed-in rows of the scope: those of the reports of its periods, of the unit and every unit below it, in the table's order.</summary>
     internal IQueryable<TypedInRow> TypedInOf(TableScope scope) =>
-        from t in db.TypedInRows
+        from t in TypedInVersions(scope.AsOfUtc)
         join r in db.CampaignReports on t.ReportId equals r.Id
         join u in db.Units on r.UnitId equals u.Id
         where r.CampaignId == scope.CampaignId && scope.PeriodNumbers.Contains(r.PeriodNumber) && u.Path.StartsWith(scope.UnitPath)
@@ -140,48 +172,74 @@ public sealed partial class ReportCalculator(AppDbContext db)
     internal static bool HasMediaRow(TypedInRow row) => row.IsMedia || row.PrintReports > 0 || row.WebsiteReports > 0 || SplitLinks(row.Links).Count > 0 || row.Reads > 0;
 
     public async Task<ReportTable> ComputeAsync(TableScope scope, string unitName, string title, string contactName, string contactPhone,
+        CancellationToken cancellationToken = default) =>
+        (await ComputeWithBasisAsync(scope, unitName, title, contactName, contactPhone, cancellationToken)).Table;
+
+    /// <summary>The table and what its rows were made of (frozen with a submission, for the as-of check).</summary>
+    public async Task<(ReportTable Table, ReportBasis Basis)> ComputeWithBasisAsync(TableScope scope, string unitName, string title, string contactName, string contactPhone,
         CancellationToken cancellationToken = default)
     {
         var (fromUtc, toUtc) = CampaignCalendar.UtcRange(scope.From, scope.To);
-        // The activity list, its ledger sums and its outcomes in one statement: the same queries the
-        // drill-down runs (ScopeActivities, CountedEntries), summed and joined in the database rather than
-        // read one after the other (docs/performance.md, "Campaign reports").
-        var servedByActivity =
-            from c in CountedEntries(fromUtc, toUtc, null)
-            group c.Entry by c.Session.ActivityId into g
-            select new
-            {
-                ActivityId = g.Key,
-                PersonTimes = g.Sum(e => e.Kind == LedgerEntryKind.Reversal ? -1 : 1),
-                Minutes = g.Sum(e => e.Minutes),
-            };
-        var listed = await (
-                from a in ScopeActivities(scope)
-                join s in servedByActivity on a.Id equals s.ActivityId into ss
-                from s in ss.DefaultIfEmpty()
-                join o in db.ActivityOutcomes on a.Id equals o.ActivityId into os
-                from o in os.DefaultIfEmpty()
+        List<ScopeActivity> activities;
+        Dictionary<Guid, Served> served;
+        Dictionary<Guid, OutcomeFigures> outcomes;
+        ILookup<Guid, Guid> coOrganizers;
+        if (scope.Basis is null)
+        {
+            // The activity list, its ledger sums and its outcomes in one statement: the same queries the
+            // drill-down runs (ScopeActivities, CountedEntries), summed and joined in the database rather than
+            // read one after the other (docs/performance.md, "Campaign reports").
+            var servedByActivity =
+                from c in CountedEntries(fromUtc, toUtc, null, scope.AsOfUtc)
+                group c.Entry by c.Session.ActivityId into g
                 select new
                 {
-                    a.Id, a.Title, a.Host, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry, a.FirstStart, a.LastStart,
-                    PersonTimes = (int?)s.PersonTimes, Minutes = (int?)s.Minutes,
-                    HasOutcome = o != null, Money = (decimal?)o.MoneyAndMaterialsYuan, PrintReports = (int?)o.PrintReports, WebsiteReports = (int?)o.WebsiteReports,
-                })
-            .AsNoTracking().ToListAsync(cancellationToken);
-        var activities = InTableOrder(listed.Select(a => new ScopeActivity(a.Id, a.Title, a.Host, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry, a.FirstStart, a.LastStart)));
-        var served = listed.Where(a => a.PersonTimes is not null).ToDictionary(a => a.Id, a => new { PersonTimes = a.PersonTimes!.Value, Minutes = a.Minutes!.Value });
-        // An outcome counts in the period of the activity's last session only.
-        var outcomes = listed.Where(a => a.HasOutcome && a.LastStart < toUtc)
-            .ToDictionary(a => a.Id, a => new { MoneyAndMaterialsYuan = a.Money!.Value, PrintReports = a.PrintReports!.Value, WebsiteReports = a.WebsiteReports!.Value });
-        // The remaining look-ups take the ids as one array parameter rather than filtering the activities
-        // again each (a city-wide week is about 12,000 activities).
-        var ids = activities.Select(a => a.Id).ToArray();
-        var coOrganizers = await CoOrganizersAsync(ids, cancellationToken);
+                    ActivityId = g.Key,
+                    PersonTimes = g.Sum(e => e.Kind == LedgerEntryKind.Reversal ? -1 : 1),
+                    Minutes = g.Sum(e => e.Minutes),
+                };
+            var listed = await (
+                    from a in ScopeActivities(scope)
+                    join s in servedByActivity on a.Id equals s.ActivityId into ss
+                    from s in ss.DefaultIfEmpty()
+                    join o in OutcomeVersions(scope.AsOfUtc) on a.Id equals o.ActivityId into os
+                    from o in os.DefaultIfEmpty()
+                    select new
+                    {
+                        a.Id, a.Title, a.Host, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry, a.FirstStart, a.LastStart,
+                        PersonTimes = (int?)s.PersonTimes, Minutes = (int?)s.Minutes,
+                        HasOutcome = o != null, Money = (decimal?)o.MoneyAndMaterialsYuan, PrintReports = (int?)o.PrintReports, WebsiteReports = (int?)o.WebsiteReports,
+                    })
+                .AsNoTracking().ToListAsync(cancellationToken);
+            activities = InTableOrder(listed.Select(a => new ScopeActivity(a.Id, a.Title, a.Host, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry, a.FirstStart, a.LastStart)));
+            served = listed.Where(a => a.PersonTimes is not null).ToDictionary(a => a.Id, a => new Served(a.PersonTimes!.Value, a.Minutes!.Value));
+            // An outcome counts in the period of the activity's last session only.
+            outcomes = listed.Where(a => a.HasOutcome && a.LastStart < toUtc)
+                .ToDictionary(a => a.Id, a => new OutcomeFigures(a.Money!.Value, a.PrintReports!.Value, a.WebsiteReports!.Value));
+            // The remaining look-ups take the ids as one array parameter rather than filtering the activities
+            // again each (a city-wide week is about 12,000 activities).
+            coOrganizers = await CoOrganizersAsync(activities.Select(a => a.Id).ToArray(), cancellationToken);
+        }
+        else
+        {
+            // As of a submission: the rows are the ones frozen with it, every figure comes from the records as they stood.
+            activities = scope.Basis.Activities.Select(a => new ScopeActivity(a.Id, a.Title, a.Host, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry, a.FirstStart, a.LastStart)).ToList();
+            var basisIds = activities.Select(a => a.Id).ToArray();
+            served = await (
+                    from c in CountedEntries(fromUtc, toUtc, basisIds, scope.AsOfUtc)
+                    group c.Entry by c.Session.ActivityId into g
+                    select new { ActivityId = g.Key, PersonTimes = g.Sum(e => e.Kind == LedgerEntryKind.Reversal ? -1 : 1), Minutes = g.Sum(e => e.Minutes) })
+                .ToDictionaryAsync(x => x.ActivityId, x => new Served(x.PersonTimes, x.Minutes), cancellationToken);
+            coOrganizers = scope.Basis.Activities.SelectMany(a => a.CoOrganizers.Select(o => (a.Id, o))).ToLookup(p => p.Id, p => p.o);
+            var finishingNow = activities.Where(a => a.Finishes(toUtc)).Select(a => a.Id).ToArray();
+            outcomes = await OutcomesOf(finishingNow, scope.AsOfUtc)
+                .ToDictionaryAsync(o => o.ActivityId, o => new OutcomeFigures(o.MoneyAndMaterialsYuan, o.PrintReports, o.WebsiteReports), cancellationToken);
+        }
 
         var finishing = activities.Where(a => a.Finishes(toUtc)).Select(a => a.Id).ToArray();
-        var population = (await PopulationOf(finishing).Select(p => new { p.ActivityId, p.PopulationType, p.PersonTimes }).ToListAsync(cancellationToken))
+        var population = (await PopulationOf(finishing, scope.AsOfUtc).Select(p => new { p.ActivityId, p.PopulationType, p.PersonTimes }).ToListAsync(cancellationToken))
             .ToLookup(p => p.ActivityId);
-        var links = (await LinksOf(finishing).Select(m => new { m.ActivityId, m.Url, m.Reads }).ToListAsync(cancellationToken))
+        var links = (await LinksOf(finishing, scope.AsOfUtc).Select(m => new { m.ActivityId, m.Url, m.Reads }).ToListAsync(cancellationToken))
             .ToLookup(m => m.ActivityId);
 
         var typedIn = await TypedInOf(scope).AsNoTracking().ToListAsync(cancellationToken);
@@ -229,8 +287,14 @@ public sealed partial class ReportCalculator(AppDbContext db)
             rows.Sum(r => r.Minutes),
             rows.Sum(r => r.MoneyYuan));
         var mediaTotal = new MediaTotals(media.Sum(m => m.PrintReports), media.Sum(m => m.WebsiteReports), media.Sum(m => m.Links.Count), media.Sum(m => m.Reads));
-        return new ReportTable(unitName, title, scope.From, scope.To, rows, activityTotal, media, mediaTotal, contactName, contactPhone);
+        var table = new ReportTable(unitName, title, scope.From, scope.To, rows, activityTotal, media, mediaTotal, contactName, contactPhone);
+        return (table, new ReportBasis(activities.Select(a => new BasisActivity(a.Id, a.Title, a.Host, a.HostOrganizationId, a.OtherPopulation, a.IsBackEntry,
+            a.FirstStart, a.LastStart, coOrganizers[a.Id].Distinct().Order().ToList())).ToList()));
     }
+
+    sealed record Served(int PersonTimes, int Minutes);
+
+    sealed record OutcomeFigures(decimal MoneyAndMaterialsYuan, int PrintReports, int WebsiteReports);
 
     public static List<string> SplitLinks(string links) =>
         links.Split(['\n', '\r', ' ', '\t', '、', '；', ';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();

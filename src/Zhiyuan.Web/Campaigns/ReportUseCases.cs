@@ -70,7 +70,8 @@ public sealed record ReportView(
     bool CanWithdraw,
     string ContactName,
     string ContactPhone,
-    List<UnitBelow> UnitsBelow)
+    List<UnitBelow> UnitsBelow,
+    AsOfCheck? AsOf = null)
 {
     public bool IsFinalSummary => PeriodNumber == 0;
 }
@@ -170,8 +171,12 @@ public sealed partial class ReportUseCases(
         return Outcome<ReportTable>.Ok(Frozen(report) ?? await ComputeAsync(access.Value!, report, cancellationToken));
     }
 
-    public async Task<Outcome<ReportView>> AddTypedInRowsAsync(ClaimsPrincipal principal, Guid campaignId, string unitCode, int periodNumber,
-        IReadOnlyList<TypedInRowRequest> requests, CancellationToken cancellationToken = default)
+    public Task<Outcome<ReportView>> AddTypedInRowsAsync(ClaimsPrincipal principal, Guid campaignId, string unitCode, int periodNumber,
+        IReadOnlyList<TypedInRowRequest> requests, CancellationToken cancellationToken = default) =>
+        AddTypedInRowsAsync(principal, campaignId, unitCode, periodNumber, requests, cancellationToken, replacing: null);
+
+    async Task<Outcome<ReportView>> AddTypedInRowsAsync(ClaimsPrincipal principal, Guid campaignId, string unitCode, int periodNumber,
+        IReadOnlyList<TypedInRowRequest> requests, CancellationToken cancellationToken, Guid? replacing)
     {
         var errors = new FieldErrors();
         var rows = new List<TypedInRow>();
@@ -185,14 +190,14 @@ public sealed partial class ReportUseCases(
         }
         return await ChangeAsync(principal, campaignId, unitCode, periodNumber, null, errors, async (access, report) =>
         {
-            var existing = await db.TypedInRows.CountAsync(t => t.ReportId == report.Id, cancellationToken);
-            if (existing + rows.Count > MaxTypedInRows)
+            var existing = await db.TypedInRows.CountAsync(t => t.ReportId == report.Id && t.SupersededAtUtc == null, cancellationToken);
+            if (replacing is null && existing + rows.Count > MaxTypedInRows)
             {
                 return text["Reports.Error.TooManyRows", MaxTypedInRows];
             }
             // A report's typed-in rows together stay within what one cell may hold, so the unit's table,
             // the city's merge and the form can always be computed (sums are 64-bit besides).
-            var stored = await db.TypedInRows.AsNoTracking().Where(t => t.ReportId == report.Id)
+            var stored = await db.TypedInRows.AsNoTracking().Where(t => t.ReportId == report.Id && t.SupersededAtUtc == null && t.Id != replacing)
                 .Select(t => new { t.PersonTimes, t.Organizations, t.PopulationPersonTimes, t.Minutes, t.PrintReports, t.WebsiteReports, t.Reads, t.MoneyYuan })
                 .ToListAsync(cancellationToken);
             var counts = new (string Field, long Total)[]
@@ -216,28 +221,54 @@ public sealed partial class ReportUseCases(
             {
                 return text["Reports.Error.TypedInTotal", text["Reports.Field.moneyYuan"], MaxTypedInMoney.ToString("N0")];
             }
+            var now = time.GetUtcNow().UtcDateTime;
+            if (replacing is { } oldId)
+            {
+                // An edit keeps the version it replaces: that one is only marked superseded, and only while it is current.
+                var old = await db.TypedInRows.AsNoTracking().SingleOrDefaultAsync(t => t.Id == oldId && t.ReportId == report.Id && t.SupersededAtUtc == null, cancellationToken);
+                if (old is null || await db.TypedInRows.Where(t => t.Id == oldId && t.SupersededAtUtc == null)
+                        .ExecuteUpdateAsync(u => u.SetProperty(t => t.SupersededAtUtc, now), cancellationToken) != 1)
+                {
+                    return text["Reports.Error.NoSuchRow"];
+                }
+                rows[0].ReplacesId = oldId;
+                rows[0].CreatedAtUtc = old.CreatedAtUtc;
+                rows[0].CreatedBy = old.CreatedBy;
+            }
             foreach (var row in rows)
             {
                 row.ReportId = report.Id;
-                row.CreatedAtUtc = time.GetUtcNow().UtcDateTime;
-                row.CreatedBy = audit.ActorName;
+                if (row.ReplacesId is null)
+                {
+                    // Read per row, as before versions: rows added together keep their order (the table orders by this time).
+                    row.CreatedAtUtc = time.GetUtcNow().UtcDateTime;
+                    row.CreatedBy = audit.ActorName;
+                }
+                row.RecordedAtUtc = row.ReplacesId is null ? row.CreatedAtUtc : now;
                 db.TypedInRows.Add(row);
             }
-            audit.Add("campaign.report.typed-in", access.Unit.UnitId, Subject(access, periodNumber), string.Join("; ", rows.Select(r => r.Name)));
+            audit.Add(replacing is null ? "campaign.report.typed-in" : "campaign.report.typed-in-edited", access.Unit.UnitId, Subject(access, periodNumber), string.Join("; ", rows.Select(r => r.Name)));
             return null;
         }, cancellationToken);
     }
+
+    /// <summary>Edits a typed-in row: a new version replaces it (the old one is kept, marked superseded).</summary>
+    public Task<Outcome<ReportView>> EditTypedInRowAsync(ClaimsPrincipal principal, Guid campaignId, string unitCode, int periodNumber, Guid rowId,
+        TypedInRowRequest request, CancellationToken cancellationToken = default) =>
+        AddTypedInRowsAsync(principal, campaignId, unitCode, periodNumber, [request], cancellationToken, replacing: rowId);
 
     public Task<Outcome<ReportView>> DeleteTypedInRowAsync(ClaimsPrincipal principal, Guid campaignId, string unitCode, int periodNumber, Guid rowId,
         CancellationToken cancellationToken = default) =>
         ChangeAsync(principal, campaignId, unitCode, periodNumber, null, new FieldErrors(), async (access, report) =>
         {
-            var row = await db.TypedInRows.SingleOrDefaultAsync(t => t.Id == rowId && t.ReportId == report.Id, cancellationToken);
-            if (row is null)
+            // Removing keeps the row, marked superseded: a table recomputed as of an earlier moment still finds it.
+            var row = await db.TypedInRows.AsNoTracking().SingleOrDefaultAsync(t => t.Id == rowId && t.ReportId == report.Id && t.SupersededAtUtc == null, cancellationToken);
+            var now = time.GetUtcNow().UtcDateTime;
+            if (row is null || await db.TypedInRows.Where(t => t.Id == rowId && t.SupersededAtUtc == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(t => t.SupersededAtUtc, now), cancellationToken) != 1)
             {
                 return text["Reports.Error.NoSuchRow"];
             }
-            db.TypedInRows.Remove(row);
             audit.Add("campaign.report.typed-in-removed", access.Unit.UnitId, Subject(access, periodNumber), row.Name);
             return null;
         }, cancellationToken);
@@ -372,8 +403,9 @@ public sealed partial class ReportUseCases(
             }
             report.ContactName = contactName;
             report.ContactPhone = contactPhone;
-            var table = await ComputeAsync(access, report, cancellationToken);
+            var (table, basis) = await calculator.ComputeWithBasisAsync(Scope(access), access.Unit.Name, access.Campaign.TableTitle, report.ContactName, report.ContactPhone, cancellationToken);
             report.FrozenTable = JsonSerializer.Serialize(table, FrozenJson);
+            report.FrozenBasis = JsonSerializer.Serialize(basis, FrozenJson);
             report.FrozenAtUtc = now;
             report.ComputationVersion = ReportCalculator.ComputationVersion;
             report.Status = ReportStatus.Submitted;
@@ -435,6 +467,7 @@ public sealed partial class ReportUseCases(
             }
             report.SubmittedAtUtc = null;
             report.FrozenTable = null;
+            report.FrozenBasis = null;
             report.FrozenAtUtc = null;
             report.ComputationVersion = null;
             audit.Add("campaign.report.withdraw", access.Unit.UnitId, Subject(access, periodNumber), wasReviewed ? "back to returned" : "back to draft");
@@ -664,11 +697,26 @@ public sealed partial class ReportUseCases(
     Task<CampaignReport?> FindAsync(Access access, int periodNumber, CancellationToken cancellationToken) =>
         db.CampaignReports.AsNoTracking().SingleOrDefaultAsync(r => r.CampaignId == access.Campaign.Id && r.UnitId == access.Unit.UnitId && r.PeriodNumber == periodNumber, cancellationToken);
 
-    Task<ReportTable> ComputeAsync(Access access, CampaignReport? report, CancellationToken cancellationToken) =>
-        calculator.ComputeAsync(new TableScope(access.Campaign.Id, access.LivePath, access.From, access.To, access.PeriodNumbers),
-            access.Unit.Name, access.Campaign.TableTitle, report?.ContactName ?? "", report?.ContactPhone ?? "", cancellationToken);
+    static TableScope Scope(Access access) => new(access.Campaign.Id, access.LivePath, access.From, access.To, access.PeriodNumbers);
 
-    static ReportTable? Frozen(CampaignReport? report) =>
+    Task<ReportTable> ComputeAsync(Access access, CampaignReport? report, CancellationToken cancellationToken) =>
+        calculator.ComputeAsync(Scope(access), access.Unit.Name, access.Campaign.TableTitle, report?.ContactName ?? "", report?.ContactPhone ?? "", cancellationToken);
+
+    /// <summary>
+    /// The as-of check of a frozen table: recomputed from the records as they stood at its freezing time (the ledger entries
+    /// recorded by then, the outcome and typed-in versions current then, the activities' details frozen with it) and compared
+    /// cell by cell. Recomputed every time, never assumed.
+    /// </summary>
+    internal async Task<AsOfCheck> AsOfAsync(TableScope scope, CampaignReport report, ReportTable frozen, CancellationToken cancellationToken)
+    {
+        var basis = report.FrozenBasis is { } json ? JsonSerializer.Deserialize<ReportBasis>(json, FrozenJson) : null;
+        var asOf = await calculator.ComputeAsync(scope with { AsOfUtc = report.FrozenAtUtc, Basis = basis }, frozen.UnitName, frozen.Title, frozen.ContactName, frozen.ContactPhone,
+            cancellationToken);
+        var differences = AsOfVerification.Compare(frozen, asOf, key => text[$"Reports.AsOf.Column.{key}"]);
+        return new AsOfCheck(report.FrozenAtUtc!.Value, differences.Count == 0, differences, AsOfVerification.Sha256(frozen), AsOfVerification.Sha256(asOf), basis is not null);
+    }
+
+    internal static ReportTable? Frozen(CampaignReport? report) =>
         report?.FrozenTable is { } json && report.Status is ReportStatus.Submitted or ReportStatus.Approved ? JsonSerializer.Deserialize<ReportTable>(json, FrozenJson) : null;
 
     async Task<List<string>> SubUnitsNotApprovedAsync(Access access, int periodNumber, CancellationToken cancellationToken)
@@ -685,7 +733,7 @@ public sealed partial class ReportUseCases(
         var report = await FindAsync(access, periodNumber, cancellationToken);
         var frozen = Frozen(report);
         var live = await ComputeAsync(access, report, cancellationToken);
-        var rows = report is null ? [] : await db.TypedInRows.AsNoTracking().Where(t => t.ReportId == report.Id).OrderBy(t => t.CreatedAtUtc).ThenBy(t => t.Id)
+        var rows = report is null ? [] : await db.TypedInRows.AsNoTracking().Where(t => t.ReportId == report.Id && t.SupersededAtUtc == null).OrderBy(t => t.CreatedAtUtc).ThenBy(t => t.Id)
             .Select(t => new TypedInRowView(t.Id, t.IsMedia, t.Name, t.PersonTimes, t.Organizations, t.PopulationTypes, t.PopulationPersonTimes, t.Minutes, t.MoneyYuan,
                 t.PrintReports, t.WebsiteReports, t.Links, t.Reads)).ToListAsync(cancellationToken);
         var screenshots = report is null ? [] : await db.SummaryScreenshots.Where(s => s.ReportId == report.Id).OrderBy(s => s.UploadedAtUtc).Select(s => s.Id).ToListAsync(cancellationToken);
@@ -701,7 +749,8 @@ public sealed partial class ReportUseCases(
             report?.Narrative ?? "", report?.NewsLinks ?? "", report?.RoleModelStories ?? "", screenshots,
             await SubUnitsNotApprovedAsync(access, periodNumber, cancellationToken), report?.Version ?? 0,
             CanEdit: editable, CanReview: access.IsReviewer && status is ReportStatus.Submitted, CanWaive: access.IsReviewer && editable, CanReopen: access.IsCity && status is ReportStatus.Approved or ReportStatus.Waived,
-            access.IsExpected, CanWithdraw: access.IsOwnUnit && status is ReportStatus.Submitted, report?.ContactName ?? "", report?.ContactPhone ?? "", below);
+            access.IsExpected, CanWithdraw: access.IsOwnUnit && status is ReportStatus.Submitted, report?.ContactName ?? "", report?.ContactPhone ?? "", below,
+            frozen is null ? null : await AsOfAsync(Scope(access), report!, frozen, cancellationToken));
     }
 
     List<FigureDifference> Differences(ReportTable submitted, ReportTable live)

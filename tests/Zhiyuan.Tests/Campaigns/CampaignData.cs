@@ -112,17 +112,23 @@ public sealed class CampaignData
         {
             VolunteerId = volunteer.Id, VolunteerUnitId = volunteer.UnitId, SessionId = s.Id, ActivityId = activity.Id, OrganizationId = activity.HostOrganizationId,
             StartUtc = s.StartsAtUtc, EndUtc = s.StartsAtUtc.AddMinutes(Math.Abs(minutes)), Minutes = minutes, Kind = kind, ReversesEntryId = reverses,
-            RecordedAtUtc = s.EndsAtUtc.AddDays(1), RecordedBy = "test", Reason = kind == LedgerEntryKind.Confirmed ? "" : "签退时间有误",
+            RecordedAtUtc = Recorded(s.EndsAtUtc.AddDays(1)), RecordedBy = "test", Reason = kind == LedgerEntryKind.Confirmed ? "" : "签退时间有误",
         };
     }
 
-    static void Outcome(Zhiyuan.Web.Data.AppDbContext db, Activity activity, decimal money, int print, int website, (PopulationTypes Type, int PersonTimes)[] served, (string Url, int Reads)[] links) =>
-        db.ActivityOutcomes.Add(new ActivityOutcome
-        {
-            ActivityId = activity.Id, MoneyAndMaterialsYuan = money, PrintReports = print, WebsiteReports = website, UpdatedAtUtc = DateTime.UtcNow,
-            PopulationServed = served.Select(p => new PopulationServed { ActivityId = activity.Id, PopulationType = p.Type, PersonTimes = p.PersonTimes }).ToList(),
-            MediaLinks = links.Select(l => new MediaLink { ActivityId = activity.Id, Url = l.Url, Reads = l.Reads }).ToList(),
-        });
+    static void Outcome(Zhiyuan.Web.Data.AppDbContext db, Activity activity, decimal money, int print, int website, (PopulationTypes Type, int PersonTimes)[] served, (string Url, int Reads)[] links)
+    {
+        var recorded = Recorded(activity.Sessions[^1].EndsAtUtc.AddDays(1));
+        db.ActivityOutcomes.Add(new ActivityOutcome { ActivityId = activity.Id, MoneyAndMaterialsYuan = money, PrintReports = print, WebsiteReports = website, UpdatedAtUtc = recorded });
+        db.PopulationServed.AddRange(served.Select(p => new PopulationServed { ActivityId = activity.Id, PopulationType = p.Type, PersonTimes = p.PersonTimes, RecordedAtUtc = recorded }));
+        db.MediaLinks.AddRange(links.Select(l => new MediaLink { ActivityId = activity.Id, Url = l.Url, Reads = l.Reads, RecordedAtUtc = recorded }));
+    }
+
+    /// <summary>
+    /// When the records are written: a day after the session, but no later than 7 March 12:00 — before the first submission any
+    /// test makes (7 March 20:00) — so that a table frozen then is what the records recorded by then give (the as-of check).
+    /// </summary>
+    static DateTime Recorded(DateTime dayAfter) => dayAfter < China(7, 12) ? dayAfter : China(7, 12);
 
     /// <summary>The table of one unit and period as the API shows it.</summary>
     public static async Task<JsonElement> TableAsync(HttpClient client, Guid campaignId, string unitCode, int period) =>

@@ -10,7 +10,7 @@ namespace Zhiyuan.Tests.Campaigns;
 /// Every figure of the hand-computed tables (<see cref="ReportTableTests"/>) opens the records it is made of: each drilled list
 /// adds up to exactly the figure, and holds as many records as the figure counts.
 /// </summary>
-public sealed class DrillDownTests : AppTest
+public sealed class DrillDownTests : FrozenTablesCheckedTest
 {
     static readonly string[] ActivityColumns = ["personTimes", "organizations", "populationTypes", "populationPersonTimes", "hours", "moneyYuan"];
     static readonly string[] MediaColumns = ["printReports", "websiteReports", "links", "reads"];

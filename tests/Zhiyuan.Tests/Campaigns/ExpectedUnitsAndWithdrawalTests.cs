@@ -11,7 +11,7 @@ namespace Zhiyuan.Tests.Campaigns;
 /// late unit to the expected list, typed-in media reach the media table, a unit withdraws its
 /// submission until a reviewer acts, and the reviewer sees who to call.
 /// </summary>
-public sealed class ExpectedUnitsAndWithdrawalTests : AppTest
+public sealed class ExpectedUnitsAndWithdrawalTests : FrozenTablesCheckedTest
 {
     static readonly object Contact = new { contactName = "李干事", contactPhone = "0758-2230000" };
 
@@ -169,6 +169,8 @@ public sealed class ExpectedUnitsAndWithdrawalTests : AppTest
     {
         var data = await CampaignData.CreateAsync(app);
         await app.CreateUnitAdminAsync("duanzhou", "441202");
+        // The rows are typed in before the submission below (the as-of check recomputes the frozen table from what was recorded by then).
+        At(7, 19);
         using var duanzhou = await app.ApiClientAsync("duanzhou", "Unit-admin-2019");
         var report = $"/api/campaigns/{data.CampaignId}/reports/441202/1";
         var before = (await OkAsync(await duanzhou.GetAsync(report))).GetProperty("table").GetProperty("mediaTotal");

@@ -7,7 +7,7 @@ using static Zhiyuan.Tests.Activities.Scenario;
 
 namespace Zhiyuan.Tests.Campaigns;
 
-public sealed class ReportWorkflowTests : AppTest
+public sealed class ReportWorkflowTests : FrozenTablesCheckedTest
 {
     static readonly object Contact = new { contactName = "李干事", contactPhone = "0758-2230000" };
 

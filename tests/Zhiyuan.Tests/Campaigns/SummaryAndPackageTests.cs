@@ -9,7 +9,7 @@ using static Zhiyuan.Tests.Activities.Scenario;
 
 namespace Zhiyuan.Tests.Campaigns;
 
-public sealed class SummaryAndPackageTests : AppTest
+public sealed class SummaryAndPackageTests : FrozenTablesCheckedTest
 {
     static MultipartFormDataContent Screenshot()
     {

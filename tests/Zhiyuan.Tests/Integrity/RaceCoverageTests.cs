@@ -9,6 +9,7 @@ public sealed class RaceCoverageTests
     /// <summary>Operations with nothing to race, each with its reason. Keep it short and honest.</summary>
     public static readonly IReadOnlyDictionary<string, string> CannotRace = new Dictionary<string, string>
     {
+        ["POST /api/public/packages/verify"] = "changes nothing: it reads the uploaded package and the stored reports and answers what it found",
         ["POST /api/auth/token"] = "issues a token and changes no state of the platform; its writes are counters (failures per address in one upsert, a volunteer's failures in one increment, Identity's lockout under its concurrency stamp) and a new refresh-token row",
     };
 

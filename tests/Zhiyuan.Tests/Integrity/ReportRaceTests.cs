@@ -33,7 +33,7 @@ public sealed class ReportRaceTests : AppTest
 
     [Fact]
     [Races("POST /api/campaigns", "POST /api/campaigns/{id}/reports/{unitCode}/{period}/typed-in-rows", "DELETE /api/campaigns/{id}/reports/{unitCode}/{period}/typed-in-rows/{rowId}",
-        "POST /api/campaigns/{id}/reports/{unitCode}/{period}/import", "PUT /api/campaigns/{id}/reports/{unitCode}/{period}/summary",
+        "PUT /api/campaigns/{id}/reports/{unitCode}/{period}/typed-in-rows/{rowId}", "POST /api/campaigns/{id}/reports/{unitCode}/{period}/import", "PUT /api/campaigns/{id}/reports/{unitCode}/{period}/summary",
         "POST /api/campaigns/{id}/reports/{unitCode}/{period}/screenshots", "POST /api/campaigns/{id}/reports/{unitCode}/{period}/submit",
         "POST /api/campaigns/{id}/reports/{unitCode}/{period}/return", "POST /api/campaigns/{id}/reports/{unitCode}/{period}/waive",
         "POST /api/campaigns/{id}/reports/{unitCode}/{period}/approve", "POST /api/campaigns/{id}/reports/{unitCode}/{period}/reopen",
@@ -67,6 +67,13 @@ public sealed class ReportRaceTests : AppTest
         race.CheckEqual(added.Successes, await app.WithDbAsync(db => db.TypedInRows.CountAsync()), "typed-in rows stored (as many as accepted)");
         var rowId = await app.WithDbAsync(db => db.TypedInRows.Select(r => r.Id).FirstAsync());
         await race.ExactlyOnceAsync("delete a typed-in row ×20", i => counties[i % 2].DeleteAsync($"{report}/typed-in-rows/{rowId}"));
+        // An edit replaces one version once: the others find it already replaced. Nothing is deleted, the old versions are kept.
+        var editId = await app.WithDbAsync(db => db.TypedInRows.Where(r => r.SupersededAtUtc == null).OrderBy(r => r.Id).Select(r => r.Id).FirstAsync());
+        await race.ExactlyOnceAsync("edit a typed-in row ×20", i => counties[i % 2].PutAsJsonAsync($"{report}/typed-in-rows/{editId}",
+            new { isMedia = false, name = "线下植树（更正）", personTimes = 41, organizations = 1, hours = 80m }));
+        race.CheckEqual(1, await app.WithDbAsync(db => db.TypedInRows.CountAsync(r => r.ReplacesId == editId)), "versions replacing the edited row");
+        race.CheckEqual(added.Successes - 1, await app.WithDbAsync(db => db.TypedInRows.CountAsync(r => r.SupersededAtUtc == null)), "current typed-in rows after a removal and an edit");
+        race.CheckEqual(added.Successes + 1, await app.WithDbAsync(db => db.TypedInRows.CountAsync()), "typed-in row versions kept (every one)");
 
         // The unit's own form, downloaded and imported back twenty times at once: no server error, a readable report.
         var form = await county1.GetByteArrayAsync($"/api/campaigns/{data.CampaignId}/reports/441202/2/form.xlsx");

@@ -520,6 +520,9 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<Guid>("ActivityId")
                         .HasColumnType("uuid");
 
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer");
+
                     b.Property<decimal>("MoneyAndMaterialsYuan")
                         .HasPrecision(14, 2)
                         .HasColumnType("numeric(14,2)");
@@ -532,13 +535,20 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<int>("PrintReports")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("SupersededAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTime>("UpdatedAtUtc")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("WebsiteReports")
                         .HasColumnType("integer");
 
-                    b.HasKey("ActivityId");
+                    b.HasKey("ActivityId", "Revision");
+
+                    b.HasIndex("ActivityId")
+                        .IsUnique()
+                        .HasFilter("\"SupersededAtUtc\" IS NULL");
 
                     b.ToTable("ActivityOutcomes");
                 });
@@ -648,6 +658,15 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<int>("Reads")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime>("RecordedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("SupersededAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Url")
                         .IsRequired()
                         .HasMaxLength(500)
@@ -665,6 +684,9 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<Guid>("ActivityId")
                         .HasColumnType("uuid");
 
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer");
+
                     b.Property<string>("PopulationType")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
@@ -672,7 +694,13 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<int>("PersonTimes")
                         .HasColumnType("integer");
 
-                    b.HasKey("ActivityId", "PopulationType");
+                    b.Property<DateTime>("RecordedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("SupersededAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ActivityId", "Revision", "PopulationType");
 
                     b.ToTable("PopulationServed");
                 });
@@ -1105,6 +1133,9 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<DateTime?>("FrozenAtUtc")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("FrozenBasis")
+                        .HasColumnType("text");
+
                     b.Property<string>("FrozenTable")
                         .HasColumnType("text");
 
@@ -1298,13 +1329,25 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<int>("Reads")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime>("RecordedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("ReplacesId")
+                        .HasColumnType("uuid");
+
                     b.Property<Guid>("ReportId")
                         .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("SupersededAtUtc")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("WebsiteReports")
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ReplacesId")
+                        .IsUnique();
 
                     b.HasIndex("ReportId");
 
@@ -3044,8 +3087,8 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
             modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityOutcome", b =>
                 {
                     b.HasOne("Zhiyuan.Web.Activities.Activity", null)
-                        .WithOne()
-                        .HasForeignKey("Zhiyuan.Web.Activities.ActivityOutcome", "ActivityId")
+                        .WithMany()
+                        .HasForeignKey("ActivityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -3072,8 +3115,8 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.MediaLink", b =>
                 {
-                    b.HasOne("Zhiyuan.Web.Activities.ActivityOutcome", null)
-                        .WithMany("MediaLinks")
+                    b.HasOne("Zhiyuan.Web.Activities.Activity", null)
+                        .WithMany()
                         .HasForeignKey("ActivityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
@@ -3081,8 +3124,8 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.PopulationServed", b =>
                 {
-                    b.HasOne("Zhiyuan.Web.Activities.ActivityOutcome", null)
-                        .WithMany("PopulationServed")
+                    b.HasOne("Zhiyuan.Web.Activities.Activity", null)
+                        .WithMany()
                         .HasForeignKey("ActivityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
@@ -3741,13 +3784,6 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Navigation("CoOrganizers");
 
                     b.Navigation("Sessions");
-                });
-
-            modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityOutcome", b =>
-                {
-                    b.Navigation("MediaLinks");
-
-                    b.Navigation("PopulationServed");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.BackEntries.BackEntry", b =>

@@ -509,6 +509,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<Guid>("ActivityId")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Revision")
+                        .HasColumnType("INTEGER");
+
                     b.Property<decimal>("MoneyAndMaterialsYuan")
                         .HasPrecision(14, 2)
                         .HasColumnType("TEXT");
@@ -521,13 +524,20 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<int>("PrintReports")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("SupersededAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("UpdatedAtUtc")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("WebsiteReports")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("ActivityId");
+                    b.HasKey("ActivityId", "Revision");
+
+                    b.HasIndex("ActivityId")
+                        .IsUnique()
+                        .HasFilter("\"SupersededAtUtc\" IS NULL");
 
                     b.ToTable("ActivityOutcomes");
                 });
@@ -637,6 +647,15 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<int>("Reads")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime>("RecordedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("SupersededAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Url")
                         .IsRequired()
                         .HasMaxLength(500)
@@ -654,6 +673,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<Guid>("ActivityId")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Revision")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("PopulationType")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
@@ -661,7 +683,13 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<int>("PersonTimes")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("ActivityId", "PopulationType");
+                    b.Property<DateTime>("RecordedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("SupersededAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ActivityId", "Revision", "PopulationType");
 
                     b.ToTable("PopulationServed");
                 });
@@ -1091,6 +1119,9 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<DateTime?>("FrozenAtUtc")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("FrozenBasis")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("FrozenTable")
                         .HasColumnType("TEXT");
 
@@ -1284,13 +1315,25 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<int>("Reads")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime>("RecordedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("ReplacesId")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("ReportId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("SupersededAtUtc")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("WebsiteReports")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ReplacesId")
+                        .IsUnique();
 
                     b.HasIndex("ReportId");
 
@@ -3030,8 +3073,8 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
             modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityOutcome", b =>
                 {
                     b.HasOne("Zhiyuan.Web.Activities.Activity", null)
-                        .WithOne()
-                        .HasForeignKey("Zhiyuan.Web.Activities.ActivityOutcome", "ActivityId")
+                        .WithMany()
+                        .HasForeignKey("ActivityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -3058,8 +3101,8 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.MediaLink", b =>
                 {
-                    b.HasOne("Zhiyuan.Web.Activities.ActivityOutcome", null)
-                        .WithMany("MediaLinks")
+                    b.HasOne("Zhiyuan.Web.Activities.Activity", null)
+                        .WithMany()
                         .HasForeignKey("ActivityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
@@ -3067,8 +3110,8 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Zhiyuan.Web.Activities.PopulationServed", b =>
                 {
-                    b.HasOne("Zhiyuan.Web.Activities.ActivityOutcome", null)
-                        .WithMany("PopulationServed")
+                    b.HasOne("Zhiyuan.Web.Activities.Activity", null)
+                        .WithMany()
                         .HasForeignKey("ActivityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
@@ -3727,13 +3770,6 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Navigation("CoOrganizers");
 
                     b.Navigation("Sessions");
-                });
-
-            modelBuilder.Entity("Zhiyuan.Web.Activities.ActivityOutcome", b =>
-                {
-                    b.Navigation("MediaLinks");
-
-                    b.Navigation("PopulationServed");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.BackEntries.BackEntry", b =>
