@@ -1356,7 +1356,9 @@ static class SyntheticData
             var read = (await db.Activities.AsNoTracking().Include(a => a.Sessions).Include(a => a.CoOrganizers).OrderBy(a => a.Id).Take(20).ToListAsync()).Count
                        + (await db.SignUps.AsNoTracking().OrderBy(u => u.Id).Take(20).ToListAsync()).Count
                        + (await db.LedgerEntries.AsNoTracking().Where(e => e.Kind != Zhiyuan.Web.Hours.LedgerEntryKind.Confirmed).ToListAsync()).Count
-                       + (await db.ActivityOutcomes.AsNoTracking().Include(o => o.PopulationServed).Include(o => o.MediaLinks).OrderBy(o => o.ActivityId).Take(20).ToListAsync()).Count
+                       + (await db.ActivityOutcomes.AsNoTracking().OrderBy(o => o.ActivityId).Take(20).ToListAsync()).Count
+                       + (await db.PopulationServed.AsNoTracking().OrderBy(p => p.ActivityId).Take(20).ToListAsync()).Count
+                       + (await db.MediaLinks.AsNoTracking().OrderBy(m => m.Id).Take(20).ToListAsync()).Count
                        + (await db.Memberships.AsNoTracking().OrderBy(m => m.Id).Take(20).ToListAsync()).Count
                        + (await db.Organizations.AsNoTracking().OrderBy(o => o.Id).Take(20).ToListAsync()).Count;
             Console.WriteLine($"  read back through EF Core: {read} rows of every kind; {readable} of {sample.Count} volunteers' ID and mobile numbers decrypt to valid numbers");
