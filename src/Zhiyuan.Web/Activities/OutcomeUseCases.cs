@@ -127,14 +127,10 @@ public sealed class OutcomeUseCases(AppDbContext db, AuditLog audit, ActivityUse
         if (revision > 1)
         {
             // The figures of earlier revisions stay as they were; only the current one is marked replaced, and only if it still is current.
-            var superseded = await db.ActivityOutcomes.Where(o => o.ActivityId == activityId && o.SupersededAtUtc == null)
+            await db.ActivityOutcomes.Where(o => o.ActivityId == activityId && o.SupersededAtUtc == null)
                 .ExecuteUpdateAsync(u => u.SetProperty(o => o.SupersededAtUtc, now), cancellationToken);
             await db.PopulationServed.Where(p => p.ActivityId == activityId && p.SupersededAtUtc == null).ExecuteUpdateAsync(u => u.SetProperty(p => p.SupersededAtUtc, now), cancellationToken);
             await db.MediaLinks.Where(m => m.ActivityId == activityId && m.SupersededAtUtc == null).ExecuteUpdateAsync(u => u.SetProperty(m => m.SupersededAtUtc, now), cancellationToken);
-            if (superseded > 1)
-            {
-                return Outcome<OutcomeView>.Conflict("outcome", text["Outcome.Error.Changed"]);
-            }
         }
         db.ActivityOutcomes.Add(new ActivityOutcome
         {

@@ -115,9 +115,9 @@ public static class AsOfVerification
             ("reads", N(frozen.MediaTotal.Reads), N(asOf.MediaTotal.Reads)),
         ]);
         // Anything else the canonical form holds (the heading, the dates, the contact, the marks of rows) is compared by the hashes.
-        if (differences.Count == 0 && Sha256(frozen) != Sha256(asOf))
+        if (differences.Count == 0 && (Sha256(frozen), Sha256(asOf)) is var (frozenHash, asOfHash) && frozenHash != asOfHash)
         {
-            differences.Add(new CellDifference("activities", "—", "other", heading("other"), Sha256(frozen)[..12], Sha256(asOf)[..12]));
+            differences.Add(new CellDifference("activities", "—", "other", heading("other"), frozenHash[..12], asOfHash[..12]));
         }
         return differences;
     }

@@ -33,7 +33,6 @@ public sealed class CampaignPackages(AppDbContext db, AuditLog audit, CampaignUs
         {
             return Outcome<PackageView>.NotFound();
         }
-        Hashes.Clear();
         var root = await db.Units.AsNoTracking().SingleAsync(u => u.Code == campaign.RootUnitCode, cancellationToken);
         var allPeriods = campaign.Periods.Select(p => p.Number).Append(0).ToArray();
         var finals = await (
@@ -46,16 +45,17 @@ public sealed class CampaignPackages(AppDbContext db, AuditLog audit, CampaignUs
             .AsNoTracking().ToListAsync(cancellationToken);
 
         using var buffer = new MemoryStream();
+        var hashes = new Dictionary<string, string>();
         using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
         {
             var window = await calculator.ComputeAsync(new TableScope(campaignId, root.Path, campaign.StartDate, campaign.EndDate, allPeriods),
                 root.Name, campaign.TableTitle, campaign.ContactName, campaign.ContactPhone, cancellationToken);
-            Add(zip, "01-全市汇总-统计表.xlsx", stream => OfficialForm.Write(window, stream));
+            Add(zip, hashes, "01-全市汇总-统计表.xlsx", stream => OfficialForm.Write(window, stream));
             foreach (var period in campaign.Periods)
             {
                 var table = await calculator.ComputeAsync(new TableScope(campaignId, root.Path, period.StartDate, period.EndDate, [period.Number]),
                     root.Name, campaign.TableTitle, campaign.ContactName, campaign.ContactPhone, cancellationToken);
-                Add(zip, $"02-第{period.Number}期-统计表.xlsx", stream => OfficialForm.Write(table, stream));
+                Add(zip, hashes, $"02-第{period.Number}期-统计表.xlsx", stream => OfficialForm.Write(table, stream));
             }
             var summary = new StringBuilder();
             summary.AppendLine($"{campaign.Name}（{campaign.Theme}）").AppendLine($"{campaign.StartDate:yyyy-MM-dd} 至 {campaign.EndDate:yyyy-MM-dd}").AppendLine();
@@ -68,14 +68,14 @@ public sealed class CampaignPackages(AppDbContext db, AuditLog audit, CampaignUs
                     continue;
                 }
                 var folder = $"03-活动总结/{i + 1:000}-{unit.Code}";
-                AddText(zip, $"{folder}/总结.txt", $"{unit.Name}\n状态：{status}\n\n{report.Narrative}\n\n新闻宣传链接：\n{report.NewsLinks}\n\n先进典型事迹：\n{report.RoleModelStories}\n");
+                AddText(zip, hashes, $"{folder}/总结.txt", $"{unit.Name}\n状态：{status}\n\n{report.Narrative}\n\n新闻宣传链接：\n{report.NewsLinks}\n\n先进典型事迹：\n{report.RoleModelStories}\n");
                 var shots = await db.SummaryScreenshots.AsNoTracking().Where(s => s.ReportId == report.Id).OrderBy(s => s.UploadedAtUtc).ThenBy(s => s.Id).ToListAsync(cancellationToken);
                 foreach (var (shot, n) in shots.Select((s, n) => (s, n)))
                 {
-                    Add(zip, $"{folder}/截图-{n + 1:00}.{(shot.ContentType == "image/png" ? "png" : shot.ContentType == "image/webp" ? "webp" : "jpg")}", s => s.Write(shot.Content));
+                    Add(zip, hashes, $"{folder}/截图-{n + 1:00}.{(shot.ContentType == "image/png" ? "png" : shot.ContentType == "image/webp" ? "webp" : "jpg")}", s => s.Write(shot.Content));
                 }
             }
-            AddText(zip, "00-说明.txt", summary.ToString());
+            AddText(zip, hashes, "00-说明.txt", summary.ToString());
 
             // Every frozen table of the campaign (submitted or approved now), one file each, in the canonical form its hash is taken of.
             var frozen = await (
@@ -91,15 +91,15 @@ public sealed class CampaignPackages(AppDbContext db, AuditLog audit, CampaignUs
                 var table = ReportUseCases.Frozen(f.Report)!;
                 var bytes = AsOfVerification.Canonical(table);
                 var path = $"04-冻结报表/{f.Code}-{(f.Report.PeriodNumber == 0 ? "总结" : $"第{f.Report.PeriodNumber}期")}.json";
-                Add(zip, path, s => s.Write(bytes));
+                Add(zip, hashes, path, s => s.Write(bytes));
                 entries.Add(new ManifestReport(f.Code, f.Name, f.Report.PeriodNumber, f.Report.Status.ToString(), f.Report.ComputationVersion ?? 0,
                     f.Report.FrozenAtUtc!.Value, path, Convert.ToHexStringLower(SHA256.HashData(bytes))));
             }
-            var files = Hashes.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new ManifestFile(h.Key, h.Value))
+            var files = hashes.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new ManifestFile(h.Key, h.Value))
                 .Where(f => !entries.Any(e => e.File == f.Path)).ToList();
             var manifest = new PackageManifest(PackageManifest.FormatName, new ManifestCampaign(campaign.Id, campaign.Name, campaign.StartDate, campaign.EndDate),
                 new ManifestUnit(root.Code, root.Name), ReportCalculator.ComputationVersion, entries, files);
-            Add(zip, PackageManifest.FileName, s => s.Write(JsonSerializer.SerializeToUtf8Bytes(manifest, PackageManifest.Json)));
+            Add(zip, hashes, PackageManifest.FileName, s => s.Write(JsonSerializer.SerializeToUtf8Bytes(manifest, PackageManifest.Json)));
         }
         var content = buffer.ToArray();
         var package = new CampaignPackage
@@ -138,14 +138,12 @@ public sealed class CampaignPackages(AppDbContext db, AuditLog audit, CampaignUs
         return rootInScope ? campaign : null;
     }
 
-    /// <summary>The SHA-256 of each file written so far (the manifest lists them).</summary>
-    readonly Dictionary<string, string> Hashes = [];
-
-    void Add(ZipArchive zip, string name, Action<Stream> write)
+    /// <summary>Writes one file into the package and notes its SHA-256 in <paramref name="hashes"/> (the manifest lists them).</summary>
+    static void Add(ZipArchive zip, Dictionary<string, string> hashes, string name, Action<Stream> write)
     {
         using var content = new MemoryStream();
         write(content);
-        Hashes[name] = Convert.ToHexStringLower(SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length)));
+        hashes[name] = Convert.ToHexStringLower(SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length)));
         var entry = zip.CreateEntry(name, CompressionLevel.Optimal);
         entry.LastWriteTime = EntryTime;
         using var stream = entry.Open();
@@ -153,5 +151,5 @@ public sealed class CampaignPackages(AppDbContext db, AuditLog audit, CampaignUs
         content.CopyTo(stream);
     }
 
-    void AddText(ZipArchive zip, string name, string text) => Add(zip, name, s => s.Write(new UTF8Encoding(false).GetBytes(text.Replace("\r\n", "\n"))));
+    static void AddText(ZipArchive zip, Dictionary<string, string> hashes, string name, string text) => Add(zip, hashes, name, s => s.Write(new UTF8Encoding(false).GetBytes(text.Replace("\r\n", "\n"))));
 }

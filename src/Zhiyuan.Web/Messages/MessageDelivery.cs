@@ -172,7 +172,6 @@ public sealed class MessageDelivery(AppDbContext db, MailSender mail, ISmsSender
 /// <summary>Delivers messages every Jobs:MessageDeliverySeconds (half a minute) on every node; the claims keep each message to one sender.</summary>
 sealed class MessageDeliveryService(IServiceScopeFactory scopes, IOptions<JobOptions> jobs, ILogger<MessageDeliveryService> log) : BackgroundService
 {
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Not before the database has every migration (Database:MigrateOnStart=false, `migrate` not run yet).
