@@ -70,9 +70,12 @@ public static class RecognitionApi
         return app;
     }
 
-    /// <summary>Eligible volunteers (confirmed hours over a threshold), stars on notice and decided, stars that corrections left above the hours, objections.</summary>
-    static async Task<Results<Ok<StarOverview>, ProblemHttpResult>> StarOverview(ClaimsPrincipal user, StarAwardUseCases stars, IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) =>
-        await stars.OverviewAsync(user, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.NotFound(text);
+    /// <summary>
+    /// Eligible volunteers (confirmed hours over a threshold), 50 a page, most hours first, with their count; stars on notice and decided,
+    /// stars that corrections left above the hours, objections. <c>unit</c> (a unit code) limits every list to that unit and the units below it.
+    /// </summary>
+    static async Task<Results<Ok<StarOverview>, ProblemHttpResult, ValidationProblem>> StarOverview(int? page, string? unit, ClaimsPrincipal user, StarAwardUseCases stars,
+        IStringLocalizer<SharedResource> text, CancellationToken cancellationToken) => (await stars.ListAsync(user, page, unit, cancellationToken)).ToHttpResult(text);
 
     /// <summary>Puts the next star of the given volunteers (numbers) on public notice.</summary>
     static async Task<Results<Ok<StarOverview>, ProblemHttpResult, ValidationProblem>> StartNotice(StartNoticeRequest request, ClaimsPrincipal user, StarAwardUseCases stars,

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
@@ -21,7 +22,14 @@ public sealed record FlaggedStar(string Number, string Name, string UnitName, in
 
 public sealed record ObjectionView(Guid Id, string Subject, string Text, string Contact, DateTime SubmittedAtUtc, ObjectionStatus Status, string? Answer);
 
-public sealed record StarOverview(List<EligibleVolunteer> Eligible, List<StarAwardView> Awards, List<FlaggedStar> Flagged, List<ObjectionView> Objections, int[] Thresholds);
+/// <param name="Eligible">One page of the volunteers ready for review, most hours first.</param>
+/// <param name="EligibleCount">All of them, on every page.</param>
+/// <param name="UnitCode">The unit whose subtree the list is limited to; null for the caller's whole subtree.</param>
+/// <param name="Units">The units the list can be limited to.</param>
+public sealed record StarOverview(List<EligibleVolunteer> Eligible, int EligibleCount, int Page, int PageSize, string? UnitCode, List<UnitChoice> Units,
+    List<StarAwardView> Awards, List<FlaggedStar> Flagged, List<ObjectionView> Objections, int[] Thresholds);
+
+public sealed record UnitChoice(string Code, string Name);
 
 public sealed record StartNoticeRequest(string[]? Numbers);
 
@@ -38,37 +46,89 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
 {
     int[] Thresholds => options.Value.Thresholds;
 
-    /// <summary>Confirmed minutes per volunteer (reversals cancel what they reverse), as the ledger's trigger keeps them: no sum over the ledger on each view.</summary>
-    IQueryable<ConfirmedTotal> ConfirmedMinutes() => db.ConfirmedTotals;
+    /// <summary>Volunteers ready for review shown at once on the stars page; the rest are on the following pages.</summary>
+    public const int PageSize = 50;
 
-    public async Task<StarOverview?> OverviewAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
+    /// <summary>The stars page and its API: one page of the volunteers ready for review (most hours first, optionally of one unit's subtree), with their count.</summary>
+    public async Task<Outcome<StarOverview>> ListAsync(ClaimsPrincipal principal, int? page, string? unitCode, CancellationToken cancellationToken = default)
     {
         var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
         if (scope is null)
         {
-            return null;
+            return Outcome<StarOverview>.NotFound();
         }
+        var unit = string.IsNullOrWhiteSpace(unitCode) ? null
+            : await scope.Filter(db.Units).Where(u => u.Code == unitCode.Trim()).Select(u => new { u.Code, u.Path }).SingleOrDefaultAsync(cancellationToken);
+        if (unitCode is { Length: > 0 } && unit is null)
+        {
+            return Outcome<StarOverview>.Invalid("unit", text["Stars.Error.UnknownUnit", unitCode]);
+        }
+        return Outcome<StarOverview>.Ok(await OverviewAsync(scope, Math.Max(1, page ?? 1), unit?.Code, unit?.Path ?? scope.RootPath, cancellationToken));
+    }
+
+    /// <summary>The first page of the whole subtree: what the 工作台 counts and what each decision answers with.</summary>
+    public async Task<StarOverview?> OverviewAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default) =>
+        await UnitScope.ForAsync(principal, db, cancellationToken) is { } scope ? await OverviewAsync(scope, 1, null, scope.RootPath, cancellationToken) : null;
+
+    /// <summary>
+    /// Volunteers of a subtree whose confirmed minutes reach a star above the one they hold, and whose
+    /// star of that level is not already on notice, awarded or declined (a withdrawn or revoked one may
+    /// be offered again). All in SQL, so that a page of the list costs the same for a city and for a
+    /// province: the totals' index finds those past the first threshold, and the level their minutes
+    /// reach is <see cref="StarLevels.For"/> written as one CASE expression.
+    /// </summary>
+    IQueryable<EligibleVolunteer> Eligible(string subtreePath, IReadOnlyCollection<string>? numbers = null)
+    {
         var firstThreshold = Thresholds[0] * 60;
-        var reached = await (
-                from m in ConfirmedMinutes()
-                join v in db.Volunteers on m.VolunteerId equals v.Id
-                where m.Minutes >= firstThreshold && v.Unit!.Path.StartsWith(scope.RootPath)
-                select new { v.Id, v.Number, v.Name, UnitName = v.Unit!.Name, m.Minutes, v.StarLevel })
-            .AsNoTracking().ToListAsync(cancellationToken);
-        var ids = reached.Select(r => r.Id).ToList();
-        // A level already on notice, awarded or rejected is not offered again.
-        var decided = (await db.StarAwards.Where(a => ids.Contains(a.VolunteerId) && a.Status != RecognitionStatus.Withdrawn && a.Status != RecognitionStatus.Revoked)
-            .Select(a => new { a.VolunteerId, a.Level }).ToListAsync(cancellationToken)).ToHashSet();
-        var eligible = reached.Select(r => (Volunteer: r, Level: StarLevels.For(r.Minutes, Thresholds)))
-            .Where(x => x.Level > x.Volunteer.StarLevel && !decided.Contains(new { VolunteerId = x.Volunteer.Id, x.Level }))
-            .OrderByDescending(x => x.Volunteer.Minutes)
-            .Select(x => new EligibleVolunteer(x.Volunteer.Number, x.Volunteer.Name, x.Volunteer.UnitName, x.Volunteer.Minutes, x.Volunteer.StarLevel, x.Level))
-            .ToList();
+        var reached = db.ConfirmedTotals.Where(t => t.Minutes >= firstThreshold).Select(LevelReached(Thresholds));
+        var volunteers = numbers is null ? db.Volunteers : db.Volunteers.Where(v => numbers.Contains(v.Number));
+        return from m in reached
+            join v in volunteers on m.VolunteerId equals v.Id
+            where m.Level > v.StarLevel && v.Unit!.Path.StartsWith(subtreePath)
+                && !db.StarAwards.Any(a => a.VolunteerId == v.Id && a.Level == m.Level
+                    && (a.Status == RecognitionStatus.OnNotice || a.Status == RecognitionStatus.Awarded || a.Status == RecognitionStatus.Rejected))
+            orderby m.Minutes descending, v.Number
+            select new EligibleVolunteer(v.Number, v.Name, v.Unit!.Name, m.Minutes, v.StarLevel, m.Level);
+    }
+
+    /// <summary>A volunteer's total with the star level it reaches.</summary>
+    sealed class TotalWithLevel
+    {
+        public Guid VolunteerId { get; init; }
+
+        public int Minutes { get; init; }
+
+        public int Level { get; init; }
+    }
+
+    /// <summary>t =&gt; new TotalWithLevel { …, Level = t.Minutes &gt;= last threshold ? n : … : t.Minutes &gt;= first threshold ? 1 : 0 }.</summary>
+    static Expression<Func<ConfirmedTotal, TotalWithLevel>> LevelReached(int[] thresholdHours)
+    {
+        var total = Expression.Parameter(typeof(ConfirmedTotal), "t");
+        var minutes = Expression.Property(total, nameof(ConfirmedTotal.Minutes));
+        Expression level = Expression.Constant(0);
+        // Thresholds increase, so the last one tested first is the highest reached.
+        for (var star = 1; star <= thresholdHours.Length; star++)
+        {
+            level = Expression.Condition(Expression.GreaterThanOrEqual(minutes, Expression.Constant(thresholdHours[star - 1] * 60)), Expression.Constant(star), level);
+        }
+        return Expression.Lambda<Func<ConfirmedTotal, TotalWithLevel>>(Expression.MemberInit(Expression.New(typeof(TotalWithLevel)),
+            Expression.Bind(typeof(TotalWithLevel).GetProperty(nameof(TotalWithLevel.VolunteerId))!, Expression.Property(total, nameof(ConfirmedTotal.VolunteerId))),
+            Expression.Bind(typeof(TotalWithLevel).GetProperty(nameof(TotalWithLevel.Minutes))!, minutes),
+            Expression.Bind(typeof(TotalWithLevel).GetProperty(nameof(TotalWithLevel.Level))!, level)), total);
+    }
+
+    async Task<StarOverview> OverviewAsync(UnitScope scope, int page, string? unitCode, string subtreePath, CancellationToken cancellationToken)
+    {
+        var eligible = Eligible(subtreePath);
+        var eligibleCount = await eligible.CountAsync(cancellationToken);
+        var eligiblePage = await eligible.Skip((page - 1) * PageSize).Take(PageSize).AsNoTracking().ToListAsync(cancellationToken);
+        var units = await scope.Filter(db.Units).OrderBy(u => u.Path).Select(u => new UnitChoice(u.Code, u.Name)).ToListAsync(cancellationToken);
 
         var now = time.GetUtcNow().UtcDateTime;
         var awards = await (
                 from a in db.StarAwards
-                where a.Volunteer!.Unit!.Path.StartsWith(scope.RootPath) && (a.Status == RecognitionStatus.OnNotice || a.DecidedAtUtc > now.AddDays(-90))
+                where a.Volunteer!.Unit!.Path.StartsWith(subtreePath) && (a.Status == RecognitionStatus.OnNotice || a.DecidedAtUtc > now.AddDays(-90))
                 orderby a.CreatedAtUtc descending
                 select new StarAwardView(a.Id, a.Volunteer!.Number, a.Volunteer.Name, a.Volunteer.Unit!.Name, a.Level, a.MinutesAtReview, a.Status, a.NoticeEndsAtUtc,
                     db.Objections.Count(o => o.StarAwardId == a.Id && o.Status == ObjectionStatus.Open), a.Reason, a.NoticeEndsAtUtc <= now))
@@ -76,8 +136,8 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
 
         var starred = await (
                 from v in db.Volunteers
-                where v.StarLevel > 0 && v.Unit!.Path.StartsWith(scope.RootPath)
-                join m in ConfirmedMinutes() on v.Id equals m.VolunteerId into minutes
+                where v.StarLevel > 0 && v.Unit!.Path.StartsWith(subtreePath)
+                join m in db.ConfirmedTotals on v.Id equals m.VolunteerId into minutes
                 from m in minutes.DefaultIfEmpty()
                 select new { v.Number, v.Name, UnitName = v.Unit!.Name, v.StarLevel, Minutes = m == null ? 0 : m.Minutes })
             .AsNoTracking().ToListAsync(cancellationToken);
@@ -85,19 +145,19 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
             .Select(s => new FlaggedStar(s.Number, s.Name, s.UnitName, s.StarLevel, s.Minutes, StarLevels.For(s.Minutes, Thresholds))).ToList();
 
         var objections = await db.Objections.AsNoTracking()
-            .Where(o => db.StarAwards.Any(a => a.Id == o.StarAwardId && a.Volunteer!.Unit!.Path.StartsWith(scope.RootPath)))
+            .Where(o => db.StarAwards.Any(a => a.Id == o.StarAwardId && a.Volunteer!.Unit!.Path.StartsWith(subtreePath)))
             .OrderByDescending(o => o.SubmittedAtUtc)
             .Select(o => new ObjectionView(o.Id, db.StarAwards.Where(a => a.Id == o.StarAwardId).Select(a => a.Volunteer!.Name + " ★" + a.Level).First(),
                 o.Text, o.Contact, o.SubmittedAtUtc, o.Status, o.Answer))
             .Take(200).ToListAsync(cancellationToken);
-        return new StarOverview(eligible, awards, flagged, objections, Thresholds);
+        return new StarOverview(eligiblePage, eligibleCount, page, PageSize, unitCode, units, awards, flagged, objections, Thresholds);
     }
 
     /// <summary>The unit puts reviewed volunteers' next star on public notice.</summary>
     public async Task<Outcome<StarOverview>> StartNoticeAsync(ClaimsPrincipal principal, StartNoticeRequest request, CancellationToken cancellationToken = default)
     {
-        var overview = await OverviewAsync(principal, cancellationToken);
-        if (overview is null)
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        if (scope is null)
         {
             return Outcome<StarOverview>.NotFound();
         }
@@ -106,8 +166,9 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
         {
             return Outcome<StarOverview>.Invalid("numbers", text["Stars.Error.NoneChosen"]);
         }
+        var candidates = await Eligible(scope.RootPath, numbers).ToListAsync(cancellationToken);
         var errors = new FieldErrors();
-        foreach (var number in numbers.Where(n => overview.Eligible.All(e => e.Number != n)))
+        foreach (var number in numbers.Where(n => candidates.All(e => e.Number != n)))
         {
             errors.Add("numbers", text["Stars.Error.NotEligible", number]);
         }
@@ -116,15 +177,14 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
             return Outcome<StarOverview>.Invalid(errors);
         }
         var now = time.GetUtcNow().UtcDateTime;
-        var scope = (await UnitScope.ForAsync(principal, db, cancellationToken))!;
         var volunteers = await db.Volunteers.Where(v => numbers.Contains(v.Number)).Select(v => new { v.Id, v.Number }).ToDictionaryAsync(v => v.Number, v => v.Id, cancellationToken);
         // Decided under the volunteers' locks: of two simultaneous clicks, the second finds the star already on notice.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (await AlreadyDecidedAsync(volunteers.Values, overview.Eligible.Where(e => numbers.Contains(e.Number)).Select(e => e.EligibleLevel), cancellationToken))
+        if (await AlreadyDecidedAsync(volunteers.Values, candidates.Select(e => e.EligibleLevel), cancellationToken))
         {
             return Outcome<StarOverview>.Invalid("numbers", text["Problem.Conflict"]);
         }
-        foreach (var candidate in overview.Eligible.Where(e => numbers.Contains(e.Number)))
+        foreach (var candidate in candidates)
         {
             db.StarAwards.Add(new StarAward
             {
@@ -142,9 +202,8 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
     /// <summary>The unit decides not to put a volunteer's star on notice (the reason is kept).</summary>
     public async Task<Outcome<StarOverview>> RejectAsync(ClaimsPrincipal principal, string number, DecisionRequest request, CancellationToken cancellationToken = default)
     {
-        var overview = await OverviewAsync(principal, cancellationToken);
-        var candidate = overview?.Eligible.SingleOrDefault(e => e.Number == number);
-        if (candidate is null)
+        var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
+        if (scope is null || await Eligible(scope.RootPath, [number]).SingleOrDefaultAsync(cancellationToken) is not { } candidate)
         {
             return Outcome<StarOverview>.NotFound();
         }
@@ -153,7 +212,6 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
             return Outcome<StarOverview>.Invalid("reason", text["Organizations.Error.Reason", StarAward.ReasonMaxLength]);
         }
         var now = time.GetUtcNow().UtcDateTime;
-        var scope = (await UnitScope.ForAsync(principal, db, cancellationToken))!;
         var volunteerId = await db.Volunteers.Where(v => v.Number == number).Select(v => v.Id).SingleAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (await AlreadyDecidedAsync([volunteerId], [candidate.EligibleLevel], cancellationToken))

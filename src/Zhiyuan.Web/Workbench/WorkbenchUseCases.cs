@@ -112,7 +112,7 @@ public sealed class WorkbenchUseCases(
         if (unitAdministrator && await stars.OverviewAsync(principal, cancellationToken) is { } overview)
         {
             // The stars page's own lists: volunteers ready for review, and awards on public notice.
-            items.Add(new WorkItem("StarsEligible", overview.Eligible.Count, "/recognition/stars#eligible"));
+            items.Add(new WorkItem("StarsEligible", overview.EligibleCount, "/recognition/stars#eligible"));
             items.Add(new WorkItem("StarsOnNotice", overview.Awards.Count(a => a.Status == RecognitionStatus.OnNotice), "/recognition/stars#awards"));
         }
         if (unitAdministrator)

@@ -153,4 +153,50 @@ public sealed class StarAwardTests : AppTest
         Assert.Empty((await OkAsync(await dinghu.GetAsync("/api/stars"))).GetProperty("awards").EnumerateArray());
         Assert.Equal(HttpStatusCode.NotFound, (await dinghu.PostAsJsonAsync($"/api/stars/{awardId}/revoke", new { reason = "越权" })).StatusCode);
     }
+
+    [Fact]
+    public async Task TheListShowsFiftyAPageMostHoursFirstCountsThemAllAndCanBeLimitedToAUnit()
+    {
+        var admin = await app.ApiClientAsync();
+        var host = await OrganizationAsync(admin);
+        var volunteers = await app.VolunteersAsync(StarAwardUseCases.PageSize + 1);
+        // 100 h, 101 h, … : the volunteer with the fewest hours is alone on page 2.
+        for (var i = 0; i < volunteers.Count; i++)
+        {
+            await app.CreditAsync(host, volunteers[i].Number, 100 + i, DateTime.UtcNow.AddDays(-30));
+        }
+        var first = await OkAsync(await admin.GetAsync("/api/stars"));
+        var firstPage = first.GetProperty("eligible").EnumerateArray().Select(e => e.GetProperty("minutes").GetInt32()).ToList();
+        Assert.Equal(StarAwardUseCases.PageSize + 1, first.GetProperty("eligibleCount").GetInt32());
+        Assert.Equal(Enumerable.Range(0, StarAwardUseCases.PageSize).Select(i => (100 + volunteers.Count - 1 - i) * 60), firstPage);
+        var second = await OkAsync(await admin.GetAsync("/api/stars?page=2"));
+        var last = Assert.Single(second.GetProperty("eligible").EnumerateArray());
+        Assert.Equal((volunteers[0].Number, 6000), (last.GetProperty("number").GetString(), last.GetProperty("minutes").GetInt32()));
+
+        // Limited to a unit: the volunteers are all in 端州 (441202); 鼎湖 (441203) has none; a unit out of reach is refused with a reason.
+        Assert.Equal(StarAwardUseCases.PageSize + 1, (await OkAsync(await admin.GetAsync("/api/stars?unit=441202"))).GetProperty("eligibleCount").GetInt32());
+        Assert.Equal(0, (await OkAsync(await admin.GetAsync("/api/stars?unit=441203"))).GetProperty("eligibleCount").GetInt32());
+        await Pages.AssertFieldErrorAsync(await admin.GetAsync("/api/stars?unit=999999"), "unit", "999999");
+        await app.CreateUnitAdminAsync("dinghu", "441203");
+        using var dinghu = await app.ApiClientAsync("dinghu", "Unit-admin-2019");
+        await Pages.AssertFieldErrorAsync(await dinghu.GetAsync("/api/stars?unit=441202"), "unit", "441202");
+        Assert.Equal(0, (await OkAsync(await dinghu.GetAsync("/api/stars"))).GetProperty("eligibleCount").GetInt32());
+
+        // The page: fifty checkboxes, the count, a pager, the unit filter; an unknown unit shows the whole list with the reason.
+        using var pages = app.PageClient();
+        await pages.SignInAsync("admin", TestApp.AdminPassword);
+        var page = await pages.GetPageAsync("/recognition/stars");
+        Assert.Equal(StarAwardUseCases.PageSize, page.QuerySelectorAll("#eligible input[name=numbers]").Length);
+        Assert.Contains("51", page.QuerySelector("#eligible-count")!.TextContent);
+        Assert.Single((await pages.GetPageAsync(page.QuerySelector("#next-page")!.GetAttribute("href")!)).QuerySelectorAll("#eligible input[name=numbers]"));
+        Assert.Empty((await pages.GetPageAsync("/recognition/stars?unit=441203")).QuerySelectorAll("#eligible input[name=numbers]"));
+        var wrong = await pages.GetPageAsync("/recognition/stars?unit=999999");
+        Assert.Contains("999999", wrong.QuerySelector("[role=alert]")!.TextContent);
+        Assert.Equal(StarAwardUseCases.PageSize, wrong.QuerySelectorAll("#eligible input[name=numbers]").Length);
+
+        // A volunteer who is not on the first page can still be put on notice.
+        var noticed = await OkAsync(await admin.PostAsJsonAsync("/api/stars/notices", new { numbers = new[] { volunteers[0].Number } }));
+        Assert.Equal(StarAwardUseCases.PageSize, noticed.GetProperty("eligibleCount").GetInt32());
+        Assert.Equal("OnNotice", Award(noticed, volunteers[0].Number).GetProperty("status").GetString());
+    }
 }
