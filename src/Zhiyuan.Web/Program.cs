@@ -67,7 +67,7 @@ builder.Services.AddRecognition(builder.Configuration);
 builder.Services.AddServicePosts(builder.Configuration);
 builder.Services.AddPatrols(builder.Configuration);
 builder.Services.AddPublicSite();
-// Anonymous public pages and API answers from the output cache (PublicSite/PublicCache.cs, PublicCache:Seconds).
+// Anonymous public pages and API answers kept in memory (PublicSite/PublicCache.cs, PublicCache:Seconds).
 builder.Services.AddPublicCache();
 builder.Services.AddMessages(builder.Configuration);
 builder.Services.AddWorkbench();
@@ -160,7 +160,10 @@ if (migrateOnly)
     return 0;
 }
 
-// First, so that everything after it (rate limits, counted limits, cookies, logs) sees the real client.
+// Anonymous public pages and API answers from memory before any other work (PublicSite/PublicCache.cs); the
+// answers it keeps went through everything below.
+app.UsePublicCache();
+// First of the rest, so that everything after it (rate limits, counted limits, cookies, logs) sees the real client.
 app.UseProxySupport(app.Environment);
 // Then the metrics (to allowed addresses or the metrics port only) and the 503 of a node waiting for `migrate`.
 app.UseObservability();
@@ -175,9 +178,6 @@ app.UseControlCharacterCheck();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
 app.MapStaticAssets();
-// The public pages' output cache (PublicSite/PublicCache.cs): after localization, since it varies by language; before
-// authentication, which an answer served to an anonymous caller (no sign-in cookie, no Authorization header) does not need.
-app.UseOutputCache();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseUnitScopeCheck();

@@ -3,7 +3,8 @@ using System.Data.Common;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Localization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Net.Http.Headers;
@@ -11,9 +12,9 @@ using Microsoft.Net.Http.Headers;
 namespace Zhiyuan.Web.PublicSite;
 
 /// <summary>
-/// Output caching of what many anonymous people read at once: the public home, the activity list
+/// The answers many anonymous people read at once, kept in memory: the public home, the activity list
 /// and pages, the service menu, the campaign dashboards, the honour rolls and their public API
-/// answers (the route table <see cref="Routes"/>). Rules:
+/// answers (the route table <see cref="Routes"/>), served by <see cref="PublicCacheMiddleware"/>. Rules:
 /// <list type="bullet">
 /// <item>Only anonymous GET/HEAD requests are looked up or stored: a request with an
 /// Authorization header, the sign-in cookie or a signed-in user is rendered for that person and
@@ -21,17 +22,18 @@ namespace Zhiyuan.Web.PublicSite;
 /// <item>Only a 200 answer without Set-Cookie and without "no-store"/"private" is stored; a page
 /// that renders an antiforgery token is marked no-store by ASP.NET Core, so pages with forms are never
 /// stored.</item>
-/// <item>Entries vary by the resolved language (culture cookie, then Accept-Language), by the whole
-/// query string, by Blazor's enhanced navigation, by the generation of each tag the page depends on, and
+/// <item>Entries vary by the host (and forwarded scheme and host), by the language inputs (culture cookie
+/// and Accept-Language as sent), by the whole query string, by Blazor's enhanced navigation, by the generation of each tag the page depends on, and
 /// by the freshness window of the platform's clock.</item>
+/// <item>At most 4,096 answers and 128 MB are kept; an answer over 2 MB is not.</item>
 /// <item>Every write through EF Core to a table a public page reads bumps the generations of its tags
-/// and evicts them (<see cref="WriteWatcher"/>), after the commit: a render that began before the
+/// and drops their answers (<see cref="WriteWatcher"/>), after the commit: a render that began before the
 /// change was stored under the old generation, which no later request asks for. Another node's cache
 /// does not hear of it: there an answer lives at most <c>PublicCache:Seconds</c> (10 s by default,
 /// never more).</item>
 /// </list>
 /// </summary>
-public sealed class PublicCache(IOutputCacheStore store, TimeProvider time, IConfiguration configuration)
+public sealed class PublicCache(TimeProvider time, IConfiguration configuration)
 {
     public const string Activities = "activities";
     public const string Figures = "figures";
@@ -111,13 +113,80 @@ public sealed class PublicCache(IOutputCacheStore store, TimeProvider time, ICon
 
     public bool Enabled => Seconds > 0;
 
+    /// <summary>An answer as it was sent: its headers and body, when it was stored, and the tags it depends on.</summary>
+    internal sealed record Entry(byte[] Body, KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] Headers, DateTimeOffset StoredAt, string[] Tags);
+
+    /// <summary>Answers kept at most at once, and their bytes; past either, old windows are dropped first and new answers are not kept.</summary>
+    const int MaxEntries = 4096;
+    const long MaxBytes = 128L * 1024 * 1024;
+
+    readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, TaskCompletionSource<Entry?>> renders = new(StringComparer.Ordinal);
+    long bytes;
+
     /// <summary>Marks the tags stale: later requests use new keys, and the old entries are dropped.</summary>
-    public async ValueTask InvalidateAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default)
+    public ValueTask InvalidateAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default)
     {
-        foreach (var tag in tags)
+        var stale = tags.ToArray();
+        foreach (var tag in stale)
         {
             generations.AddOrUpdate(tag, 1, (_, g) => g + 1);
-            await store.EvictByTagAsync(tag, cancellationToken);
+        }
+        Drop(e => e.Tags.Intersect(stale).Any());
+        return ValueTask.CompletedTask;
+    }
+
+    internal Entry? Find(string key) =>
+        entries.TryGetValue(key, out var entry) && AgeOf(entry) < Seconds ? entry : null;
+
+    internal long AgeOf(Entry entry) => (long)(time.GetUtcNow() - entry.StoredAt).TotalSeconds;
+
+    /// <summary>The render of a key already under way, or a new one the caller makes (mine) and ends with <see cref="EndRender"/>.</summary>
+    internal (TaskCompletionSource<Entry?> Render, bool Mine) BeginRender(string key)
+    {
+        var render = new TaskCompletionSource<Entry?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var current = renders.GetOrAdd(key, render);
+        return (current, current == render);
+    }
+
+    /// <summary>Keeps the answer (if any) and hands it to the callers who waited for it.</summary>
+    internal void EndRender(string key, TaskCompletionSource<Entry?> render, Entry? stored)
+    {
+        if (stored is not null)
+        {
+            entries.AddOrUpdate(key, stored, (_, old) =>
+            {
+                Interlocked.Add(ref bytes, -old.Body.Length);
+                return stored;
+            });
+        }
+        renders.TryRemove(KeyValuePair.Create(key, render));
+        render.TrySetResult(stored);
+    }
+
+    /// <summary>An answer to keep, or null when the cache is full even after dropping the old windows' answers.</summary>
+    internal Entry? Keep(byte[] body, KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headers, string[] tags)
+    {
+        if (entries.Count >= MaxEntries || Interlocked.Read(ref bytes) + body.Length > MaxBytes)
+        {
+            Drop(e => AgeOf(e) >= Seconds);
+            if (entries.Count >= MaxEntries || Interlocked.Read(ref bytes) + body.Length > MaxBytes)
+            {
+                return null;
+            }
+        }
+        Interlocked.Add(ref bytes, body.Length);
+        return new Entry(body, headers, time.GetUtcNow(), tags);
+    }
+
+    void Drop(Func<Entry, bool> which)
+    {
+        foreach (var (key, entry) in entries)
+        {
+            if (which(entry) && entries.TryRemove(KeyValuePair.Create(key, entry)))
+            {
+                Interlocked.Add(ref bytes, -entry.Body.Length);
+            }
         }
     }
 
@@ -138,57 +207,166 @@ public sealed class PublicCache(IOutputCacheStore store, TimeProvider time, ICon
         && !http.Request.Cookies.ContainsKey(SignInCookie);
 }
 
-/// <summary>The one output-cache policy: decides per request from the endpoint's route pattern (<see cref="PublicCache.Routes"/>).</summary>
-sealed class PublicPagePolicy : IOutputCachePolicy
+/// <summary>
+/// The first middleware of the pipeline: answers a request for a cached public address from memory
+/// before anything else runs (forwarded headers, security headers, localization, authentication: their
+/// work is in the stored headers and body), and otherwise stores what the rest of the pipeline answers.
+/// The key is made of what the answer depends on: the host and forwarded scheme/host, the path and
+/// query, the language inputs (culture cookie and Accept-Language as sent, which decide the language),
+/// enhanced navigation, the generation of each tag and the freshness window. One render per key at a
+/// time: callers who miss while it renders wait for it and share its answer.
+/// </summary>
+sealed class PublicCacheMiddleware(RequestDelegate next, PublicCache cache)
 {
-    public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation)
+    /// <summary>Answers larger than this are sent but not kept.</summary>
+    const int MaxBodyBytes = 2 * 1024 * 1024;
+
+    public async Task InvokeAsync(HttpContext http)
     {
-        var http = context.HttpContext;
+        var request = http.Request;
         var pattern = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
-        var cache = http.RequestServices.GetRequiredService<PublicCache>();
-        if (pattern is null || !PublicCache.Routes.TryGetValue(pattern, out var tags) || !cache.Enabled
-            || !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)) || !PublicCache.IsAnonymous(http))
+        if (!cache.Enabled || pattern is null || !PublicCache.Routes.TryGetValue(pattern, out var tags)
+            || !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) || !PublicCache.IsAnonymous(http))
         {
-            context.EnableOutputCaching = false;
-            context.AllowCacheLookup = false;
-            context.AllowCacheStorage = false;
-            return ValueTask.CompletedTask;
+            await next(http);
+            return;
         }
-        context.EnableOutputCaching = true;
-        context.AllowCacheLookup = true;
-        context.AllowCacheStorage = true;
-        // One render per key at a time; the others wait for it and share the answer.
-        context.AllowLocking = true;
-        context.ResponseExpirationTimeSpan = TimeSpan.FromSeconds(cache.Seconds);
-        foreach (var tag in tags)
+        var key = string.Join('\n', request.Host.Value, request.Headers["X-Forwarded-Proto"].ToString(), request.Headers["X-Forwarded-Host"].ToString(),
+            request.Path.Value, request.QueryString.Value, request.Cookies[CookieRequestCultureProvider.DefaultCookieName], request.Headers.AcceptLanguage.ToString(),
+            request.Headers.Accept.ToString().Contains("blazor-enhanced-nav", StringComparison.OrdinalIgnoreCase) ? "enhanced" : "full",
+            cache.GenerationsOf(tags), cache.Window());
+        if (cache.Find(key) is { } hit)
         {
-            context.Tags.Add(tag);
+            await ServeAsync(http, hit);
+            return;
         }
-        var vary = context.CacheVaryByRules;
-        vary.QueryKeys = "*";
-        vary.VaryByValues["lang"] = CultureInfo.CurrentUICulture.Name;
-        vary.VaryByValues["nav"] = http.Request.Headers.Accept.ToString().Contains("blazor-enhanced-nav", StringComparison.OrdinalIgnoreCase) ? "enhanced" : "full";
-        vary.VaryByValues["gen"] = cache.GenerationsOf(tags);
-        vary.VaryByValues["window"] = cache.Window();
-        return ValueTask.CompletedTask;
+        var (render, mine) = cache.BeginRender(key);
+        if (!mine)
+        {
+            if (await render.Task.WaitAsync(http.RequestAborted) is { } shared)
+            {
+                await ServeAsync(http, shared);
+            }
+            else
+            {
+                await next(http);
+            }
+            return;
+        }
+        PublicCache.Entry? stored = null;
+        try
+        {
+            stored = await RenderAndKeepAsync(http, tags);
+        }
+        finally
+        {
+            cache.EndRender(key, render, stored);
+        }
     }
 
-    public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
-
-    public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellation)
+    /// <summary>Runs the pipeline, copying the body aside, and keeps the answer if it may be shared.</summary>
+    async Task<PublicCache.Entry?> RenderAndKeepAsync(HttpContext http, string[] tags)
     {
-        var http = context.HttpContext;
         var response = http.Response;
-        var cacheControl = response.Headers.CacheControl.ToString();
-        if (response.StatusCode != StatusCodes.Status200OK
-            || response.Headers.ContainsKey(HeaderNames.SetCookie)
-            || cacheControl.Contains("no-store", StringComparison.OrdinalIgnoreCase)
-            || cacheControl.Contains("private", StringComparison.OrdinalIgnoreCase)
-            || !PublicCache.IsAnonymous(http))
+        var original = http.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        await using var copy = new CopyingStream(original.Stream, MaxBodyBytes);
+        http.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(copy, original));
+        try
         {
-            context.AllowCacheStorage = false;
+            await next(http);
         }
-        return ValueTask.CompletedTask;
+        finally
+        {
+            http.Features.Set(original);
+        }
+        var cacheControl = response.Headers.CacheControl.ToString();
+        if (response.StatusCode != StatusCodes.Status200OK || copy.Overflowed || http.RequestAborted.IsCancellationRequested
+            || response.Headers.ContainsKey(HeaderNames.SetCookie)
+            || cacheControl.Contains("no-store", StringComparison.OrdinalIgnoreCase) || cacheControl.Contains("private", StringComparison.OrdinalIgnoreCase)
+            || !PublicCache.IsAnonymous(http) || HttpMethods.IsHead(http.Request.Method))
+        {
+            return null;
+        }
+        var headers = response.Headers.Where(h => !h.Key.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase) && !h.Key.Equals(HeaderNames.Date, StringComparison.OrdinalIgnoreCase))
+            .Select(h => KeyValuePair.Create(h.Key, h.Value)).ToArray();
+        return cache.Keep(copy.Copied(), headers, tags);
+    }
+
+    async Task ServeAsync(HttpContext http, PublicCache.Entry entry)
+    {
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        foreach (var (name, value) in entry.Headers)
+        {
+            response.Headers[name] = value;
+        }
+        response.Headers.Age = cache.AgeOf(entry).ToString(CultureInfo.InvariantCulture);
+        response.ContentLength = entry.Body.Length;
+        if (!HttpMethods.IsHead(http.Request.Method))
+        {
+            await response.Body.WriteAsync(entry.Body, http.RequestAborted);
+        }
+    }
+
+    /// <summary>Passes every write on and keeps a copy, up to a limit.</summary>
+    sealed class CopyingStream(Stream inner, int limit) : Stream
+    {
+        readonly MemoryStream copy = new();
+
+        public bool Overflowed { get; private set; }
+
+        public byte[] Copied() => copy.ToArray();
+
+        void Keep(ReadOnlySpan<byte> buffer)
+        {
+            if (Overflowed || copy.Length + buffer.Length > limit)
+            {
+                Overflowed = true;
+                return;
+            }
+            copy.Write(buffer);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Keep(buffer.AsSpan(offset, count));
+            inner.Write(buffer, offset, count);
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Keep(buffer.Span);
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            copy.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }
 
@@ -323,11 +501,13 @@ public static class PublicCacheSetup
 {
     public static IServiceCollection AddPublicCache(this IServiceCollection services)
     {
-        services.AddOutputCache(o => o.AddBasePolicy(new PublicPagePolicy()));
         services.AddSingleton<PublicCache>();
         services.AddSingleton<WriteWatcher>();
         return services;
     }
+
+    /// <summary>First in the pipeline (see <see cref="PublicCacheMiddleware"/>); routing has already chosen the endpoint.</summary>
+    public static IApplicationBuilder UsePublicCache(this IApplicationBuilder app) => app.UseMiddleware<PublicCacheMiddleware>();
 
     /// <summary>Adds the watcher that keeps the public cache fresh to a DbContext's options.</summary>
     public static DbContextOptionsBuilder WatchPublicWrites(this DbContextOptionsBuilder db, IServiceProvider services) =>

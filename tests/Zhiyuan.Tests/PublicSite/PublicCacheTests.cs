@@ -7,13 +7,13 @@ using static Zhiyuan.Tests.Activities.Scenario;
 namespace Zhiyuan.Tests.PublicSite;
 
 /// <summary>
-/// The output cache of the public pages (PublicSite/PublicCache.cs): anonymous answers are served again,
+/// The cache of the public pages (PublicSite/PublicCache.cs): anonymous answers are served again,
 /// never to or from someone signed in, never across languages, never after a change on this node,
 /// at most 10 seconds on another, and never for a page with a form.
 /// </summary>
 public sealed class PublicCacheTests : AppTest
 {
-    /// <summary>ASP.NET Core's output cache adds Age to an answer it serves from the cache.</summary>
+    /// <summary>An answer served from the cache carries Age (seconds since it was kept).</summary>
     static bool FromCache(HttpResponseMessage response) => response.Headers.Age is not null;
 
     /// <summary>Moves the clocks to the start of a 10-second freshness window, so that a few requests fall inside one.</summary>
@@ -131,6 +131,8 @@ public sealed class PublicCacheTests : AppTest
         Assert.Contains("The volunteer-service platform", enBody);
         using var switched = app.PageClient(language: "");
         Assert.Equal(HttpStatusCode.Redirect, (await switched.GetAsync("/culture/en?returnUrl=/")).StatusCode);
+        // The cookie is kept apart from the header it overrides: its own answer, in English, then served again.
+        Assert.Contains("<html lang=\"en\"", (await GetAsync(switched, "/")).Body);
         var (cookie, cookieBody) = await GetAsync(switched, "/");
         Assert.True(FromCache(cookie));
         Assert.Contains("<html lang=\"en\"", cookieBody);
