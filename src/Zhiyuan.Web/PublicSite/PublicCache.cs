@@ -218,6 +218,17 @@ public sealed class PublicCache(TimeProvider time, IConfiguration configuration)
 /// </summary>
 sealed class PublicCacheMiddleware(RequestDelegate next, PublicCache cache)
 {
+    /// <summary>
+    /// Headers of the connection and the moment rather than of the answer: the server writes them for each
+    /// response (Kestrel puts Transfer-Encoding: chunked among the response headers of an answer sent without a
+    /// length; replayed with the length, a client would read the body as chunks).
+    /// </summary>
+    static readonly HashSet<string> NotReplayed = new(StringComparer.OrdinalIgnoreCase)
+    {
+        HeaderNames.TransferEncoding, HeaderNames.ContentLength, HeaderNames.Connection, HeaderNames.KeepAlive, HeaderNames.Date,
+        HeaderNames.Server, HeaderNames.Age, HeaderNames.SetCookie, HeaderNames.Trailer, HeaderNames.Upgrade,
+    };
+
     /// <summary>Answers larger than this are sent but not kept.</summary>
     const int MaxBodyBytes = 2 * 1024 * 1024;
 
@@ -287,8 +298,7 @@ sealed class PublicCacheMiddleware(RequestDelegate next, PublicCache cache)
         {
             return null;
         }
-        var headers = response.Headers.Where(h => !h.Key.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase) && !h.Key.Equals(HeaderNames.Date, StringComparison.OrdinalIgnoreCase))
-            .Select(h => KeyValuePair.Create(h.Key, h.Value)).ToArray();
+        var headers = response.Headers.Where(h => !NotReplayed.Contains(h.Key)).Select(h => KeyValuePair.Create(h.Key, h.Value)).ToArray();
         return cache.Keep(copy.Copied(), headers, tags);
     }
 
