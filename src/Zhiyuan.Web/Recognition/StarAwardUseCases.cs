@@ -73,22 +73,40 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
     /// <summary>
     /// Volunteers of a subtree whose confirmed minutes reach a star above the one they hold, and whose
     /// star of that level is not already on notice, awarded or declined (a withdrawn or revoked one may
-    /// be offered again). All in SQL, so that a page of the list costs the same for a city and for a
-    /// province: the totals' index finds those past the first threshold, and the level their minutes
-    /// reach is <see cref="StarLevels.For"/> written as one CASE expression.
+    /// be offered again), most minutes first. All in SQL and driven by the totals: their index finds
+    /// those past the first threshold, the level their minutes reach is <see cref="StarLevels.For"/>
+    /// written as one CASE expression, and what rules a volunteer out is looked up in the small sets
+    /// that can (volunteers holding a star, through their partial index; star decisions), so that a
+    /// province's 37,000 candidates are not each looked up among its 2 million volunteers. Only a subtree
+    /// smaller than the whole tree needs each candidate's unit.
     /// </summary>
-    IQueryable<EligibleVolunteer> Eligible(string subtreePath, IReadOnlyCollection<string>? numbers = null)
+    async Task<IQueryable<TotalWithLevel>> EligibleAsync(string subtreePath, IReadOnlyCollection<string>? numbers, CancellationToken cancellationToken)
     {
         var firstThreshold = Thresholds[0] * 60;
-        var reached = db.ConfirmedTotals.Where(t => t.Minutes >= firstThreshold).Select(LevelReached(Thresholds));
-        var volunteers = numbers is null ? db.Volunteers : db.Volunteers.Where(v => numbers.Contains(v.Number));
-        return from m in reached
-            join v in volunteers on m.VolunteerId equals v.Id
-            where m.Level > v.StarLevel && v.Unit!.Path.StartsWith(subtreePath)
-                && !db.StarAwards.Any(a => a.VolunteerId == v.Id && a.Level == m.Level
-                    && (a.Status == RecognitionStatus.OnNotice || a.Status == RecognitionStatus.Awarded || a.Status == RecognitionStatus.Rejected))
-            orderby m.Minutes descending, v.Number
-            select new EligibleVolunteer(v.Number, v.Name, v.Unit!.Name, m.Minutes, v.StarLevel, m.Level);
+        var eligible = db.ConfirmedTotals.Where(t => t.Minutes >= firstThreshold).Select(LevelReached(Thresholds))
+            .Where(m => !db.Volunteers.Any(v => v.Id == m.VolunteerId && v.StarLevel > 0 && v.StarLevel >= m.Level)
+                && !db.StarAwards.Any(a => a.VolunteerId == m.VolunteerId && a.Level == m.Level
+                    && (a.Status == RecognitionStatus.OnNotice || a.Status == RecognitionStatus.Awarded || a.Status == RecognitionStatus.Rejected)));
+        if (await db.Units.AnyAsync(u => !u.Path.StartsWith(subtreePath), cancellationToken))
+        {
+            eligible = eligible.Where(m => db.Volunteers.Any(v => v.Id == m.VolunteerId && v.Unit!.Path.StartsWith(subtreePath)));
+        }
+        if (numbers is not null)
+        {
+            eligible = eligible.Where(m => db.Volunteers.Any(v => v.Id == m.VolunteerId && numbers.Contains(v.Number)));
+        }
+        return eligible.OrderByDescending(m => m.Minutes).ThenBy(m => m.VolunteerId);
+    }
+
+    /// <summary>The eligible volunteers of <see cref="EligibleAsync"/> with their names, numbers and units, in the same order.</summary>
+    async Task<List<EligibleVolunteer>> WithNamesAsync(IQueryable<TotalWithLevel> eligible, CancellationToken cancellationToken)
+    {
+        var rows = await eligible.AsNoTracking().ToListAsync(cancellationToken);
+        var ids = rows.Select(r => r.VolunteerId).ToList();
+        var people = await db.Volunteers.AsNoTracking().Where(v => ids.Contains(v.Id))
+            .Select(v => new { v.Id, v.Number, v.Name, UnitName = v.Unit!.Name, v.StarLevel }).ToDictionaryAsync(v => v.Id, cancellationToken);
+        return rows.Select(r => (Row: r, Person: people[r.VolunteerId]))
+            .Select(x => new EligibleVolunteer(x.Person.Number, x.Person.Name, x.Person.UnitName, x.Row.Minutes, x.Person.StarLevel, x.Row.Level)).ToList();
     }
 
     /// <summary>A volunteer's total with the star level it reaches.</summary>
@@ -120,9 +138,9 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
 
     async Task<StarOverview> OverviewAsync(UnitScope scope, int page, string? unitCode, string subtreePath, CancellationToken cancellationToken)
     {
-        var eligible = Eligible(subtreePath);
+        var eligible = await EligibleAsync(subtreePath, null, cancellationToken);
         var eligibleCount = await eligible.CountAsync(cancellationToken);
-        var eligiblePage = await eligible.Skip((page - 1) * PageSize).Take(PageSize).AsNoTracking().ToListAsync(cancellationToken);
+        var eligiblePage = await WithNamesAsync(eligible.Skip((page - 1) * PageSize).Take(PageSize), cancellationToken);
         var units = await scope.Filter(db.Units).OrderBy(u => u.Path).Select(u => new UnitChoice(u.Code, u.Name)).ToListAsync(cancellationToken);
 
         var now = time.GetUtcNow().UtcDateTime;
@@ -166,7 +184,7 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
         {
             return Outcome<StarOverview>.Invalid("numbers", text["Stars.Error.NoneChosen"]);
         }
-        var candidates = await Eligible(scope.RootPath, numbers).ToListAsync(cancellationToken);
+        var candidates = await WithNamesAsync(await EligibleAsync(scope.RootPath, numbers, cancellationToken), cancellationToken);
         var errors = new FieldErrors();
         foreach (var number in numbers.Where(n => candidates.All(e => e.Number != n)))
         {
@@ -203,7 +221,7 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
     public async Task<Outcome<StarOverview>> RejectAsync(ClaimsPrincipal principal, string number, DecisionRequest request, CancellationToken cancellationToken = default)
     {
         var scope = await UnitScope.ForAsync(principal, db, cancellationToken);
-        if (scope is null || await Eligible(scope.RootPath, [number]).SingleOrDefaultAsync(cancellationToken) is not { } candidate)
+        if (scope is null || (await WithNamesAsync(await EligibleAsync(scope.RootPath, [number], cancellationToken), cancellationToken)).SingleOrDefault() is not { } candidate)
         {
             return Outcome<StarOverview>.NotFound();
         }
