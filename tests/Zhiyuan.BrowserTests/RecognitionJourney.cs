@@ -26,11 +26,24 @@ public sealed class RecognitionJourney
         var admin = await browser.NewPageAsync();
         await Browser.SignInAsync(admin, "admin", Zhiyuan.Tests.TestApp.AdminPassword, "/recognition/stars");
         Assert.Contains("101", await admin.InnerTextAsync("#eligible"));
+        Assert.Contains("共 1 人", await admin.InnerTextAsync("#eligible-count"));
+        // Limited to 端州 with the unit filter, the volunteer is still listed, and the decision is taken there.
+        await admin.SelectOptionAsync("#unit", "441202");
+        await admin.ClickAsync("#unit-filter button[type=submit]");
+        await admin.WaitForURLAsync("**unit=441202**");
+        Assert.Contains("101", await admin.InnerTextAsync("#eligible"));
         await admin.CheckAsync("#eligible-ZY00000001");
         await admin.ClickAsync("#start-notice");
         await admin.Locator("#stars-done").WaitForAsync();
         Assert.Contains("公示中", await admin.InnerTextAsync("#award-list tr[data-number='ZY00000001']"));
         await Browser.ScreenshotAsync(admin, "stars-notice-zh-desktop");
+        Assert.Equal("441202", await admin.InputValueAsync("#unit"));
+
+        // The same page on the administrator's phone fits the screen.
+        var adminPhone = await browser.NewPageAsync(width: 375, height: 812);
+        await Browser.SignInAsync(adminPhone, "admin", Zhiyuan.Tests.TestApp.AdminPassword, "/recognition/stars");
+        Assert.True(await adminPhone.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"));
+        await Browser.ScreenshotAsync(adminPhone, "stars-zh-phone");
 
         // Anyone sees the notice on a phone, the name masked.
         var phone = await browser.NewPageAsync(width: 375, height: 812);
