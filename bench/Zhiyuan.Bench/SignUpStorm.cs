@@ -31,9 +31,10 @@ static class SignUpStorm
     const string Password = "Storm-volunteer-2019";
 
     public const string Usage = """
-        signups "<PostgreSQL connection string>" [--existing] [generator options]
+        signups "<PostgreSQL connection string>" [--existing] [--floor] [generator options]
           without --existing the generator fills the database first (generator options as for generate, e.g. --recreate);
           with --existing the database must already hold generated data
+          --floor: afterwards, as many authenticated GET /api/auth/me requests (what HTTP alone costs here)
         """;
 
     public static async Task RunAsync(string[] args)
@@ -45,7 +46,7 @@ static class SignUpStorm
         var connectionString = args[0];
         if (!args.Contains("--existing"))
         {
-            await SyntheticData.RunAsync(SyntheticData.Parse(args));
+            await SyntheticData.RunAsync(SyntheticData.Parse(args.Where(a => a != "--floor").ToArray()));
             GC.Collect();
         }
         BenchHost.PointAtWebProject();
@@ -128,6 +129,35 @@ static class SignUpStorm
         Console.WriteLine($"  HTTP:     accepted {accepted:N0}, waitlisted {waitlisted:N0}, overbooked places {overbooked}, sessions whose Accepted counter differs {counterMismatch}");
         Console.WriteLine($"  baseline: accepted {baselineAccepted:N0}, waitlisted {baselineWaitlisted:N0}, overbooked places {baselineOverbooked}, sessions whose Accepted counter differs {baselineMismatch}");
         Console.WriteLine($"  working set before the storm {before / 1024 / 1024} MB, peak during it {peak / 1024 / 1024} MB (web host and clients, one process)");
+        if (args.Contains("--floor"))
+        {
+            // What HTTP alone costs here: as many authenticated requests that each make two small reads
+            // (GET /api/auth/me: the account, its roles) from the same 64 clients with the same tokens.
+            var floorLatencies = new double[pairs.Length];
+            var failed = 0;
+            next = -1;
+            watch.Restart();
+            await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < pairs.Length)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    using var request = new HttpRequestMessage(HttpMethod.Get, "/api/auth/me");
+                    request.Headers.Authorization = new("Bearer", tokens[pairs[i].Volunteer]);
+                    using var response = await http.SendAsync(request);
+                    await response.Content.ReadAsByteArrayAsync();
+                    if (response.StatusCode != HttpStatusCode.OK)
+                    {
+                        Interlocked.Increment(ref failed);
+                    }
+                    floorLatencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                }
+            })));
+            var floorRate = pairs.Length / watch.Elapsed.TotalSeconds;
+            Array.Sort(floorLatencies);
+            Console.WriteLine($"  floor: GET /api/auth/me {floorRate,8:N0} requests/s  p50 {Percentile(floorLatencies, 0.5),7:F1} ms  p99 {Percentile(floorLatencies, 0.99),7:F1} ms  failed {failed}; floor / baseline {floorRate / baselineRate:F2}, sign-ups / floor {httpRate / floorRate:F2}");
+        }
         if (overbooked != 0 || accepted != Sessions * Capacity || waitlisted != pairs.Length - Sessions * Capacity || counterMismatch != 0)
         {
             throw new InvalidOperationException("The storm's results are wrong (see above).");

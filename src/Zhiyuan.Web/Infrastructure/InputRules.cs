@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.Extensions.Localization;
 
 namespace Zhiyuan.Web.Infrastructure;
@@ -153,7 +156,8 @@ public static class InputRules
 
     /// <summary>
     /// Refuses, before any endpoint or page sees it, a query string or form field holding a control
-    /// character: the public search (?q=%00) and every page form go through here.
+    /// character: the public search (?q=%00) and every page form go through here. Also a page's typed
+    /// query parameter that its type cannot read (?page=abc).
     /// </summary>
     public static IApplicationBuilder UseControlCharacterCheck(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
@@ -173,6 +177,11 @@ public static class InputRules
                 message = "Validation.QueryTooLong";
                 break;
             }
+        }
+        object? argument = MaxQueryValueLength;
+        if (field is null && UnreadableQueryParameter(http) is { } unreadable)
+        {
+            (field, message, argument) = (unreadable.Name, "Validation.QueryValue", unreadable.Value);
         }
         if (field is null && HasControl(Uri.UnescapeDataString(http.Request.Path.Value ?? "")))
         {
@@ -204,11 +213,68 @@ public static class InputRules
             return;
         }
         var text = http.RequestServices.GetRequiredService<IStringLocalizer<SharedResource>>();
-        await Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [text[message, MaxQueryValueLength].Value] },
+        await Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [text[message, argument!].Value] },
             title: text["Problem.Validation"]).ExecuteAsync(http);
     });
 
     public const int MaxQueryValueLength = 1000;
+
+    /// <summary>The typed query parameters ([SupplyParameterFromQuery], not strings) of each page component.</summary>
+    static readonly ConcurrentDictionary<Type, (string Name, Type Type)[]> PageQueryParameters = new();
+
+    /// <summary>
+    /// A page's query parameter that its type cannot read (?page=abc, ?openPlaces=maybe): Blazor would
+    /// throw while setting the page's parameters, a 500. Read as Blazor reads them (invariant culture).
+    /// </summary>
+    static (string Name, string Value)? UnreadableQueryParameter(HttpContext http)
+    {
+        if (!http.Request.QueryString.HasValue || http.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is not { } page)
+        {
+            return null;
+        }
+        var parameters = PageQueryParameters.GetOrAdd(page.Type, type => type
+            .GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+            .Select(p => (Property: p, Query: p.GetCustomAttribute<SupplyParameterFromQueryAttribute>()))
+            .Where(p => p.Query is not null && p.Property.PropertyType != typeof(string))
+            .Select(p => (p.Query!.Name ?? p.Property.Name, p.Property.PropertyType)).ToArray());
+        foreach (var (name, type) in parameters)
+        {
+            var values = http.Request.Query[name];
+            if (values.Any(string.IsNullOrEmpty) && Nullable.GetUnderlyingType(type) is null)
+            {
+                // Left empty (?openPlaces=): Blazor reads that as null, which a yes/no or a number cannot hold;
+                // the page is shown as without it.
+                http.Request.QueryString = QueryString.Create(http.Request.Query
+                    .SelectMany(q => q.Value.Where(v => !(string.Equals(q.Key, name, StringComparison.OrdinalIgnoreCase) && string.IsNullOrEmpty(v)))
+                        .Select(v => KeyValuePair.Create(q.Key, v))));
+            }
+            foreach (var value in values)
+            {
+                if (!string.IsNullOrEmpty(value) && !CanRead(value, Nullable.GetUnderlyingType(type) ?? type))
+                {
+                    return (name, value);
+                }
+            }
+        }
+        return null;
+    }
+
+    static bool CanRead(string value, Type type)
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        return type switch
+        {
+            _ when type == typeof(int) => int.TryParse(value, NumberStyles.Integer, invariant, out _),
+            _ when type == typeof(long) => long.TryParse(value, NumberStyles.Integer, invariant, out _),
+            _ when type == typeof(bool) => bool.TryParse(value, out _),
+            _ when type == typeof(Guid) => Guid.TryParse(value, out _),
+            _ when type == typeof(decimal) => decimal.TryParse(value, NumberStyles.Number, invariant, out _),
+            _ when type == typeof(double) => double.TryParse(value, NumberStyles.Float, invariant, out _),
+            _ when type == typeof(DateTime) => DateTime.TryParse(value, invariant, DateTimeStyles.None, out _),
+            _ when type == typeof(DateOnly) => DateOnly.TryParse(value, invariant, DateTimeStyles.None, out _),
+            _ => true,
+        };
+    }
 
     /// <summary>A value in a JSON body that breaks a rule; the handler (Problems.cs) shows its message under the field's name.</summary>
     public sealed class InputException(string key, object? argument = null) : JsonException(key)

@@ -63,7 +63,8 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
         {
             return Outcome<StarOverview>.Invalid("unit", text["Stars.Error.UnknownUnit", unitCode]);
         }
-        return Outcome<StarOverview>.Ok(await OverviewAsync(scope, Math.Max(1, page ?? 1), unit?.Code, unit?.Path ?? scope.RootPath, cancellationToken));
+        // A page past the end is empty; one so far that its first row would pass int.MaxValue is the last such page.
+        return Outcome<StarOverview>.Ok(await OverviewAsync(scope, Math.Clamp(page ?? 1, 1, int.MaxValue / PageSize), unit?.Code, unit?.Path ?? scope.RootPath, cancellationToken));
     }
 
     /// <summary>The first page of the whole subtree: what the 工作台 counts and what each decision answers with.</summary>

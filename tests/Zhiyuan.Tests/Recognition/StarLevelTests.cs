@@ -172,6 +172,12 @@ public sealed class StarAwardTests : AppTest
         var second = await OkAsync(await admin.GetAsync("/api/stars?page=2"));
         var last = Assert.Single(second.GetProperty("eligible").EnumerateArray());
         Assert.Equal((volunteers[0].Number, 6000), (last.GetProperty("number").GetString(), last.GetProperty("minutes").GetInt32()));
+        foreach (var number in new[] { "3", "0", "-5", "2147483647" })
+        {
+            var beyond = await OkAsync(await admin.GetAsync($"/api/stars?page={number}"));
+            Assert.Equal(StarAwardUseCases.PageSize + 1, beyond.GetProperty("eligibleCount").GetInt32());
+            Assert.Equal(number is "0" or "-5" ? StarAwardUseCases.PageSize : 0, beyond.GetProperty("eligible").GetArrayLength());
+        }
 
         // Limited to a unit: the volunteers are all in 端州 (441202); 鼎湖 (441203) has none; a unit out of reach is refused with a reason.
         Assert.Equal(StarAwardUseCases.PageSize + 1, (await OkAsync(await admin.GetAsync("/api/stars?unit=441202"))).GetProperty("eligibleCount").GetInt32());
@@ -190,6 +196,8 @@ public sealed class StarAwardTests : AppTest
         Assert.Contains("51", page.QuerySelector("#eligible-count")!.TextContent);
         Assert.Single((await pages.GetPageAsync(page.QuerySelector("#next-page")!.GetAttribute("href")!)).QuerySelectorAll("#eligible input[name=numbers]"));
         Assert.Empty((await pages.GetPageAsync("/recognition/stars?unit=441203")).QuerySelectorAll("#eligible input[name=numbers]"));
+        Assert.Empty((await pages.GetPageAsync("/recognition/stars?page=2147483647")).QuerySelectorAll("#eligible input[name=numbers]"));
+        await Pages.AssertFieldErrorAsync(await pages.GetAsync("/recognition/stars?page=abc"), "page", "abc");
         var wrong = await pages.GetPageAsync("/recognition/stars?unit=999999");
         Assert.Contains("999999", wrong.QuerySelector("[role=alert]")!.TextContent);
         Assert.Equal(StarAwardUseCases.PageSize, wrong.QuerySelectorAll("#eligible input[name=numbers]").Length);
