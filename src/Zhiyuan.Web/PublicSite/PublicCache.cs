@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace Zhiyuan.Web.PublicSite;
@@ -114,7 +115,7 @@ public sealed class PublicCache(TimeProvider time, IConfiguration configuration)
     public bool Enabled => Seconds > 0;
 
     /// <summary>An answer as it was sent: its headers and body, when it was stored, and the tags it depends on.</summary>
-    internal sealed record Entry(byte[] Body, KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] Headers, DateTimeOffset StoredAt, string[] Tags);
+    internal sealed record Entry(byte[] Body, KeyValuePair<string, StringValues>[] Headers, DateTimeOffset StoredAt, string[] Tags);
 
     /// <summary>Answers kept at most at once, and their bytes; past either, old windows are dropped first and new answers are not kept.</summary>
     const int MaxEntries = 4096;
@@ -125,7 +126,7 @@ public sealed class PublicCache(TimeProvider time, IConfiguration configuration)
     long bytes;
 
     /// <summary>Marks the tags stale: later requests use new keys, and the old entries are dropped.</summary>
-    public ValueTask InvalidateAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default)
+    public void Invalidate(IEnumerable<string> tags)
     {
         var stale = tags.ToArray();
         foreach (var tag in stale)
@@ -133,7 +134,6 @@ public sealed class PublicCache(TimeProvider time, IConfiguration configuration)
             generations.AddOrUpdate(tag, 1, (_, g) => g + 1);
         }
         Drop(e => e.Tags.Intersect(stale).Any());
-        return ValueTask.CompletedTask;
     }
 
     internal Entry? Find(string key) =>
@@ -165,7 +165,7 @@ public sealed class PublicCache(TimeProvider time, IConfiguration configuration)
     }
 
     /// <summary>An answer to keep, or null when the cache is full even after dropping the old windows' answers.</summary>
-    internal Entry? Keep(byte[] body, KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headers, string[] tags)
+    internal Entry? Keep(byte[] body, KeyValuePair<string, StringValues>[] headers, string[] tags)
     {
         if (entries.Count >= MaxEntries || Interlocked.Read(ref bytes) + body.Length > MaxBytes)
         {
@@ -416,12 +416,12 @@ sealed partial class WriteWatcher(PublicCache cache) : IDbCommandInterceptor, ID
         return tags;
     }
 
-    ValueTask NoteAsync(DbCommand command, CancellationToken cancellationToken)
+    void Note(DbCommand command)
     {
         var tags = TagsOf(command.CommandText);
         if (tags.Count == 0)
         {
-            return ValueTask.CompletedTask;
+            return;
         }
         if (command.Transaction is { } transaction)
         {
@@ -430,12 +430,12 @@ sealed partial class WriteWatcher(PublicCache cache) : IDbCommandInterceptor, ID
             {
                 set.UnionWith(tags);
             }
-            return ValueTask.CompletedTask;
+            return;
         }
-        return cache.InvalidateAsync(tags, cancellationToken);
+        cache.Invalidate(tags);
     }
 
-    async ValueTask CommittedAsync(DbTransaction transaction, CancellationToken cancellationToken)
+    void Committed(DbTransaction transaction)
     {
         if (pending.TryGetValue(transaction, out var set))
         {
@@ -445,7 +445,7 @@ sealed partial class WriteWatcher(PublicCache cache) : IDbCommandInterceptor, ID
             {
                 tags = [.. set];
             }
-            await cache.InvalidateAsync(tags, cancellationToken);
+            cache.Invalidate(tags);
         }
     }
 
@@ -454,49 +454,39 @@ sealed partial class WriteWatcher(PublicCache cache) : IDbCommandInterceptor, ID
     {
         if (result != 0)
         {
-            NoteAsync(command, default).AsTask().GetAwaiter().GetResult();
+            Note(command);
         }
         return result;
     }
 
-    public async ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
-    {
-        if (result != 0)
-        {
-            await NoteAsync(command, cancellationToken);
-        }
-        return result;
-    }
+    public ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(NonQueryExecuted(command, eventData, result));
 
     public DbDataReader ReaderExecuted(DbCommand command, CommandExecutedEventData eventData, DbDataReader result)
     {
-        NoteAsync(command, default).AsTask().GetAwaiter().GetResult();
+        Note(command);
         return result;
     }
 
-    public async ValueTask<DbDataReader> ReaderExecutedAsync(DbCommand command, CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
-    {
-        await NoteAsync(command, cancellationToken);
-        return result;
-    }
+    public ValueTask<DbDataReader> ReaderExecutedAsync(DbCommand command, CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(ReaderExecuted(command, eventData, result));
 
     public object? ScalarExecuted(DbCommand command, CommandExecutedEventData eventData, object? result)
     {
-        NoteAsync(command, default).AsTask().GetAwaiter().GetResult();
+        Note(command);
         return result;
     }
 
-    public async ValueTask<object?> ScalarExecutedAsync(DbCommand command, CommandExecutedEventData eventData, object? result, CancellationToken cancellationToken = default)
+    public ValueTask<object?> ScalarExecutedAsync(DbCommand command, CommandExecutedEventData eventData, object? result, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(ScalarExecuted(command, eventData, result));
+
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Committed(transaction);
+
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        await NoteAsync(command, cancellationToken);
-        return result;
+        Committed(transaction);
+        return Task.CompletedTask;
     }
-
-    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) =>
-        CommittedAsync(transaction, default).AsTask().GetAwaiter().GetResult();
-
-    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default) =>
-        CommittedAsync(transaction, cancellationToken).AsTask();
 
     public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => pending.Remove(transaction);
 
