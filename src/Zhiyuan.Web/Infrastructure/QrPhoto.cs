@@ -67,6 +67,13 @@ public static class QrPhoto
         }
     }
 
+    /// <summary>The text of the QR code in an image the platform drew itself (trusted, small); null when none is read.</summary>
+    public static string? ReadImage(byte[] png)
+    {
+        using var bitmap = SKBitmap.Decode(png);
+        return bitmap is null ? null : Read(bitmap, FirstTry);
+    }
+
     /// <summary>Decodes at most <paramref name="longSide"/> pixels on the long side; null when no QR code is found.</summary>
     static string? Read(SKBitmap photo, int longSide)
     {
