@@ -33,6 +33,8 @@ public sealed class AccessibilityJourney
         [
             "/", "/activities", "/activities/" + activity.GetProperty("id").GetGuid(), "/services", "/services/" + menuId, trackingPath,
             $"/campaigns/{campaignId}/dashboard", "/honour", "/verify", "/verify?code=BAD", "/account/sign-in", "/volunteers/register",
+            // A mistyped link: the page that says what is wrong (InputRules).
+            "/activities?page=abc",
         ];
         foreach (var (width, height, device) in new[] { (1366, 900, "desktop"), (375, 812, "phone") })
         {
@@ -43,6 +45,8 @@ public sealed class AccessibilityJourney
                 await Browser.AssertAccessibleAsync(page, $"{url} on a {device}");
                 Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), $"{url} scrolls sideways on a {device}");
             }
+            Assert.Contains("abc", await page.InnerTextAsync("#bad-address-reason"));
+            await Browser.ScreenshotAsync(page, $"bad-address-zh-{device}");
             await page.Context.CloseAsync();
         }
 

@@ -213,9 +213,39 @@ public static class InputRules
             return;
         }
         var text = http.RequestServices.GetRequiredService<IStringLocalizer<SharedResource>>();
+        if (!http.Request.Path.StartsWithSegments("/api") && http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
+        {
+            // A person following a mistyped or cut-off link in a browser gets a page saying what is wrong, not JSON.
+            await Results.Content(BadAddressPage(http, text, field, text[message, argument!].Value), "text/html; charset=utf-8", statusCode: StatusCodes.Status400BadRequest)
+                .ExecuteAsync(http);
+            return;
+        }
         await Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [text[message, argument!].Value] },
             title: text["Problem.Validation"]).ExecuteAsync(http);
     });
+
+    /// <summary>
+    /// A small page of its own (the request never reaches the app's pages and their layout), in the caller's
+    /// language, naming the part of the address or form that is wrong, with a link to the same page without
+    /// its query string.
+    /// </summary>
+    static string BadAddressPage(HttpContext http, IStringLocalizer text, string field, string reason)
+    {
+        static string Encode(string value) => System.Net.WebUtility.HtmlEncode(value);
+        var title = Encode(text["BadAddress.Title"]);
+        return $"""
+            <!DOCTYPE html>
+            <html lang="{Encode(CultureInfo.CurrentUICulture.Name)}">
+            <head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" /><title>{title}</title><link rel="stylesheet" href="/app.css" /></head>
+            <body><main class="bad-address">
+            <h1>{title}</h1>
+            <p id="bad-address-reason">{Encode(reason)}</p>
+            <p class="hint">{Encode(text["BadAddress.Field", field])}</p>
+            <p><a id="bad-address-retry" href="{Encode(http.Request.PathBase + http.Request.Path)}">{Encode(text["BadAddress.Retry"])}</a> · <a href="{Encode(http.Request.PathBase + "/")}">{Encode(text["Nav.Home"])}</a></p>
+            </main></body>
+            </html>
+            """;
+    }
 
     public const int MaxQueryValueLength = 1000;
 

@@ -43,4 +43,39 @@ public sealed class PageQueryParameterTests : AppTest
         // The page numbers of the volunteer, activity and stars lists, the activity list's filter, the unit tree's switches and more.
         Assert.True(checkedParameters >= 6, $"only {checkedParameters} typed query parameters found");
     }
+
+    [Fact]
+    public async Task ABrowserFollowingAMistypedLinkGetsAPageSayingWhatIsWrongInItsLanguage()
+    {
+        using var client = app.PageClient();
+        foreach (var (language, title, reason) in new[] { ("zh-CN", "请求有误", "“abc”"), ("en", "Something in this request is wrong", "\"abc\"") })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/activities?page=abc&q=%E6%B8%85%E6%B4%81");
+            request.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+            request.Headers.AcceptLanguage.ParseAdd(language);
+            var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+            var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await response.Content.ReadAsStringAsync());
+            Assert.Equal(title, page.QuerySelector("h1")!.TextContent);
+            Assert.Contains(reason, page.QuerySelector("#bad-address-reason")!.TextContent);
+            Assert.Contains("page", page.QuerySelector(".hint")!.TextContent);
+            Assert.Equal("/activities", page.QuerySelector("#bad-address-retry")!.GetAttribute("href"));
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(page.QuerySelector("#bad-address-retry")!.GetAttribute("href"))).StatusCode);
+        }
+
+        // A value that would write markup is shown as text.
+        using var hostile = new HttpRequestMessage(HttpMethod.Get, "/activities?page=%3Cscript%3Ealert(1)%3C/script%3E");
+        hostile.Headers.Accept.ParseAdd("text/html");
+        var hostileText = await (await client.SendAsync(hostile)).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<script>", hostileText);
+        Assert.Contains("&lt;script&gt;", hostileText);
+
+        // The API never answers with the page.
+        using var api = new HttpRequestMessage(HttpMethod.Get, "/api/activities?q=%00");
+        api.Headers.Accept.ParseAdd("text/html");
+        var apiResponse = await client.SendAsync(api);
+        Assert.Equal(HttpStatusCode.BadRequest, apiResponse.StatusCode);
+        Assert.NotEqual("text/html", apiResponse.Content.Headers.ContentType?.MediaType);
+    }
 }
