@@ -169,6 +169,12 @@ public static class IntegrityCheck
             GROUP BY x."VolunteerId", x."Year" HAVING SUM(x."Ledger") <> SUM(x."Kept")
             """,
             r => $"volunteer {r[0]} in {r[1]}: the ledger confirms {r[2]} minutes, the kept total says {r[3]}");
+        yield return ("totals.unit",
+            """
+            SELECT t."VolunteerId", v."UnitId", t."UnitId" FROM "ConfirmedTotals" t JOIN "Volunteers" v ON v."Id" = t."VolunteerId"
+            WHERE v."UnitId" <> t."UnitId"
+            """,
+            r => $"volunteer {r[0]} is in unit {r[1]}, the kept total says {r[2]}");
     }
 
     static object[] Values(DbDataReader reader)

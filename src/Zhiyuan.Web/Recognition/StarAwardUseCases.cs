@@ -78,20 +78,23 @@ public sealed class StarAwardUseCases(AppDbContext db, AuditLog audit, IOptions<
     /// those past the first threshold, the level their minutes reach is <see cref="StarLevels.For"/>
     /// written as one CASE expression, and what rules a volunteer out is looked up in the small sets
     /// that can (volunteers holding a star, through their partial index; star decisions), so that a
-    /// province's 37,000 candidates are not each looked up among its 2 million volunteers. Only a subtree
-    /// smaller than the whole tree needs each candidate's unit.
+    /// province's 37,000 candidates are not each looked up among its 2 million volunteers. A subtree
+    /// smaller than the whole tree takes the unit kept beside each total.
     /// </summary>
     async Task<IQueryable<TotalWithLevel>> EligibleAsync(string subtreePath, IReadOnlyCollection<string>? numbers, CancellationToken cancellationToken)
     {
         var firstThreshold = Thresholds[0] * 60;
-        var eligible = db.ConfirmedTotals.Where(t => t.Minutes >= firstThreshold).Select(LevelReached(Thresholds))
+        var totals = db.ConfirmedTotals.Where(t => t.Minutes >= firstThreshold);
+        if (await db.Units.AnyAsync(u => !u.Path.StartsWith(subtreePath), cancellationToken))
+        {
+            // The unit kept beside each total: a county's candidates without a look-up among the volunteers.
+            var units = await db.Units.Where(u => u.Path.StartsWith(subtreePath)).Select(u => u.Id).ToListAsync(cancellationToken);
+            totals = totals.Where(t => units.Contains(t.UnitId));
+        }
+        var eligible = totals.Select(LevelReached(Thresholds))
             .Where(m => !db.Volunteers.Any(v => v.Id == m.VolunteerId && v.StarLevel > 0 && v.StarLevel >= m.Level)
                 && !db.StarAwards.Any(a => a.VolunteerId == m.VolunteerId && a.Level == m.Level
                     && (a.Status == RecognitionStatus.OnNotice || a.Status == RecognitionStatus.Awarded || a.Status == RecognitionStatus.Rejected)));
-        if (await db.Units.AnyAsync(u => !u.Path.StartsWith(subtreePath), cancellationToken))
-        {
-            eligible = eligible.Where(m => db.Volunteers.Any(v => v.Id == m.VolunteerId && v.Unit!.Path.StartsWith(subtreePath)));
-        }
         if (numbers is not null)
         {
             eligible = eligible.Where(m => db.Volunteers.Any(v => v.Id == m.VolunteerId && numbers.Contains(v.Number)));

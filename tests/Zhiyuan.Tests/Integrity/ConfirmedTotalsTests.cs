@@ -92,6 +92,40 @@ public sealed class ConfirmedTotalsTests : AppTest
         Assert.Equal(2, (await Race.ConfirmedTotalsDifferAsync(app)).Count);
     }
 
+    [Fact]
+    public async Task TheTotalKeepsTheVolunteersUnitFollowsAMoveAndTheIntegrityCheckNamesAWrongOne()
+    {
+        using var admin = await app.ApiClientAsync();
+        var host = await OrganizationAsync(admin);
+        var v = await app.VolunteersAsync(1);
+        await app.CreditAsync(host, v[0].Number, 101, new DateTime(2025, 6, 1, 1, 0, 0, DateTimeKind.Utc));
+        var volunteer = await app.WithDbAsync(db => db.Volunteers.Where(x => x.Number == v[0].Number).Select(x => new { x.Id, x.UnitId }).SingleAsync());
+        var (volunteerId, unitId) = (volunteer.Id, volunteer.UnitId);
+        Assert.Equal(unitId, await app.WithDbAsync(db => db.ConfirmedTotals.Where(t => t.VolunteerId == volunteerId).Select(t => t.UnitId).SingleAsync()));
+
+        // Each county administrator's stars list takes the unit from the total; moved (by hand: no page moves a
+        // volunteer), the total follows and so does the list.
+        await app.CreateUnitAdminAsync("duanzhou", "441202");
+        await app.CreateUnitAdminAsync("dinghu", "441203");
+        using var duanzhou = await app.ApiClientAsync("duanzhou", "Unit-admin-2019");
+        using var dinghu = await app.ApiClientAsync("dinghu", "Unit-admin-2019");
+        Assert.Equal(1, (await duanzhou.GetAsync("/api/stars").OkJsonAsync()).GetProperty("eligibleCount").GetInt32());
+        Assert.Equal(0, (await dinghu.GetAsync("/api/stars").OkJsonAsync()).GetProperty("eligibleCount").GetInt32());
+        var dinghuId = await app.WithDbAsync(db => db.Units.Where(u => u.Code == "441203").Select(u => u.Id).SingleAsync());
+        await app.WithDbAsync(db => db.Volunteers.Where(x => x.Id == volunteerId).ExecuteUpdateAsync(u => u.SetProperty(x => x.UnitId, dinghuId)));
+        Assert.Equal(dinghuId, await app.WithDbAsync(db => db.ConfirmedTotals.Where(t => t.VolunteerId == volunteerId).Select(t => t.UnitId).SingleAsync()));
+        Assert.Equal(0, (await duanzhou.GetAsync("/api/stars").OkJsonAsync()).GetProperty("eligibleCount").GetInt32());
+        Assert.Equal(v[0].Number, (await dinghu.GetAsync("/api/stars").OkJsonAsync()).GetProperty("eligible")[0].GetProperty("number").GetString());
+        Assert.Empty(await app.WithDbAsync(db => IntegrityCheck.FindViolationsAsync(db)));
+
+        // A total's unit changed by hand is named.
+        await app.WithDbAsync(db => db.ConfirmedTotals.Where(t => t.VolunteerId == volunteerId).ExecuteUpdateAsync(u => u.SetProperty(t => t.UnitId, unitId)));
+        var wrong = Assert.Single(await app.WithDbAsync(db => IntegrityCheck.FindViolationsAsync(db)));
+        Assert.Equal("totals.unit", wrong.Invariant);
+        Assert.Contains(volunteerId.ToString(), wrong.Detail, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(dinghuId.ToString(), wrong.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
     Task<int> KeptAsync(Guid volunteerId) =>
         app.WithDbAsync(db => db.ConfirmedTotals.Where(t => t.VolunteerId == volunteerId).Select(t => t.Minutes).SingleOrDefaultAsync());
 }

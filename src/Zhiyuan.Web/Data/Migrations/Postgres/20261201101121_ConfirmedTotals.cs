@@ -50,8 +50,8 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
 
             // Hand-written: the totals of the existing ledger, then the trigger(s) that keep them with
             // every later ledger entry, in the same statement (Hours/ConfirmedTotals.cs).
-            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.Fill(postgres: true));
-            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.CreatePostgres);
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.Fill(postgres: true, keepsUnit: false));
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.CreatePostgres(keepsUnit: false));
 
             migrationBuilder.CreateIndex(
                 name: "IX_Volunteers_StarLevel",

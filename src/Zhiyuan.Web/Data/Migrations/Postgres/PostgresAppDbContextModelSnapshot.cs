@@ -1362,9 +1362,14 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Property<int>("Minutes")
                         .HasColumnType("integer");
 
+                    b.Property<Guid>("UnitId")
+                        .HasColumnType("uuid");
+
                     b.HasKey("VolunteerId");
 
                     b.HasIndex("Minutes");
+
+                    b.HasIndex("UnitId", "Minutes");
 
                     b.ToTable("ConfirmedTotals");
                 });

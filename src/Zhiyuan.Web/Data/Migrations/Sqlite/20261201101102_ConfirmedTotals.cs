@@ -50,8 +50,8 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
 
             // Hand-written: the totals of the existing ledger, then the trigger(s) that keep them with
             // every later ledger entry, in the same statement (Hours/ConfirmedTotals.cs).
-            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.Fill(postgres: false));
-            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.CreateSqliteCredit);
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.Fill(postgres: false, keepsUnit: false));
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.CreateSqliteCredit(keepsUnit: false));
             migrationBuilder.Sql(Hours.ConfirmedTotalsSql.CreateSqliteReversal);
 
             migrationBuilder.CreateIndex(

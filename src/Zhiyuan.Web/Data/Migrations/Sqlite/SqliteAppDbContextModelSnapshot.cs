@@ -1348,9 +1348,14 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Property<int>("Minutes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid>("UnitId")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("VolunteerId");
 
                     b.HasIndex("Minutes");
+
+                    b.HasIndex("UnitId", "Minutes");
 
                     b.ToTable("ConfirmedTotals");
                 });

@@ -1,0 +1,50 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Zhiyuan.Web.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class TotalsKeepTheUnit : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<Guid>(
+                name: "UnitId",
+                table: "ConfirmedTotals",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            // Hand-written: each total takes its volunteer's unit; from now on the ledger trigger writes it with a
+            // new total and a trigger on the volunteer follows a move (Hours/ConfirmedTotals.cs).
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.FillUnit);
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.DropSqliteCredit);
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.CreateSqliteCredit(keepsUnit: true));
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.CreateUnitFollowsSqlite);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ConfirmedTotals_UnitId_Minutes",
+                table: "ConfirmedTotals",
+                columns: new[] { "UnitId", "Minutes" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.DropUnitFollowsSqlite);
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.DropSqliteCredit);
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.CreateSqliteCredit(keepsUnit: false));
+
+            migrationBuilder.DropIndex(
+                name: "IX_ConfirmedTotals_UnitId_Minutes",
+                table: "ConfirmedTotals");
+
+            migrationBuilder.DropColumn(
+                name: "UnitId",
+                table: "ConfirmedTotals");
+        }
+    }
+}
