@@ -461,6 +461,7 @@ static class SyntheticData
             {
                 await connection.OpenAsync();
                 await new NpgsqlCommand($"""ALTER TABLE "LedgerEntries" DISABLE TRIGGER "{Zhiyuan.Web.Hours.ConfirmedTotalsSql.PostgresTrigger}" """, connection).ExecuteNonQueryAsync();
+                await new NpgsqlCommand($"""ALTER TABLE "LedgerEntries" DISABLE TRIGGER "{Zhiyuan.Web.Hours.SessionTotalsSql.PostgresTrigger}" """, connection).ExecuteNonQueryAsync();
             }
             return async () =>
             {
@@ -470,6 +471,9 @@ static class SyntheticData
                 await new NpgsqlCommand("""DELETE FROM "ConfirmedYearTotals"; DELETE FROM "ConfirmedTotals";""", connection, transaction).ExecuteNonQueryAsync();
                 await new NpgsqlCommand(Zhiyuan.Web.Hours.ConfirmedTotalsSql.Fill(postgres: true), connection, transaction).ExecuteNonQueryAsync();
                 await new NpgsqlCommand($"""ALTER TABLE "LedgerEntries" ENABLE TRIGGER "{Zhiyuan.Web.Hours.ConfirmedTotalsSql.PostgresTrigger}" """, connection, transaction).ExecuteNonQueryAsync();
+                await new NpgsqlCommand("""DELETE FROM "SessionTotals";""", connection, transaction).ExecuteNonQueryAsync();
+                await new NpgsqlCommand(Zhiyuan.Web.Hours.SessionTotalsSql.Fill, connection, transaction).ExecuteNonQueryAsync();
+                await new NpgsqlCommand($"""ALTER TABLE "LedgerEntries" ENABLE TRIGGER "{Zhiyuan.Web.Hours.SessionTotalsSql.PostgresTrigger}" """, connection, transaction).ExecuteNonQueryAsync();
                 await transaction.CommitAsync();
             };
         }

@@ -188,16 +188,17 @@ public sealed partial class ReportCalculator(AppDbContext db)
         {
             // The activity list, its ledger sums and its outcomes in one statement: the same queries the
             // drill-down runs (ScopeActivities, CountedEntries), summed and joined in the database rather than
-            // read one after the other (docs/performance.md, "Campaign reports").
-            var servedByActivity =
-                from c in CountedEntries(fromUtc, toUtc, null, scope.AsOfUtc)
-                group c.Entry by c.Session.ActivityId into g
-                select new
-                {
-                    ActivityId = g.Key,
-                    PersonTimes = g.Sum(e => e.Kind == LedgerEntryKind.Reversal ? -1 : 1),
-                    Minutes = g.Sum(e => e.Minutes),
-                };
+            // read one after the other (docs/performance.md, "Campaign reports"). The records as they are now
+            // take each session's sums kept beside the ledger (Hours/SessionTotals.cs: the same sums, kept
+            // by a trigger and checked by the integrity command); as of a past moment, the ledger as it stood.
+            var servedByActivity = scope.AsOfUtc is null
+                ? from s in CountedSessions(fromUtc, toUtc, null)
+                  join t in db.SessionTotals on s.Id equals t.SessionId
+                  group t by s.ActivityId into g
+                  select new { ActivityId = g.Key, PersonTimes = g.Sum(t => t.PersonTimes), Minutes = g.Sum(t => t.Minutes) }
+                : from c in CountedEntries(fromUtc, toUtc, null, scope.AsOfUtc)
+                  group c.Entry by c.Session.ActivityId into g
+                  select new { ActivityId = g.Key, PersonTimes = g.Sum(e => e.Kind == LedgerEntryKind.Reversal ? -1 : 1), Minutes = g.Sum(e => e.Minutes) };
             var listed = await (
                     from a in ScopeActivities(scope)
                     join s in servedByActivity on a.Id equals s.ActivityId into ss

@@ -69,6 +69,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
 
     public DbSet<ConfirmedYearTotal> ConfirmedYearTotals => Set<ConfirmedYearTotal>();
 
+    public DbSet<SessionTotal> SessionTotals => Set<SessionTotal>();
+
     public DbSet<LimitCounter> LimitCounters => Set<LimitCounter>();
 
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();

@@ -145,9 +145,10 @@ public static class IntegrityCheck
     public static IReadOnlyList<string> Invariants => Checks.Concat(TotalsChecks(postgres: false)).Select(c => c.Invariant).ToList();
 
     /// <summary>
-    /// The kept totals (Hours/ConfirmedTotals.cs) against the ledger they sum: every volunteer whose
-    /// kept minutes, in all or in a China year, differ from the active entries' minutes. The year is
-    /// written per provider; the rest is the same SQL.
+    /// The kept totals (Hours/ConfirmedTotals.cs, Hours/SessionTotals.cs) against what they keep: every volunteer whose
+    /// kept minutes, in all or in a China year, differ from the active entries' minutes, or whose kept unit is not theirs;
+    /// every session whose kept person-times or minutes differ from its entries'. The year is written per provider; the
+    /// rest is the same SQL.
     /// </summary>
     static IEnumerable<(string Invariant, string Sql, Func<object[], string> Describe)> TotalsChecks(bool postgres)
     {
@@ -175,6 +176,15 @@ public static class IntegrityCheck
             WHERE v."UnitId" <> t."UnitId"
             """,
             r => $"volunteer {r[0]} is in unit {r[1]}, the kept total says {r[2]}");
+        yield return ("totals.session",
+            """
+            SELECT x."SessionId", SUM(x."LedgerTimes"), SUM(x."LedgerMinutes"), SUM(x."KeptTimes"), SUM(x."KeptMinutes") FROM (
+                SELECT e."SessionId", CASE WHEN e."Kind" = 'Reversal' THEN -1 ELSE 1 END AS "LedgerTimes", e."Minutes" AS "LedgerMinutes",
+                       0 AS "KeptTimes", 0 AS "KeptMinutes" FROM "LedgerEntries" e
+                UNION ALL SELECT t."SessionId", 0, 0, t."PersonTimes", t."Minutes" FROM "SessionTotals" t) x
+            GROUP BY x."SessionId" HAVING SUM(x."LedgerTimes") <> SUM(x."KeptTimes") OR SUM(x."LedgerMinutes") <> SUM(x."KeptMinutes")
+            """,
+            r => $"session {r[0]}: the ledger counts {r[1]} person-times and {r[2]} minutes, the kept total says {r[3]} and {r[4]}");
     }
 
     static object[] Values(DbDataReader reader)

@@ -42,6 +42,10 @@ public sealed class ConfirmedTotalsTests : AppTest
         await leader.PostJsonAsync($"/api/hours/entries/{entries[ids[v[1].Number]]}/correction", new { reason = "未到场" }).OkJsonAsync();
         Assert.Equal(100, await KeptAsync(ids[v[0].Number]));
         Assert.Equal(0, await KeptAsync(ids[v[1].Number]));
+        // The session's kept sums, as the campaign table counts them: five entries (two confirmations, two
+        // reversals, one correction) are one person-time and 100 minutes.
+        var sessionTotal = await app.WithDbAsync(db => db.SessionTotals.SingleAsync(t => t.SessionId == session));
+        Assert.Equal((1, 100), (sessionTotal.PersonTimes, sessionTotal.Minutes));
 
         // A year is the China year the service started: 23:30 on 31 December in China is still that year, 00:30 on 1 January the next.
         var year = InDays(1).Year;
@@ -124,6 +128,26 @@ public sealed class ConfirmedTotalsTests : AppTest
         Assert.Equal("totals.unit", wrong.Invariant);
         Assert.Contains(volunteerId.ToString(), wrong.Detail, StringComparison.OrdinalIgnoreCase);
         Assert.Contains(dinghuId.ToString(), wrong.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task TheIntegrityCheckNamesASessionWhoseKeptSumsDifferFromItsEntries()
+    {
+        using var admin = await app.ApiClientAsync();
+        var host = await OrganizationAsync(admin);
+        var v = await app.VolunteersAsync(2);
+        await app.CreditAsync(host, v[0].Number, 2, new DateTime(2025, 6, 1, 1, 0, 0, DateTimeKind.Utc));
+        await app.CreditAsync(host, v[1].Number, 3, new DateTime(2025, 6, 2, 1, 0, 0, DateTimeKind.Utc));
+        var sessions = await app.WithDbAsync(db => db.SessionTotals.OrderBy(t => t.Minutes).Select(t => t.SessionId).ToListAsync());
+        Assert.Equal(2, sessions.Count);
+        Assert.Empty(await app.WithDbAsync(db => IntegrityCheck.FindViolationsAsync(db)));
+
+        await app.WithDbAsync(db => db.SessionTotals.Where(t => t.SessionId == sessions[0]).ExecuteUpdateAsync(u => u.SetProperty(t => t.PersonTimes, 2)));
+        var wrong = Assert.Single(await app.WithDbAsync(db => IntegrityCheck.FindViolationsAsync(db)));
+        Assert.Equal("totals.session", wrong.Invariant);
+        Assert.Contains(sessions[0].ToString(), wrong.Detail, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("1 person-times and 120 minutes", wrong.Detail);
+        Assert.Contains("says 2 and 120", wrong.Detail);
     }
 
     Task<int> KeptAsync(Guid volunteerId) =>

@@ -1543,6 +1543,22 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.ToTable("LedgerEntries");
                 });
 
+            modelBuilder.Entity("Zhiyuan.Web.Hours.SessionTotal", b =>
+                {
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Minutes")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("PersonTimes")
+                        .HasColumnType("integer");
+
+                    b.HasKey("SessionId");
+
+                    b.ToTable("SessionTotals");
+                });
+
             modelBuilder.Entity("Zhiyuan.Web.Infrastructure.LimitCounter", b =>
                 {
                     b.Property<string>("Key")
@@ -3373,6 +3389,17 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                     b.Navigation("Volunteer");
 
                     b.Navigation("VolunteerUnit");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.SessionTotal", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Activities.ActivitySession", "Session")
+                        .WithOne()
+                        .HasForeignKey("Zhiyuan.Web.Hours.SessionTotal", "SessionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Session");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Messages.Message", b =>

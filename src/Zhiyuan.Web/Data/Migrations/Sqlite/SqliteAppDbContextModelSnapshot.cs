@@ -1529,6 +1529,22 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.ToTable("LedgerEntries");
                 });
 
+            modelBuilder.Entity("Zhiyuan.Web.Hours.SessionTotal", b =>
+                {
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Minutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PersonTimes")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("SessionId");
+
+                    b.ToTable("SessionTotals");
+                });
+
             modelBuilder.Entity("Zhiyuan.Web.Infrastructure.LimitCounter", b =>
                 {
                     b.Property<string>("Key")
@@ -3359,6 +3375,17 @@ namespace Zhiyuan.Web.Data.Migrations.Sqlite
                     b.Navigation("Volunteer");
 
                     b.Navigation("VolunteerUnit");
+                });
+
+            modelBuilder.Entity("Zhiyuan.Web.Hours.SessionTotal", b =>
+                {
+                    b.HasOne("Zhiyuan.Web.Activities.ActivitySession", "Session")
+                        .WithOne()
+                        .HasForeignKey("Zhiyuan.Web.Hours.SessionTotal", "SessionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Session");
                 });
 
             modelBuilder.Entity("Zhiyuan.Web.Messages.Message", b =>
