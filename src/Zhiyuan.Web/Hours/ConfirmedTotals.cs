@@ -103,9 +103,11 @@ public static class ConfirmedTotalsSql
         UPDATE "ConfirmedTotals" SET "UnitId" = (SELECT v."UnitId" FROM "Volunteers" v WHERE v."Id" = "ConfirmedTotals"."VolunteerId");
         """;
 
-    /// <summary>The new total row's columns and values: with the volunteer's unit once the totals keep it.</summary>
-    /// Every ledger writer holds the volunteer's row lock (Data/RowLocks.cs), so no move of the volunteer to another
-    /// unit can commit between this read and the row's insert.
+    /// <summary>
+    /// The new total row's columns and values: with the volunteer's unit once the totals keep it. Every ledger writer
+    /// holds the volunteer's row lock (Data/RowLocks.cs), so no move of the volunteer to another unit can commit
+    /// between this read and the row's insert.
+    /// </summary>
     static (string Columns, string Values) NewTotal(bool keepsUnit, string volunteer, string minutes) => keepsUnit
         ? ("\"VolunteerId\", \"Minutes\", \"UnitId\"", $"{volunteer}, {minutes}, (SELECT v.\"UnitId\" FROM \"Volunteers\" v WHERE v.\"Id\" = {volunteer})")
         : ("\"VolunteerId\", \"Minutes\"", $"{volunteer}, {minutes}");
