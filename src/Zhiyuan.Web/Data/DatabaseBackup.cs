@@ -71,6 +71,9 @@ public static class DatabaseBackup
             await using var to = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = partial, Pooling = false }.ToString());
             await from.OpenAsync();
             await to.OpenAsync();
+            // Taking the read lock waits while a node's checkpoint holds the file (SQLite's busy handler) instead
+            // of failing at once with "database is locked".
+            await ScalarAsync(from, "PRAGMA busy_timeout = 30000");
             // All pages in one step, under one read transaction: a consistent snapshot, never restarted by
             // the nodes' writes, which go on meanwhile (the database is in WAL mode).
             from.BackupDatabase(to);

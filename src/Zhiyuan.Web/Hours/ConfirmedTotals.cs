@@ -98,6 +98,13 @@ public static class ConfirmedTotalsSql
         GROUP BY e."VolunteerId", {ChinaYear(postgres, "e.\"StartUtc\"")};
         """;
 
+    /// <summary>
+    /// For a migration that fills kept sums from the ledger while other nodes may still be writing to it: holds the
+    /// ledger's writes (reads go on) until the migration's transaction commits, so that no entry falls between the
+    /// fill's snapshot and the trigger that counts the entries after it. SQLite's migration holds the only write lock anyway.
+    /// </summary>
+    public const string LockLedgerPostgres = """LOCK TABLE "LedgerEntries" IN SHARE MODE;""";
+
     /// <summary>Each total's unit from its volunteer (the migration TotalsKeepTheUnit, on the totals made before it).</summary>
     public const string FillUnit = """
         UPDATE "ConfirmedTotals" SET "UnitId" = (SELECT v."UnitId" FROM "Volunteers" v WHERE v."Id" = "ConfirmedTotals"."VolunteerId");

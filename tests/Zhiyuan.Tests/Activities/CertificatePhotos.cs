@@ -1,4 +1,3 @@
-using QRCoder;
 using SkiaSharp;
 
 namespace Zhiyuan.Tests.Activities;
@@ -7,12 +6,7 @@ namespace Zhiyuan.Tests.Activities;
 public static class CertificatePhotos
 {
     /// <summary>The QR code of the text, as the certificate page draws it (a PNG).</summary>
-    public static byte[] Qr(string text)
-    {
-        using var generator = new QRCodeGenerator();
-        using var data = generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.M);
-        return new PngByteQRCode(data).GetGraphic(8);
-    }
+    public static byte[] Qr(string text) => Zhiyuan.Web.Volunteers.Certificates.QrPng(text);
 
     /// <summary>
     /// A phone photo of the printed certificate: a 2,400 × 1,800 JPEG of a grey desk with the page on it,

@@ -12,7 +12,7 @@ public sealed class QrCodeDrawingTests
     /// alone, several of these 1,000 are not.
     /// </summary>
     [Fact]
-    public async Task EveryCertificateQrCodeThePlatformDrawsIsReadByItsOwnPhotoReader()
+    public void EveryCertificateQrCodeThePlatformDrawsIsReadByItsOwnPhotoReader()
     {
         var random = new Random(20261201);
         var redrawn = 0;
@@ -23,8 +23,9 @@ public sealed class QrCodeDrawingTests
             var url = $"https://zhiyuan.example.cn:{random.Next(1, 65536)}/verify/{Convert.ToBase64String(code).TrimEnd('=').Replace('+', '-').Replace('/', '_')}";
 
             var png = Certificates.QrPng(url);
-            var (text, errorKey) = await QrPhoto.ReadAsync(png);
-            Assert.True(text == url, $"{url}: {errorKey}");
+            // Read as the leader's photo check-in reads (QrPhoto.ReadAsync would also take a turn among the two
+            // decodes the whole process allows, holding up other tests' photos for the 1,000).
+            Assert.True(QrPhoto.ReadImage(png) == url, url);
 
             using var generator = new QRCodeGenerator();
             using var atM = generator.CreateQrCode(url, QRCodeGenerator.ECCLevel.M);

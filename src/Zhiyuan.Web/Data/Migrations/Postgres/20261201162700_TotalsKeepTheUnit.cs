@@ -11,6 +11,10 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            // First, before any other lock: the ledger closed to writes until the migration commits (the running
+            // nodes' confirmations wait), so that no entry is written between the fill below and its trigger.
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.LockLedgerPostgres);
+
             migrationBuilder.AddColumn<Guid>(
                 name: "UnitId",
                 table: "ConfirmedTotals",
@@ -19,9 +23,10 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
                 defaultValue: new Guid("00000000-0000-0000-0000-000000000000"));
 
             // Hand-written: each total takes its volunteer's unit; from now on the ledger trigger writes it with a
-            // new total and a trigger on the volunteer follows a move (Hours/ConfirmedTotals.cs).
-            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.FillUnit);
+            // new total and a trigger on the volunteer follows a move (Hours/ConfirmedTotals.cs). The trigger is
+            // changed before the fill, so no total is made in between with no unit.
             migrationBuilder.Sql(Hours.ConfirmedTotalsSql.PostgresFunction(keepsUnit: true));
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.FillUnit);
             migrationBuilder.Sql(Hours.ConfirmedTotalsSql.CreateUnitFollowsPostgres);
 
             migrationBuilder.CreateIndex(

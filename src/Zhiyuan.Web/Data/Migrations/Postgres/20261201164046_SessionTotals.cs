@@ -11,6 +11,10 @@ namespace Zhiyuan.Web.Data.Migrations.Postgres
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            // First, before any other lock: the ledger closed to writes until the migration commits (the running
+            // nodes' confirmations wait), so that no entry is written between the fill below and its trigger.
+            migrationBuilder.Sql(Hours.ConfirmedTotalsSql.LockLedgerPostgres);
+
             migrationBuilder.CreateTable(
                 name: "SessionTotals",
                 columns: table => new
